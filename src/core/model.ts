@@ -1,0 +1,185 @@
+// The snapshot document: what `snapshot capture` writes and every later command reads.
+// schemas/snapshot.schema.json is the contract for the YAML file; these types mirror it.
+
+export const SCHEMA_VERSION = 1;
+
+export type ProbeStatus = 'ok' | 'absent' | 'timeout' | 'error';
+
+export interface ProbeRecord {
+  status: ProbeStatus;
+  duration_ms: number;
+  /** Why the probe is not ok: the missing binary, the timeout, the stderr tail. */
+  reason?: string;
+}
+
+export interface PythonInfo {
+  version: string;
+  implementation: string;
+  executable: string;
+  prefix: string;
+  base_prefix: string;
+  /** venv, conda or system: decides how the environment is rebuilt. */
+  environment: 'venv' | 'conda' | 'system';
+  conda_env_name?: string | null;
+  platform: string;
+}
+
+/** Where a distribution came from, as pip recorded it in direct_url.json (PEP 610). */
+export type PackageSource =
+  | { kind: 'index' }
+  | { kind: 'vcs'; url: string; vcs: string; commit_id: string | null; requested_revision?: string | null }
+  | { kind: 'editable'; url: string }
+  | { kind: 'local'; url: string }
+  | { kind: 'archive'; url: string; hash?: string | null };
+
+export interface PackageRecord {
+  name: string;
+  version: string;
+  installer: string | null;
+  /** Installed at the user's request (pip's REQUESTED marker), not only as a dependency. */
+  requested: boolean;
+  source: PackageSource;
+}
+
+export interface TensorflowInfo {
+  version: string;
+  /** Which distribution provides the `tensorflow` module: tensorflow, tensorflow-cpu, tf-nightly... */
+  distribution: string;
+  build_info: {
+    cuda_version: string | null;
+    cudnn_version: string | null;
+    cuda_compute_capabilities: string[] | null;
+    is_cuda_build: boolean | null;
+    is_rocm_build: boolean | null;
+    is_tensorrt_build?: boolean | null;
+  } | null;
+}
+
+export interface KerasInfo {
+  version: string | null;
+  backend: string;
+  /** How the backend was resolved, in Keras's own order. */
+  backend_source: 'KERAS_BACKEND' | 'keras.json' | 'default';
+  keras_home: string;
+  tf_keras_version: string | null;
+  use_legacy_keras: boolean;
+}
+
+export interface FrameworksInfo {
+  tensorflow: TensorflowInfo | null;
+  keras: KerasInfo | null;
+  torch: { version: string; cuda: string | null; git_version?: string | null; debug?: boolean | null } | null;
+  jax: { version: string | null; jaxlib: string | null; cuda_plugins: Array<{ name: string; version: string }> } | null;
+  numpy: { version: string } | null;
+  nvidia_wheels: Array<{ name: string; version: string }>;
+}
+
+export interface GpuDevice {
+  index: number;
+  name: string;
+  uuid: string;
+  compute_capability: string | null;
+  memory_total_mib: number | null;
+}
+
+export interface CudnnInstall {
+  version: string;
+  /** header path, library path or wheel name it was read from */
+  source: string;
+  kind: 'header' | 'library' | 'wheel';
+}
+
+export interface GpuInfo {
+  available: boolean;
+  driver_version: string | null;
+  /** The highest CUDA version the driver supports (nvidia-smi's "CUDA Version"), not an installed toolkit. */
+  driver_cuda_version: string | null;
+  devices: GpuDevice[];
+  kernel_module: { version: string; flavor: 'proprietary' | 'open' | 'unknown'; raw: string } | null;
+  cuda_toolkit: { version: string; release: string; source: string } | null;
+  cudnn: CudnnInstall[];
+}
+
+export interface SystemInfo {
+  os: { id: string | null; version_id: string | null; pretty_name: string | null; codename: string | null };
+  kernel: string;
+  arch: string;
+  glibc: string | null;
+  cpu: { model: string | null; logical_cores: number; flags: string[] };
+  memory_total_bytes: number;
+  container: { inside: boolean; runtime: string | null };
+}
+
+export interface Finding {
+  level: 'warning' | 'info';
+  code: string;
+  message: string;
+}
+
+export interface DeterminismInfo {
+  /** Only allowlisted variables that were set; nothing else is ever recorded. */
+  env: Record<string, string>;
+  findings: Finding[];
+}
+
+export interface CodeInfo {
+  path: string;
+  git: {
+    commit: string;
+    branch: string | null;
+    remote_url: string | null;
+    dirty: boolean;
+    /** Path of the uncommitted patch, relative to the snapshot file. */
+    patch_file: string | null;
+    untracked: string[];
+  } | null;
+}
+
+export type OutputKind = 'metrics' | 'npy' | 'npz' | 'h5' | 'keras' | 'csv' | 'other';
+
+export interface FileEntry {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface DataRecord {
+  path: string;
+  kind: 'file' | 'directory';
+  file_count: number;
+  total_bytes: number;
+  /** sha256 over the sorted "sha256  path" lines: one value that changes when any file does. */
+  digest: string;
+  files: FileEntry[];
+}
+
+export interface RunRecord {
+  command: string;
+  cwd: string;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number;
+  started_at: string;
+  status: 'succeeded' | 'failed';
+  stdout_log: string;
+  stderr_log: string;
+  outputs_dir: string;
+  baseline: { dir: string; files: Array<FileEntry & { kind: OutputKind }> } | null;
+}
+
+export interface Snapshot {
+  schema: number;
+  id: string;
+  created_at: string;
+  tool: { name: string; version: string };
+  python: PythonInfo;
+  packages: PackageRecord[];
+  frameworks: FrameworksInfo;
+  gpu: GpuInfo;
+  system: SystemInfo;
+  determinism: DeterminismInfo;
+  code: CodeInfo | null;
+  data: DataRecord[];
+  run: RunRecord | null;
+  probes: Record<string, ProbeRecord>;
+}
