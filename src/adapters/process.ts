@@ -79,6 +79,8 @@ export interface StreamingRunOptions {
   stderrFile: string;
   /** Mirror the child's output to ours (stderr), so the user sees training progress. */
   echo: boolean;
+  /** Aborting (Ctrl-C) stops the training and its children. */
+  signal?: AbortSignal;
 }
 
 export interface StreamingRunResult {
@@ -108,6 +110,8 @@ export async function runShellCommand(commandLine: string, options: StreamingRun
     buffer: false,
     reject: false,
     cleanup: true,
+    cancelSignal: options.signal,
+    forceKillAfterDelay: 5000,
   });
   if (options.echo) child.stdout?.pipe(process.stderr, { end: false });
   const result = await child;

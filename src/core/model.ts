@@ -42,9 +42,10 @@ export interface PackageRecord {
 }
 
 export interface TensorflowInfo {
-  version: string;
+  /** null for a source build whose files carry no installed metadata. */
+  version: string | null;
   /** Which distribution provides the `tensorflow` module: tensorflow, tensorflow-cpu, tf-nightly... */
-  distribution: string;
+  distribution: string | null;
   build_info: {
     cuda_version: string | null;
     cudnn_version: string | null;
@@ -68,7 +69,7 @@ export interface KerasInfo {
 export interface FrameworksInfo {
   tensorflow: TensorflowInfo | null;
   keras: KerasInfo | null;
-  torch: { version: string; cuda: string | null; git_version?: string | null; debug?: boolean | null } | null;
+  torch: { version: string | null; cuda: string | null; git_version?: string | null; debug?: boolean | null } | null;
   jax: { version: string | null; jaxlib: string | null; cuda_plugins: Array<{ name: string; version: string }> } | null;
   numpy: { version: string } | null;
   nvidia_wheels: Array<{ name: string; version: string }>;

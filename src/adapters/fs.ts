@@ -1,0 +1,268 @@
+// The one module that touches the file system for snapshot's own inputs and outputs:
+// atomic writes, streaming hashes, tree walks and bundle folders.
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { access, copyFile, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { OutputRefusedError, UserInputError } from '../errors.js';
+import type { FileEntry } from '../core/model.js';
+
+const HASH_CHUNK = 1024 * 1024;
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function readTextIfExists(path: string, maxBytes = 1024 * 1024): Promise<string | null> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(maxBytes);
+      const { bytesRead } = await handle.read(buffer, 0, maxBytes, 0);
+      return buffer.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+export async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UserInputError('UNREADABLE_FILE', `cannot read ${what} ${path}: ${describeFsError(error)}`, {
+      hint: 'Check the path and its permissions.',
+      cause: error,
+    });
+  }
+}
+
+/** sha256 of a file, read in 1 MiB chunks through one reused buffer: memory stays flat. */
+export async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const stream = createReadStream(path, { highWaterMark: HASH_CHUNK });
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+export interface WalkedFile {
+  /** Path relative to the walk root, with '/' separators. */
+  relativePath: string;
+  absolutePath: string;
+}
+
+/**
+ * Lists every regular file under root, sorted. Symlinks are followed only when they stay inside
+ * root, so a link cannot pull files from elsewhere into a manifest or a bundle.
+ */
+export async function walkFiles(root: string): Promise<WalkedFile[]> {
+  const rootReal = await realpath(root);
+  const files: WalkedFile[] = [];
+  async function visit(dir: string): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      const absolutePath = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        await visit(absolutePath);
+      } else if (entry.isFile()) {
+        files.push({ relativePath: toPosix(relative(root, absolutePath)), absolutePath });
+      } else if (entry.isSymbolicLink()) {
+        const target = await realpath(absolutePath).catch(() => null);
+        if (target === null || !isInside(rootReal, target)) continue;
+        const info = await stat(target);
+        if (info.isFile()) files.push({ relativePath: toPosix(relative(root, absolutePath)), absolutePath });
+        else if (info.isDirectory() && !isInside(target, dirname(absolutePath))) await visit(absolutePath);
+      }
+    }
+  }
+  await visit(root);
+  return files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+}
+
+/** Hashes many files with a small fixed concurrency: disk speed, bounded memory. */
+export async function hashFiles(files: WalkedFile[], concurrency = 2): Promise<FileEntry[]> {
+  const results: FileEntry[] = new Array(files.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    for (;;) {
+      const index = next++;
+      const file = files[index];
+      if (file === undefined) return;
+      try {
+        const { sha256, size } = await sha256File(file.absolutePath);
+        results[index] = { path: file.relativePath, size, sha256 };
+      } catch (error) {
+        throw new UserInputError('UNREADABLE_DATA', `cannot read data file ${file.absolutePath}: ${describeFsError(error)}`, {
+          hint: 'Fix its permissions or leave it out of --data.',
+          cause: error,
+        });
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, () => worker()));
+  return results;
+}
+
+export async function statKind(path: string): Promise<'file' | 'directory' | 'other' | 'missing'> {
+  try {
+    const info = await stat(path);
+    if (info.isFile()) return 'file';
+    if (info.isDirectory()) return 'directory';
+    return 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+export async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fails early, before any work, when an output cannot be written or would overwrite without --force. */
+export async function assertWritableTarget(path: string, force: boolean, what: string): Promise<void> {
+  if (!force && (await pathExists(path))) {
+    throw new OutputRefusedError('OUTPUT_EXISTS', `${what} ${path} already exists`, {
+      hint: 'Pass --force to replace it, or choose another --output.',
+    });
+  }
+  const dir = dirname(resolve(path));
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) throw new Error('not a directory');
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    throw new OutputRefusedError('OUTPUT_UNWRITABLE', `cannot write ${what} ${path}: folder ${dir} ${describeFsError(error)}`, {
+      hint: 'Create the folder or choose a writable --output.',
+      cause: error,
+    });
+  }
+}
+
+/** Writes through a temporary file and a rename: readers see the old file or the new one, never half. */
+export async function writeFileAtomic(path: string, content: string | Buffer): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new OutputRefusedError('WRITE_FAILED', `cannot write ${path}: ${describeFsError(error)}`, { cause: error });
+  }
+}
+
+/**
+ * A folder assembled under a temporary name and moved into place at the end, so an interrupted
+ * capture never leaves half a bundle where a good one was.
+ */
+export class StagedFolder {
+  private constructor(
+    readonly finalPath: string,
+    readonly stagingPath: string,
+  ) {}
+
+  static async create(finalPath: string): Promise<StagedFolder> {
+    const stagingPath = join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(6).toString('hex')}.staging`);
+    await mkdir(stagingPath, { recursive: true });
+    return new StagedFolder(finalPath, stagingPath);
+  }
+
+  path(...parts: string[]): string {
+    return join(this.stagingPath, ...parts);
+  }
+
+  async ensureDir(relativePath: string): Promise<void> {
+    await mkdir(this.path(relativePath), { recursive: true });
+  }
+
+  async writeFile(relativePath: string, content: string | Buffer): Promise<void> {
+    const target = this.path(relativePath);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content);
+  }
+
+  async copyIn(source: string, relativePath: string): Promise<void> {
+    const target = this.path(relativePath);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(source, target);
+  }
+
+  /** Moves the staged folder into place; an existing one is replaced only after the new one is complete. */
+  async commit(): Promise<void> {
+    let previous: string | null = null;
+    if (await pathExists(this.finalPath)) {
+      previous = `${this.stagingPath}.previous`;
+      await rename(this.finalPath, previous);
+    }
+    try {
+      await rename(this.stagingPath, this.finalPath);
+    } catch (error) {
+      if (previous !== null) await rename(previous, this.finalPath);
+      throw error;
+    }
+    if (previous !== null) await rm(previous, { recursive: true, force: true });
+  }
+
+  async discard(): Promise<void> {
+    await rm(this.stagingPath, { recursive: true, force: true });
+  }
+}
+
+export async function makeDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true });
+}
+
+export async function removePath(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}
+
+export function isInside(root: string, candidate: string): boolean {
+  const rel = relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+}
+
+function toPosix(path: string): string {
+  return sep === '/' ? path : path.split(sep).join('/');
+}
+
+export function describeFsError(error: unknown): string {
+  const code = (error as { code?: string } | null)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'does not exist';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a parent is not a folder';
+    case 'EISDIR':
+      return 'is a folder';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EROFS':
+      return 'is on a read-only file system';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

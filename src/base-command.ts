@@ -1,0 +1,67 @@
+// Every command's frame: --json on all of them, one success/error envelope, errors turned into a
+// message, a hint and a documented exit code (a stack only with DEBUG=snapshot*).
+import { Command, Errors, type Interfaces } from '@oclif/core';
+import { InternalError, SnapshotError } from './errors.js';
+
+export interface ErrorEnvelope {
+  status: number;
+  error: { code: string; name: string; message: string; hint?: string; data?: Record<string, unknown> };
+  warnings: string[];
+}
+
+export interface SuccessEnvelope<T> {
+  status: number;
+  result: T;
+  warnings: string[];
+}
+
+export abstract class SnapshotCommand extends Command {
+  static override enableJsonFlag = true;
+
+  protected collectedWarnings: string[] = [];
+
+  /** Progress and notes go to stderr, so stdout carries only the result. */
+  protected note(message: string): void {
+    this.logToStderr(message);
+  }
+
+  /** Warnings are printed as they come in human mode and gathered into the envelope in JSON mode. */
+  protected addWarning(message: string): void {
+    this.collectedWarnings.push(message);
+    if (!this.jsonEnabled()) this.logToStderr(`Warning: ${message}`);
+  }
+
+  protected override toSuccessJson(result: unknown): SuccessEnvelope<unknown> {
+    return { status: 0, result, warnings: this.collectedWarnings };
+  }
+
+  protected override toErrorJson(error: unknown): ErrorEnvelope {
+    const e = InternalError.from(error);
+    return {
+      status: e.exitCode,
+      error: { code: e.code, name: e.name, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.data ? { data: e.data } : {}) },
+      warnings: this.collectedWarnings,
+    };
+  }
+
+  protected override async catch(error: Interfaces.CommandError): Promise<unknown> {
+    // oclif's own exits and usage errors (exit 2) keep oclif's behaviour and codes.
+    if (error instanceof Errors.ExitError) throw error;
+    if (!(error instanceof SnapshotError) && error instanceof Errors.CLIError && error.oclif?.exit === 2) {
+      if (this.jsonEnabled()) {
+        this.logJson({ status: 2, error: { code: 'USAGE', name: 'UsageError', message: error.message }, warnings: [] });
+        this.exit(2);
+      }
+      return super.catch(error);
+    }
+    const e = InternalError.from(error);
+    if (this.jsonEnabled()) {
+      this.logJson(this.toErrorJson(e));
+    } else {
+      this.logToStderr(`Error: ${e.message}`);
+      if (e.hint) this.logToStderr(`Hint: ${e.hint}`);
+      if (process.env.DEBUG?.includes('snapshot') && e.stack) this.logToStderr(e.stack);
+    }
+    this.exit(e.exitCode);
+  }
+}

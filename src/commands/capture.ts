@@ -1,0 +1,69 @@
+import { Flags } from '@oclif/core';
+import { SnapshotCommand } from '../base-command.js';
+import type { Snapshot } from '../core/model.js';
+import { renderCaptureDone } from '../render/show.js';
+import { capture, RunFailedError, type CaptureResult } from '../services/capture.js';
+
+export default class Capture extends SnapshotCommand {
+  static override summary = 'Record what this training environment really is, and optionally run the training as the baseline.';
+
+  static override description = `Probes the Python environment (without importing any framework), the GPUs, CUDA, cuDNN, the OS and CPU,
+the numerics-relevant environment variables, the code's git state and the training data, and writes a
+snapshot file validated against schemas/snapshot.schema.json. With --run, the training runs with the
+captured interpreter first on PATH and its --outputs are kept as the baseline in <snapshot>.bundle/.`;
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --python .venv/bin/python --data data/ --output runs/snapshot.yaml',
+    '<%= config.bin %> <%= command.id %> --run "python train.py" --outputs out/',
+    '<%= config.bin %> <%= command.id %> --json | jq .result.frameworks',
+  ];
+
+  static override flags = {
+    python: Flags.string({ description: 'Python interpreter of the training environment [default: the active venv/conda env, else python3 on PATH]', helpValue: 'PATH' }),
+    code: Flags.string({ description: 'folder with the training code (its git state is recorded)', default: '.', helpValue: 'DIR' }),
+    data: Flags.string({ description: 'training data file or folder to hash (repeatable)', multiple: true, default: [], helpValue: 'PATH' }),
+    run: Flags.string({ description: 'training command to run (through the shell) after probing', dependsOn: ['outputs'], helpValue: 'CMD' }),
+    outputs: Flags.string({ description: 'folder the training writes its outputs to; kept as the baseline', dependsOn: ['run'], helpValue: 'DIR' }),
+    output: Flags.string({ char: 'o', description: 'snapshot file to write', default: 'snapshot.yaml', helpValue: 'FILE' }),
+    force: Flags.boolean({ char: 'f', description: 'replace an existing snapshot and its bundle', default: false }),
+    'probe-timeout': Flags.integer({ description: 'seconds each probe may take before it is recorded as timed out', default: 10, min: 1, max: 3600 }),
+  };
+
+  async run(): Promise<Snapshot> {
+    const { flags } = await this.parse(Capture);
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    process.once('SIGINT', onInterrupt);
+    let result: CaptureResult;
+    try {
+      result = await capture({
+        python: flags.python,
+        codeDir: flags.code,
+        data: flags.data,
+        run: flags.run !== undefined && flags.outputs !== undefined ? { command: flags.run, outputsDir: flags.outputs } : undefined,
+        output: flags.output,
+        force: flags.force,
+        probeTimeoutMs: flags['probe-timeout'] * 1000,
+        env: process.env,
+        cwd: process.cwd(),
+        toolVersion: this.config.version,
+        echoRun: true,
+        signal: controller.signal,
+        log: (line) => this.note(line),
+      });
+    } catch (error) {
+      if (error instanceof RunFailedError) this.report(error.result);
+      throw error;
+    } finally {
+      process.removeListener('SIGINT', onInterrupt);
+    }
+    this.report(result);
+    return result.snapshot;
+  }
+
+  private report(result: CaptureResult): void {
+    for (const warning of result.warnings) this.addWarning(warning);
+    if (!this.jsonEnabled()) this.log(renderCaptureDone(result.snapshot, result.snapshotPath, result.bundlePath).join('\n'));
+  }
+}

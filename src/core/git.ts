@@ -1,0 +1,42 @@
+// Pure helpers for what git tells us about the code.
+
+/**
+ * Removes credentials from a remote URL: https://user:token@host/x -> https://host/x. scp-style
+ * remotes (git@host:org/repo) carry no secret and stay as they are.
+ */
+export function stripUrlCredentials(url: string): string {
+  const match = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/@]*@)?(.*)$/.exec(url.trim());
+  if (!match) return url.trim();
+  const [, scheme = '', userinfo, rest = ''] = match;
+  if (!userinfo) return url.trim();
+  const user = userinfo.slice(0, -1).split(':')[0] ?? '';
+  // ssh://git@host keeps a plain user name; http(s) user parts are often tokens, so they go.
+  const keepUser = /^ssh:\/\//i.test(scheme) && !userinfo.includes(':') && user !== '';
+  return `${scheme}${keepUser ? `${user}@` : ''}${rest}`;
+}
+
+export interface PorcelainStatus {
+  dirty: boolean;
+  untracked: string[];
+}
+
+/** Reads `git status --porcelain=v1 -z --untracked-files=all`. */
+export function parsePorcelainZ(output: string): PorcelainStatus {
+  const records = output.split('\0');
+  const untracked: string[] = [];
+  let dirty = false;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] ?? '';
+    if (record.length < 4) continue;
+    const code = record.slice(0, 2);
+    const path = record.slice(3);
+    if (code === '??') {
+      untracked.push(path);
+    } else if (code !== '!!') {
+      dirty = true;
+      // Renames and copies are followed by their source path as a record of its own.
+      if (code.includes('R') || code.includes('C')) i++;
+    }
+  }
+  return { dirty, untracked: untracked.sort() };
+}

@@ -1,0 +1,23 @@
+// Python versions follow PEP 440, not semver ("2.13.0+cpu", "2.16.0rc0", "1!2.0"): compare them
+// with a maintained PEP 440 implementation instead of splitting on dots.
+import pep440 from '@renovatebot/pep440';
+
+/** Orders two PEP 440 versions; versions that do not parse sort before those that do. */
+export function compareVersions(a: string, b: string): number {
+  const aValid = pep440.valid(a) !== null;
+  const bValid = pep440.valid(b) !== null;
+  if (aValid && bValid) return pep440.compare(a, b);
+  if (aValid !== bValid) return aValid ? 1 : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function isValidPep440(version: string): boolean {
+  return pep440.valid(version) !== null;
+}
+
+/** "3.11.7" -> "3.11"; null when the version has no minor part. */
+export function majorMinor(version: string): string | null {
+  const parsed = pep440.parse(version);
+  if (!parsed || parsed.release.length < 2) return null;
+  return `${parsed.release[0]}.${parsed.release[1]}`;
+}

@@ -1,0 +1,261 @@
+// `snapshot capture`: probe everything in parallel, optionally run the training, and write the
+// snapshot plus its bundle (patch, logs, baseline) without ever leaving half a file behind.
+import { randomUUID } from 'node:crypto';
+import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
+import { assembleFrameworks, assembleGpu, assemblePackages, assemblePython, assembleSystem, systemProbeRecords } from '../core/assemble.js';
+import { buildDeterminism } from '../core/determinism.js';
+import { outputKind, treeDigest } from '../core/manifest.js';
+import { SCHEMA_VERSION, type DataRecord, type ProbeRecord, type RunRecord, type Snapshot } from '../core/model.js';
+import { ExitCode, SnapshotError, UserInputError } from '../errors.js';
+import {
+  assertWritableTarget,
+  describeFsError,
+  hashFiles,
+  pathExists,
+  removePath,
+  StagedFolder,
+  statKind,
+  walkFiles,
+  writeFileAtomic,
+} from '../adapters/fs.js';
+import { readGitState } from '../adapters/git.js';
+import { runShellCommand } from '../adapters/process.js';
+import { chooseInterpreter, runPythonProbe } from '../adapters/python.js';
+import { serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
+import { readHeaders, collectSystem } from '../adapters/system-probes.js';
+
+export interface CaptureInput {
+  python?: string;
+  codeDir: string;
+  data: string[];
+  run?: { command: string; outputsDir: string };
+  output: string;
+  force: boolean;
+  probeTimeoutMs: number;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  toolVersion: string;
+  /** Mirror the training's output on stderr while it runs. */
+  echoRun: boolean;
+  signal?: AbortSignal;
+  log: (line: string) => void;
+}
+
+export interface CaptureResult {
+  snapshot: Snapshot;
+  snapshotPath: string;
+  bundlePath: string | null;
+  warnings: string[];
+}
+
+export class RunFailedError extends SnapshotError {
+  constructor(message: string, readonly result: CaptureResult) {
+    super('RUN_FAILED', message, ExitCode.runFailed, { hint: `See the logs in ${result.bundlePath ?? 'the bundle'}; the snapshot records the failure.` });
+  }
+}
+
+/** snapshot.yaml -> snapshot.bundle, next to it. */
+export function bundlePathFor(snapshotPath: string): string {
+  const name = basename(snapshotPath).replace(/\.(ya?ml|json)$/i, '');
+  return join(dirname(snapshotPath), `${name}.bundle`);
+}
+
+async function checkInputs(input: CaptureInput, snapshotPath: string, bundlePath: string): Promise<void> {
+  await assertWritableTarget(snapshotPath, input.force, 'snapshot');
+  // The bundle holds the baseline and the patch: never replaced without --force either.
+  await assertWritableTarget(bundlePath, input.force, 'bundle folder');
+  const codeKind = await statKind(resolve(input.cwd, input.codeDir));
+  if (codeKind !== 'directory') {
+    throw new UserInputError('CODE_DIR_INVALID', `--code ${input.codeDir}: ${codeKind === 'missing' ? 'no such folder' : 'not a folder'}`, { hint: 'Pass the folder that holds the training code.' });
+  }
+  for (const path of input.data) {
+    const kind = await statKind(resolve(input.cwd, path));
+    if (kind === 'missing') throw new UserInputError('DATA_NOT_FOUND', `--data ${path}: no such file or folder`, { hint: 'Check the path, relative to the current folder.' });
+    if (kind === 'other') throw new UserInputError('DATA_NOT_REGULAR', `--data ${path}: not a regular file or folder`, { hint: 'Pass files or folders of training data.' });
+  }
+  if (input.run) {
+    const outputs = resolve(input.cwd, input.run.outputsDir);
+    const kind = await statKind(outputs);
+    if (kind !== 'missing' && kind !== 'directory') {
+      throw new UserInputError('OUTPUTS_NOT_DIR', `--outputs ${input.run.outputsDir}: exists and is not a folder`, { hint: 'Pass the folder the training writes its outputs to.' });
+    }
+  }
+}
+
+async function manifestOf(path: string, cwd: string): Promise<DataRecord> {
+  const absolute = resolve(cwd, path);
+  const kind = await statKind(absolute);
+  const listed = kind === 'directory'
+    ? await walkFiles(absolute)
+    : [{ relativePath: basename(absolute), absolutePath: absolute }];
+  const files = await hashFiles(listed);
+  return {
+    path,
+    kind: kind === 'directory' ? 'directory' : 'file',
+    file_count: files.length,
+    total_bytes: files.reduce((sum, f) => sum + f.size, 0),
+    digest: treeDigest(files),
+    files,
+  };
+}
+
+/** The training runs with the captured interpreter's folder first on PATH, as in its activated env. */
+function runEnvironment(env: NodeJS.ProcessEnv, pythonExecutable: string, pythonPrefix: string, isVenv: boolean): NodeJS.ProcessEnv {
+  const binDir = dirname(pythonExecutable);
+  const next: NodeJS.ProcessEnv = { ...env, PATH: [binDir, env.PATH ?? ''].filter(Boolean).join(delimiter) };
+  if (isVenv) next.VIRTUAL_ENV = pythonPrefix;
+  return next;
+}
+
+export async function capture(input: CaptureInput): Promise<CaptureResult> {
+  const snapshotPath = resolve(input.cwd, input.output);
+  const bundlePath = bundlePathFor(snapshotPath);
+  const relToSnapshot = (p: string) => relative(dirname(snapshotPath), p);
+  await checkInputs(input, snapshotPath, bundlePath);
+  const warnings: string[] = [];
+
+  const interpreter = await chooseInterpreter(input.python, input.env);
+  input.log(`probing ${interpreter.path} and this machine`);
+  const codeDir = resolve(input.cwd, input.codeDir);
+  const dataStarted = performance.now();
+  const [python, raw, gitState, data] = await Promise.all([
+    runPythonProbe(interpreter, input.probeTimeoutMs, input.env),
+    collectSystem(input.probeTimeoutMs),
+    readGitState(codeDir, input.probeTimeoutMs),
+    Promise.all(input.data.map((p) => manifestOf(p, input.cwd))),
+  ]);
+  const dataProbe: ProbeRecord = { status: 'ok', duration_ms: Math.round(performance.now() - dataStarted) };
+  for (const message of python.output.errors) warnings.push(`python probe: ${message}`);
+
+  const frameworks = assembleFrameworks(python.output);
+  const wheelHeaders = await readHeaders(python.output.cuda_wheel_files.cudnn_headers);
+  const gpu = assembleGpu(raw, { headers: wheelHeaders, libraries: python.output.cuda_wheel_files.libraries, wheels: frameworks.nvidia_wheels });
+  const system = assembleSystem(raw);
+  const pythonInfo = assemblePython(python.output);
+  const probes: Record<string, ProbeRecord> = { python: python.probe, ...systemProbeRecords(raw), git: gitState.probe };
+  if (input.data.length > 0) probes.data = dataProbe;
+  for (const [name, record] of Object.entries(probes)) {
+    if (record.status === 'timeout' || record.status === 'error') warnings.push(`probe ${name}: ${record.status}${record.reason ? ` (${record.reason})` : ''}`);
+  }
+
+  const needsBundle = input.run !== undefined || (gitState.git?.dirty ?? false);
+  const staged = needsBundle ? await StagedFolder.create(bundlePath) : null;
+  const abort = () => staged?.discard();
+  try {
+    let patchFile: string | null = null;
+    if (staged && gitState.git?.dirty) {
+      await staged.writeFile('code.patch', gitState.git.patch);
+      patchFile = relToSnapshot(join(bundlePath, 'code.patch'));
+    }
+    let run: RunRecord | null = null;
+    if (input.run && staged) {
+      run = await runTraining(input, staged, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, warnings);
+    }
+
+    const snapshot: Snapshot = {
+      schema: SCHEMA_VERSION,
+      id: randomUUID(),
+      created_at: new Date().toISOString(),
+      tool: { name: 'snapshot', version: input.toolVersion },
+      python: pythonInfo,
+      packages: assemblePackages(python.output),
+      frameworks,
+      gpu,
+      system,
+      determinism: buildDeterminism(input.env, { frameworks, gpu, arch: system.arch }),
+      code: {
+        path: codeDir,
+        git: gitState.git
+          ? {
+              commit: gitState.git.commit,
+              branch: gitState.git.branch,
+              remote_url: gitState.git.remote_url,
+              dirty: gitState.git.dirty,
+              patch_file: patchFile,
+              untracked: gitState.git.untracked,
+            }
+          : null,
+      },
+      data,
+      run,
+      probes,
+    };
+    validateSnapshot(snapshot, 'the captured snapshot');
+    if (staged) await staged.commit();
+    else if (input.force && (await pathExists(bundlePath))) await removePath(bundlePath);
+    await writeFileAtomic(snapshotPath, serializeSnapshot(snapshot));
+    const result: CaptureResult = { snapshot, snapshotPath, bundlePath: staged ? bundlePath : null, warnings };
+    if (run && run.status === 'failed') {
+      const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exit_code}`;
+      throw new RunFailedError(`the training command ${how}; no baseline was kept`, result);
+    }
+    return result;
+  } catch (error) {
+    if (!(error instanceof RunFailedError)) await abort();
+    throw error;
+  }
+}
+
+async function runTraining(
+  input: CaptureInput,
+  staged: StagedFolder,
+  bundlePath: string,
+  pythonExecutable: string,
+  pythonPrefix: string,
+  isVenv: boolean,
+  relToSnapshot: (p: string) => string,
+  warnings: string[],
+): Promise<RunRecord> {
+  const spec = input.run as NonNullable<CaptureInput['run']>;
+  const outputsDir = resolve(input.cwd, spec.outputsDir);
+  if ((await statKind(outputsDir)) === 'directory' && (await walkFiles(outputsDir)).length > 0) {
+    warnings.push(`--outputs ${spec.outputsDir} already held files before the run; they become part of the baseline if the run leaves them there`);
+  }
+  input.log(`running: ${spec.command}`);
+  await staged.ensureDir('logs');
+  const outcome = await runShellCommand(spec.command, {
+    cwd: input.cwd,
+    env: runEnvironment(input.env, pythonExecutable, pythonPrefix, isVenv),
+    stdoutFile: staged.path('logs', 'stdout.log'),
+    stderrFile: staged.path('logs', 'stderr.log'),
+    echo: input.echoRun,
+    signal: input.signal,
+  });
+  if (input.signal?.aborted) {
+    throw new SnapshotError('INTERRUPTED', 'interrupted while the training ran; nothing was written', 130);
+  }
+  if (outcome.failedToStart) {
+    throw new UserInputError('RUN_NOT_STARTED', `--run ${spec.command}: could not start: ${outcome.failedToStart}`, { hint: 'Check the command line.' });
+  }
+  const succeeded = outcome.exitCode === 0;
+  let baseline: RunRecord['baseline'] = null;
+  if (succeeded) {
+    if ((await statKind(outputsDir)) !== 'directory') {
+      warnings.push(`the run succeeded but wrote no --outputs folder ${spec.outputsDir}; the baseline is empty`);
+      baseline = { dir: relToSnapshot(join(bundlePath, 'baseline')), files: [] };
+    } else {
+      const listed = await walkFiles(outputsDir);
+      const hashed = await hashFiles(listed);
+      for (const file of listed) {
+        await staged.copyIn(file.absolutePath, join('baseline', file.relativePath)).catch((error: unknown) => {
+          throw new UserInputError('OUTPUT_UNREADABLE', `cannot copy output ${file.absolutePath}: ${describeFsError(error)}`);
+        });
+      }
+      if (hashed.length === 0) warnings.push(`the run succeeded but --outputs ${spec.outputsDir} is empty; the baseline is empty`);
+      baseline = { dir: relToSnapshot(join(bundlePath, 'baseline')), files: hashed.map((f) => ({ ...f, kind: outputKind(f.path) })) };
+    }
+  }
+  return {
+    command: spec.command,
+    cwd: input.cwd,
+    exit_code: outcome.exitCode,
+    signal: outcome.signal,
+    duration_ms: outcome.durationMs,
+    started_at: outcome.startedAt.toISOString(),
+    status: succeeded ? 'succeeded' : 'failed',
+    stdout_log: relToSnapshot(join(bundlePath, 'logs', 'stdout.log')),
+    stderr_log: relToSnapshot(join(bundlePath, 'logs', 'stderr.log')),
+    outputs_dir: spec.outputsDir,
+    baseline,
+  };
+}
