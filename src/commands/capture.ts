@@ -7,10 +7,10 @@ import { capture, RunFailedError, type CaptureResult } from '../services/capture
 export default class Capture extends SnapshotCommand {
   static override summary = 'Record what this training environment really is, and optionally run the training as the baseline.';
 
-  static override description = `Probes the Python environment (without importing any framework), the GPUs, CUDA, cuDNN, the OS and CPU,
-the numerics-relevant environment variables, the code's git state and the training data, and writes a
-snapshot file validated against schemas/snapshot.schema.json. With --run, the training runs with the
-captured interpreter first on PATH and its --outputs are kept as the baseline in <snapshot>.bundle/.`;
+  static override description = [
+    'Probes the Python environment (without importing any framework), the GPUs, CUDA, cuDNN, the OS and CPU, the numerics-relevant environment variables, the code\'s git state and the training data, and writes a snapshot file validated against schemas/snapshot.schema.json.',
+    'With --run, the training runs with the captured interpreter first on PATH, and its --outputs are kept as the baseline in <snapshot>.bundle/ with a manifest. Nothing is overwritten without --force.',
+  ].join('\n\n');
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

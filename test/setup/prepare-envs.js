@@ -2,7 +2,8 @@
 // Reused when already there; honours PIP_INDEX_URL (a company mirror), and otherwise uses
 // this machine's local index alone so pip never waits on an unreachable default index.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,10 +16,15 @@ export const TF_ENV = {
   packages: ['tensorflow-cpu==2.21.0', 'keras==3.15.1', 'h5py'],
 };
 
-function pyenvPython(minor) {
-  const probe = spawnSync('pyenv', ['prefix', minor], { encoding: 'utf8' });
-  if (probe.status === 0) return join(probe.stdout.trim().split('\n')[0], 'bin', 'python');
-  return `python${minor}`;
+/** The newest pyenv-installed CPython of a minor version, else pythonX.Y on PATH. */
+export function pyenvPython(minor) {
+  const root = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv');
+  const versions = existsSync(join(root, 'versions')) ? readdirSync(join(root, 'versions')) : [];
+  const match = versions
+    .filter((v) => v === minor || v.startsWith(`${minor}.`))
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+    .pop();
+  return match ? join(root, 'versions', match, 'bin', 'python') : `python${minor}`;
 }
 
 function indexArgs() {
