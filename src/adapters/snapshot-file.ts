@@ -28,7 +28,9 @@ function compiledValidator(): ValidateFunction {
 }
 
 function describe(error: ErrorObject): string {
-  const where = error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).replace(/\//g, '.');
+  const path = error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).replace(/\//g, '.');
+  // Inside propertyNames the error is about a key, which instancePath does not name.
+  const where = error.propertyName === undefined ? path : `${path}: key '${error.propertyName}'`;
   if (error.keyword === 'additionalProperties') return `${where}: unknown field '${String(error.params.additionalProperty)}'`;
   if (error.keyword === 'enum') return `${where}: must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
   return `${where}: ${error.message ?? 'is invalid'}`;
@@ -38,7 +40,7 @@ function describe(error: ErrorObject): string {
 export function validateSnapshot(value: unknown, what: string): asserts value is Snapshot {
   const validate = compiledValidator();
   if (validate(value)) return;
-  const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf').map(describe);
+  const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'propertyNames').map(describe);
   const unique = [...new Set(problems)];
   throw new UserInputError('SNAPSHOT_INVALID', `${what} does not match the snapshot schema: ${unique.slice(0, 5).join('; ')}${unique.length > 5 ? ` (and ${unique.length - 5} more)` : ''}`, {
     hint: 'Recapture it with `snapshot capture`, or fix the fields named.',

@@ -129,7 +129,7 @@ export function collectCudnn(raw: RawSystem, wheel: WheelCudnn): CudnnInstall[] 
     if (version) add({ version, source: path, kind: 'library' });
   }
   for (const w of wheel.wheels) {
-    if (/^nvidia-cudnn(-|$)/.test(w.name.toLowerCase().replace(/_/g, '-'))) add({ version: w.version, source: w.name, kind: 'wheel' });
+    if (/^nvidia-cudnn(-cu\d+)?$/.test(w.name.toLowerCase().replace(/_/g, '-'))) add({ version: w.version, source: w.name, kind: 'wheel' });
   }
   return found;
 }

@@ -56,6 +56,12 @@ export function selectDeterminismEnv(environment: Readonly<Record<string, string
 
 const TRUTHY = new Set(['1', 'true', 'True', 'TRUE', 'yes']);
 
+/** How TensorFlow's ReadBoolFromEnvVar reads a flag: '0'/'false' and '1'/'true', any case; else unset. */
+function tfBool(value: string | undefined): boolean | undefined {
+  const v = value?.toLowerCase();
+  return v === '0' || v === 'false' ? false : v === '1' || v === 'true' ? true : undefined;
+}
+
 export interface FindingsInput {
   env: Record<string, string>;
   frameworks: FrameworksInfo;
@@ -79,7 +85,7 @@ export function determinismFindings({ env, frameworks, gpu, arch }: FindingsInpu
     warn('PYTHONHASHSEED_RANDOM', 'PYTHONHASHSEED=random: hash order changes between runs; set a fixed number.');
   }
 
-  if (tfAtLeast('2.9') && /^(x86_64|amd64)$/i.test(arch) && env.TF_ENABLE_ONEDNN_OPTS !== '0') {
+  if (tfAtLeast('2.9') && /^(x86_64|amd64)$/i.test(arch) && tfBool(env.TF_ENABLE_ONEDNN_OPTS) !== false) {
     warn('ONEDNN_ON', `oneDNN CPU kernels are on (TensorFlow ${tf} on x86_64 enables them by default): round-off differs between CPU models; export TF_ENABLE_ONEDNN_OPTS=0 for CPU parity.`);
   }
 
@@ -91,13 +97,13 @@ export function determinismFindings({ env, frameworks, gpu, arch }: FindingsInpu
   if (env.TF_DETERMINISTIC_OPS !== undefined && tfAtLeast('2.8')) {
     warn('LEGACY_TF_DETERMINISTIC_OPS', `TF_DETERMINISTIC_OPS is set, but TensorFlow ${tf} replaced it: call tf.config.experimental.enable_op_determinism() in the training script.`);
   }
-  if (env.TF_DETERMINISTIC_OPS === undefined && tf !== null && tfAtLeast('2.1') && tfBelow('2.8') && usesGpu) {
+  if (tfBool(env.TF_DETERMINISTIC_OPS) !== true && tf !== null && tfAtLeast('2.1') && tfBelow('2.8') && usesGpu) {
     warn('NO_TF_DETERMINISTIC_OPS', `TensorFlow ${tf} on a GPU needs TF_DETERMINISTIC_OPS=1 for deterministic ops.`);
   }
   if (env.TF_CUDNN_DETERMINISTIC !== undefined && tfAtLeast('2.1')) {
     warn('LEGACY_TF_CUDNN_DETERMINISTIC', `TF_CUDNN_DETERMINISTIC is set, but TensorFlow ${tf} ignores it in favour of ${tfAtLeast('2.8') ? 'enable_op_determinism()' : 'TF_DETERMINISTIC_OPS=1'}.`);
   }
-  if (env.TF_CUDNN_USE_AUTOTUNE === '0') {
+  if (tfBool(env.TF_CUDNN_USE_AUTOTUNE) === false) {
     warn('AUTOTUNE_OFF', 'TF_CUDNN_USE_AUTOTUNE=0: NVIDIA advises leaving it unset and using the determinism setting instead.');
   }
   for (const name of ['TF_DISABLE_SEGMENT_REDUCTION_OP_DETERMINISM_EXCEPTIONS', 'TF_DISABLE_DEPTHWISE_CONV_DETERMINISM_EXCEPTIONS']) {

@@ -1,0 +1,73 @@
+import { describe, expect, it } from '@jest/globals';
+import { parsePorcelainZ, stripUrlCredentials } from '../../../src/core/git.js';
+
+describe('stripUrlCredentials', () => {
+  it.each([
+    ['https with user:token', 'https://alice:ghp_s3cr3t@github.com/org/repo.git', 'https://github.com/org/repo.git'],
+    ['https with a token only', 'https://ghp_s3cr3t@github.com/org/repo.git', 'https://github.com/org/repo.git'],
+    ['https with x-access-token', 'https://x-access-token:ghs_abc@github.com/org/repo', 'https://github.com/org/repo'],
+    ['http with user:password', 'http://bob:hunter2@git.internal:8080/team/repo.git', 'http://git.internal:8080/team/repo.git'],
+    ['an upper-case scheme', 'HTTPS://u:p@example.com/r', 'HTTPS://example.com/r'],
+    ['ssh with a plain user', 'ssh://git@github.com/org/repo.git', 'ssh://git@github.com/org/repo.git'],
+    ['ssh with user:password', 'ssh://user:pw@host.example/org/repo.git', 'ssh://host.example/org/repo.git'],
+    ['scp-style', 'git@github.com:org/repo.git', 'git@github.com:org/repo.git'],
+    ['file', 'file:///srv/git/repo.git', 'file:///srv/git/repo.git'],
+    ['a local path', '/srv/git/repo.git', '/srv/git/repo.git'],
+    ['https without credentials', 'https://github.com/org/repo.git', 'https://github.com/org/repo.git'],
+    ['an @ in the path, not the authority', 'https://example.com/org/repo@v1.git', 'https://example.com/org/repo@v1.git'],
+    ['surrounding whitespace', '  https://alice:tok@github.com/org/repo.git\n', 'https://github.com/org/repo.git'],
+    ['whitespace without credentials', ' git@github.com:org/repo.git \n', 'git@github.com:org/repo.git'],
+  ])('%s', (_name, url, expected) => {
+    expect(stripUrlCredentials(url)).toBe(expected);
+  });
+
+  it('never leaves a secret behind', () => {
+    for (const url of ['https://alice:ghp_s3cr3t@github.com/r', 'https://ghp_s3cr3t@github.com/r', 'http://u:ghp_s3cr3t@h/r', 'ssh://u:ghp_s3cr3t@h/r']) {
+      expect(stripUrlCredentials(url)).not.toContain('ghp_s3cr3t');
+    }
+  });
+});
+
+describe('parsePorcelainZ', () => {
+  const z = (...records: string[]) => records.map((r) => `${r}\0`).join('');
+
+  it('reads empty output as clean', () => {
+    expect(parsePorcelainZ('')).toEqual({ dirty: false, untracked: [] });
+  });
+
+  it.each([
+    ['modified in the work tree', ' M src/train.py'],
+    ['modified in the index', 'M  src/train.py'],
+    ['added', 'A  src/new.py'],
+    ['deleted', ' D src/old.py'],
+    ['deleted from the index', 'D  src/old.py'],
+    ['unmerged', 'UU src/conflict.py'],
+  ])('%s is dirty', (_name, record) => {
+    expect(parsePorcelainZ(z(record))).toEqual({ dirty: true, untracked: [] });
+  });
+
+  it('a rename is dirty and its source record is not read as an entry of its own', () => {
+    // The source path of a rename is its own NUL-terminated record, with no status code; make
+    // it look like an untracked entry to prove it is skipped.
+    expect(parsePorcelainZ(z('R  new name.py', '?? looks untracked.py'))).toEqual({ dirty: true, untracked: [] });
+    expect(parsePorcelainZ(z('RM src/b.py', 'src/a.py', '?? data/x.csv'))).toEqual({ dirty: true, untracked: ['data/x.csv'] });
+  });
+
+  it('lists untracked files, sorted, without making the tree dirty', () => {
+    expect(parsePorcelainZ(z('?? z.txt', '?? a dir/b c.txt', '?? m.py'))).toEqual({ dirty: false, untracked: ['a dir/b c.txt', 'm.py', 'z.txt'] });
+  });
+
+  it('ignores ignored files', () => {
+    expect(parsePorcelainZ(z('!! build/out.bin', '!! .venv/'))).toEqual({ dirty: false, untracked: [] });
+  });
+
+  it('keeps paths with spaces, quotes and non-ASCII verbatim (-z does not quote)', () => {
+    const result = parsePorcelainZ(z(' M my file.py', '?? notes "v2".md', '?? données é.txt', '?? a'));
+    expect(result).toEqual({ dirty: true, untracked: ['a', 'données é.txt', 'notes "v2".md'] });
+  });
+
+  it('mixes everything', () => {
+    const output = z(' M train.py', 'A  model.py', ' D old.py', 'R  renamed.py', 'orig.py', '?? new data.csv', '!! cache.pkl');
+    expect(parsePorcelainZ(output)).toEqual({ dirty: true, untracked: ['new data.csv'] });
+  });
+});
