@@ -54,7 +54,7 @@ export function selectDeterminismEnv(environment: Readonly<Record<string, string
   return selected;
 }
 
-const TRUTHY = new Set(['1', 'true', 'True', 'TRUE', 'yes']);
+const TRUTHY = new Set(['1', 'true', 'True', 'TRUE']);
 
 /** How TensorFlow's ReadBoolFromEnvVar reads a flag: '0'/'false' and '1'/'true', any case; else unset. */
 function tfBool(value: string | undefined): boolean | undefined {
@@ -94,7 +94,7 @@ export function determinismFindings({ env, frameworks, gpu, arch }: FindingsInpu
     warn('TF32_ON', 'TF32 is on by default on this Ampere-or-newer GPU and changes matmul/conv numerics; export NVIDIA_TF32_OVERRIDE=0 (TensorFlow) or disable allow_tf32 (torch) for float32 parity.');
   }
 
-  if (env.TF_DETERMINISTIC_OPS !== undefined && tfAtLeast('2.8')) {
+  if (tfBool(env.TF_DETERMINISTIC_OPS) === true && tfAtLeast('2.8')) {
     warn('LEGACY_TF_DETERMINISTIC_OPS', `TF_DETERMINISTIC_OPS is set, but TensorFlow ${tf} replaced it: call tf.config.experimental.enable_op_determinism() in the training script.`);
   }
   if (tfBool(env.TF_DETERMINISTIC_OPS) !== true && tf !== null && tfAtLeast('2.1') && tfBelow('2.8') && usesGpu) {

@@ -5,14 +5,19 @@
  * remotes (git@host:org/repo) carry no secret and stay as they are.
  */
 export function stripUrlCredentials(url: string): string {
-  const match = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/@]*@)?(.*)$/.exec(url.trim());
-  if (!match) return url.trim();
-  const [, scheme = '', userinfo, rest = ''] = match;
-  if (!userinfo) return url.trim();
-  const user = userinfo.slice(0, -1).split(':')[0] ?? '';
-  // ssh://git@host keeps a plain user name; http(s) user parts are often tokens, so they go.
-  const keepUser = /^ssh:\/\//i.test(scheme) && !userinfo.includes(':') && user !== '';
-  return `${scheme}${keepUser ? `${user}@` : ''}${rest}`;
+  const trimmed = url.trim();
+  const match = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/]*)(.*)$/.exec(trimmed);
+  if (!match) return trimmed;
+  const [, scheme = '', authority = '', rest = ''] = match;
+  // The host follows the last '@': a password may itself contain a raw '@'.
+  const at = authority.lastIndexOf('@');
+  if (at < 0) return trimmed;
+  const userinfo = authority.slice(0, at);
+  const host = authority.slice(at + 1);
+  const user = userinfo.split(':')[0] ?? '';
+  // ssh:// keeps the login name (it is who connects); http(s) user parts are often tokens, so they go.
+  const keepUser = /^ssh:\/\//i.test(scheme) && user !== '';
+  return `${scheme}${keepUser ? `${user}@` : ''}${host}${rest}`;
 }
 
 export interface PorcelainStatus {

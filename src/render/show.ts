@@ -19,13 +19,13 @@ export function renderSnapshot(s: Snapshot): string[] {
   if (f.tensorflow) {
     const b = f.tensorflow.build_info;
     const build = b === null ? 'build info unknown' : b.is_cuda_build ? `CUDA ${b.cuda_version ?? '?'}, cuDNN ${b.cudnn_version ?? '?'}${b.cuda_compute_capabilities ? `, ${b.cuda_compute_capabilities.join(' ')}` : ''}` : b.is_rocm_build ? 'ROCm build' : 'CPU-only build';
-    lines.push(row('TensorFlow', `${f.tensorflow.version} (${f.tensorflow.distribution}; ${build})`));
+    lines.push(row('TensorFlow', `${f.tensorflow.version ?? 'unknown version'} (${f.tensorflow.distribution ?? 'no installed distribution'}; ${build})`));
   }
   if (f.keras) {
     const legacy = f.keras.tf_keras_version ? `; tf-keras ${f.keras.tf_keras_version}${f.keras.use_legacy_keras ? ' in use (TF_USE_LEGACY_KERAS)' : ''}` : '';
     lines.push(row('Keras', `${f.keras.version ?? 'not installed'} (backend ${f.keras.backend}, from ${f.keras.backend_source}${legacy})`));
   }
-  if (f.torch) lines.push(row('PyTorch', `${f.torch.version}${f.torch.cuda ? ` (CUDA ${f.torch.cuda})` : ' (CPU build)'}`));
+  if (f.torch) lines.push(row('PyTorch', `${f.torch.version ?? 'unknown version'}${f.torch.cuda ? ` (CUDA ${f.torch.cuda})` : ' (CPU build)'}`));
   if (f.jax) {
     const plugins = f.jax.cuda_plugins.map((p) => `${p.name} ${p.version}`).join(', ');
     lines.push(row('JAX', `${f.jax.version ?? '?'} (jaxlib ${f.jax.jaxlib ?? '?'}${plugins ? `; ${plugins}` : ''})`));
