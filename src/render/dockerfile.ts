@@ -1,0 +1,19 @@
+// Pure renderer for `snapshot dockerfile`: what was written and why this base image.
+import type { DockerfileResult } from '../services/dockerfile.js';
+
+export function renderDockerfileDone(result: DockerfileResult): string[] {
+  const { base, requirements, environment } = result.plan;
+  const lines = [`Wrote ${result.outputDir}/: ${result.files.join(', ')}`];
+  lines.push(`Base image: ${base.image}${base.digest ? `@${base.digest}` : ''} (${base.target}, Python from ${base.pythonFrom})`);
+  for (const reason of base.reasons) lines.push(`  - ${reason}`);
+  if (base.cuda) lines.push(`CUDA ${base.cuda.version}${base.cuda.cudnn ? `, cuDNN ${base.cuda.cudnn}` : ''} from ${base.cuda.source}${base.cuda.minDriver ? `; needs driver >= ${base.cuda.minDriver}` : ''}`);
+  if (base.notGuaranteed.length) {
+    lines.push('The --base-image override may no longer guarantee:');
+    for (const item of base.notGuaranteed) lines.push(`  - ${item}`);
+  }
+  lines.push(`Requirements: ${requirements.pinned} pinned, ${requirements.skipped.length} left out`);
+  if (environment.length) lines.push(`Environment: ${environment.map((e) => e.name).join(', ')}`);
+  lines.push(result.code.included ? `Code: commit ${result.code.commit?.slice(0, 12)}${result.code.patched ? ' + captured patch' : ''}` : `Code: not included (${result.code.reason})`);
+  lines.push(`Build: docker build -t snapshot-replay ${result.outputDir}`);
+  return lines;
+}

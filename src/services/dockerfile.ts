@@ -1,0 +1,130 @@
+// `snapshot dockerfile`: a build context folder (Dockerfile, pinned requirements, the snapshot, the
+// probe, and the code at the captured commit) written atomically from a snapshot.
+import { copyFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { planDockerfile, type DockerfilePlan } from '../core/dockerfile/plan.js';
+import type { Snapshot } from '../core/model.js';
+import { UserInputError } from '../errors.js';
+import { assertWritableTarget, isInside, makeDir, removePath, StagedFolder, statKind } from '../adapters/fs.js';
+import { loadCompatTable, loadTemplates } from '../adapters/package-files.js';
+import { runProcess } from '../adapters/process.js';
+import { PROBE_SCRIPT } from '../adapters/python.js';
+import { readSnapshot, serializeSnapshot } from '../adapters/snapshot-file.js';
+
+/** uv's own image, pinned: it installs the exact captured Python when the base image lacks it. */
+export const UV_IMAGE = 'ghcr.io/astral-sh/uv:0.13.8';
+
+export interface DockerfileInput {
+  snapshotPath: string;
+  outputDir?: string;
+  baseImage?: string;
+  target?: 'gpu' | 'cpu';
+  pythonFrom?: 'base' | 'apt' | 'uv';
+  /** Where the code's git repository is; default: the folder the snapshot recorded. */
+  codeDir?: string;
+  noCode: boolean;
+  force: boolean;
+  cwd: string;
+  toolVersion: string;
+  timeoutMs: number;
+}
+
+export interface DockerfileResult {
+  outputDir: string;
+  files: string[];
+  plan: DockerfilePlan;
+  code: { included: boolean; commit: string | null; patched: boolean; reason: string | null };
+}
+
+/** snapshot.yaml -> snapshot.docker, next to it. */
+export function contextDirFor(snapshotPath: string): string {
+  const name = basename(snapshotPath).replace(/\.(ya?ml|json)$/i, '');
+  return join(dirname(snapshotPath), `${name}.docker`);
+}
+
+type CodeSource = { repo: string; commit: string; patch: string | null } | { reason: string };
+
+/** Finds the repository and patch for the code layer, refusing paths from the snapshot that leave its folder. */
+async function locateCode(snapshot: Snapshot, input: DockerfileInput, snapshotPath: string): Promise<CodeSource> {
+  const git = snapshot.code?.git;
+  if (input.noCode) return { reason: '--no-code was given' };
+  if (!git) return { reason: 'the snapshot recorded no git commit' };
+  const repo = input.codeDir !== undefined ? resolve(input.cwd, input.codeDir) : snapshot.code?.path ?? '';
+  if (!isAbsolute(repo) || /[\0\n\r]/.test(repo) || (await statKind(repo)) !== 'directory') {
+    return { reason: `the code folder ${JSON.stringify(repo).slice(0, 120)} is not here (pass --code DIR)` };
+  }
+  const has = await runProcess('git', ['-C', repo, 'cat-file', '-e', `${git.commit}^{commit}`], { timeoutMs: input.timeoutMs });
+  if (has.outcome !== 'ok') return { reason: `commit ${git.commit.slice(0, 12)} is not in ${repo} (fetch it, or pass --code DIR)` };
+  let patch: string | null = null;
+  if (git.patch_file !== null) {
+    const snapshotDir = dirname(snapshotPath);
+    patch = resolve(snapshotDir, git.patch_file);
+    if (isAbsolute(git.patch_file) || !isInside(snapshotDir, patch)) {
+      throw new UserInputError('UNSAFE_SNAPSHOT_VALUE', `code.git.patch_file: ${JSON.stringify(git.patch_file).slice(0, 80)} points outside the snapshot's folder`, {
+        hint: 'The snapshot file has been edited or is corrupt; recapture it.',
+      });
+    }
+    if ((await statKind(patch)) !== 'file') return { reason: `the captured patch ${patch} is missing, and the commit alone is not the captured tree` };
+  }
+  return { repo, commit: git.commit, patch };
+}
+
+/** git archive of the commit, extracted, with the captured patch applied outside any repository. */
+async function writeCode(staged: StagedFolder, source: { repo: string; commit: string; patch: string | null }, timeoutMs: number): Promise<void> {
+  const tarPath = staged.path('.code.tar');
+  const codeDir = staged.path('code');
+  await makeDir(codeDir);
+  const step = async (what: string, command: string, args: string[], cwd?: string) => {
+    // GIT_CEILING_DIRECTORIES: the staging folder may sit inside the user's repository, and git
+    // apply must treat the extracted tree as plain files, not as part of that repository.
+    const result = await runProcess(command, args, { cwd, timeoutMs, env: { ...process.env, GIT_CEILING_DIRECTORIES: dirname(codeDir) } });
+    if (result.outcome !== 'ok') throw new UserInputError('CODE_LAYER_FAILED', `${what} failed: ${result.reason ?? 'unknown error'}`, { hint: 'Pass --no-code to leave the code out of the image.' });
+  };
+  await step(`git archive of ${source.commit.slice(0, 12)}`, 'git', ['-C', source.repo, 'archive', '--format=tar', '-o', tarPath, source.commit]);
+  await step('extracting the code', 'tar', ['-xf', tarPath, '-C', codeDir, '--no-same-owner']);
+  await removePath(tarPath);
+  if (source.patch !== null) await step('applying the captured patch', 'git', ['apply', '--whitespace=nowarn', source.patch], codeDir);
+}
+
+export async function generateDockerfile(input: DockerfileInput): Promise<DockerfileResult> {
+  const snapshotPath = resolve(input.cwd, input.snapshotPath);
+  const snapshot = await readSnapshot(snapshotPath);
+  const outputDir = input.outputDir !== undefined ? resolve(input.cwd, input.outputDir) : contextDirFor(snapshotPath);
+  await assertWritableTarget(outputDir, input.force, 'build context folder');
+  const [table, templates, code] = await Promise.all([loadCompatTable(), loadTemplates(), locateCode(snapshot, input, snapshotPath)]);
+
+  const included = 'repo' in code;
+  const plan = planDockerfile(
+    snapshot,
+    {
+      target: input.target,
+      pythonFrom: input.pythonFrom,
+      baseImage: input.baseImage,
+      toolVersion: input.toolVersion,
+      uvImage: UV_IMAGE,
+      code: included ? { included: true, commit: code.commit, patched: code.patch !== null } : { included: false, reason: code.reason },
+    },
+    table,
+    templates,
+  );
+
+  const staged = await StagedFolder.create(outputDir);
+  try {
+    await staged.writeFile('Dockerfile', plan.files.Dockerfile);
+    await staged.writeFile('requirements.txt', plan.files['requirements.txt']);
+    await staged.writeFile('snapshot.yaml', serializeSnapshot(snapshot));
+    await copyFile(PROBE_SCRIPT, staged.path('snapshot_probe.py'));
+    if (included) await writeCode(staged, code, input.timeoutMs);
+    await staged.commit();
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
+  const warnings = included ? plan.warnings : [...plan.warnings, `The code is not in the image: ${code.reason}.`];
+  return {
+    outputDir,
+    files: ['Dockerfile', 'requirements.txt', 'snapshot.yaml', 'snapshot_probe.py', ...(included ? ['code/'] : [])],
+    plan: { ...plan, warnings },
+    code: included ? { included: true, commit: code.commit, patched: code.patch !== null, reason: null } : { included: false, commit: null, patched: false, reason: code.reason },
+  };
+}
