@@ -6,7 +6,7 @@ import { chooseBaseImage, type BaseChoice, type BaseOptions } from './base-image
 import type { CompatTable } from './compat.js';
 import { renderRequirements } from './requirements.js';
 import { renderEach, renderTemplate } from './template.js';
-import { assertEnvName, assertHttpUrl, assertImageReference, dockerfileEnvValue, dockerfileLabelValue } from './validate.js';
+import { assertDeterminismEnvValue, assertEnvName, assertHttpUrl, assertImageReference, dockerfileEnvValue, dockerfileLabelValue } from './validate.js';
 import { UserInputError } from '../../errors.js';
 
 export const TEMPLATE_NAMES = [
@@ -82,6 +82,7 @@ export function planEnvironment(snapshot: Snapshot, base: BaseChoice): { env: Pl
   };
   for (const [name, value] of Object.entries(snapshot.determinism.env).sort(([a], [b]) => (a < b ? -1 : 1))) {
     assertEnvName(name, `determinism.env.${name}`);
+    assertDeterminismEnvValue(value, `determinism.env.${name}`);
     if (HOST_ONLY_ENV.has(name)) continue;
     add(name, value, 'captured');
   }

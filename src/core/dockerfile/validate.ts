@@ -191,6 +191,20 @@ export function dockerfileEnvValue(value: unknown, field: string): string {
   return dockerfileQuoted(value, field, 'ENV');
 }
 
+// Numerics settings are numbers, flags and short option lists (XLA_FLAGS="--a=1 --b", ":4096:8"):
+// nothing in them needs shell or substitution syntax, so a value carrying any is refused outright
+// rather than merely escaped.
+const DETERMINISM_VALUE = /^[A-Za-z0-9 _.,:=+/@%-]{0,1024}$/;
+
+/** A captured environment value that will be baked into an image: a conservative grammar. */
+export function assertDeterminismEnvValue(value: unknown, field: string): string {
+  const text = requireString(value, field, 'an environment value');
+  if (!DETERMINISM_VALUE.test(text)) {
+    throw unsafeValue(field, value, 'is not an acceptable value for a numerics setting: only letters, digits, spaces and _ . , : = + / @ % - are allowed');
+  }
+  return text;
+}
+
 /** The value quoted for `LABEL key=<here>`: same rule as ENV (LABEL substitutes variables too). */
 export function dockerfileLabelValue(value: unknown, field: string): string {
   return dockerfileQuoted(value, field, 'LABEL');
