@@ -1,0 +1,99 @@
+// What `snapshot compare` produces: a verdict and, per output, what was compared and how far apart
+// the two sides are. Every comparator returns these values; the renderers only read them.
+
+export type Verdict = 'identical' | 'equivalent' | 'different' | 'error';
+
+/** Per output: `missing` (in the baseline only) counts as different; `extra` (candidate only) is reported, not failed. */
+export type OutputStatus = 'identical' | 'equivalent' | 'different' | 'missing' | 'extra' | 'error' | 'ignored';
+
+/** Per tensor, metric or table cell group. */
+export type ItemStatus = 'identical' | 'equivalent' | 'different' | 'error';
+
+export type CompareMode = 'bitwise' | 'allclose' | 'ignore';
+
+/** How close two numbers must be: numpy.allclose semantics, |a - b| <= atol + rtol * |b| (b = baseline). */
+export interface Tolerance {
+  mode: CompareMode;
+  rtol: number;
+  atol: number;
+  /** NaN on both sides at the same place counts as equal. */
+  nan_equal: boolean;
+}
+
+export const BITWISE: Tolerance = { mode: 'bitwise', rtol: 0, atol: 0, nan_equal: true };
+
+/** A metric-specific rule: a tolerance, and optionally the direction in which a change is welcome. */
+export interface MetricRule extends Tolerance {
+  /** true: a higher candidate is never a failure (accuracy); false: a lower one is not (loss). */
+  greater_is_better?: boolean;
+}
+
+export type OutputFormat = 'json' | 'csv' | 'npy' | 'npz' | 'h5' | 'keras' | 'bytes';
+
+export interface TensorDiff {
+  /** '' for a lone .npy; the array name in an .npz; the dataset path in HDF5. */
+  name: string;
+  status: ItemStatus;
+  dtype: { baseline: string; candidate: string };
+  shape: { baseline: number[]; candidate: number[] };
+  elements: number;
+  /** Largest |a - b| over compared elements (NaN/inf pairs excluded); null when nothing was compared. */
+  max_abs_diff: number | null;
+  /** Largest |a - b| / |b| where b != 0; null when not defined. */
+  max_rel_diff: number | null;
+  /** Elements outside the tolerance (for bitwise: elements that differ at all). */
+  mismatched: number;
+  mismatched_fraction: number;
+  /** Multi-dimensional index of the first mismatching element in C order. */
+  first_mismatch: number[] | null;
+  tolerance: Tolerance;
+  /** Why it is different or an error when that is not a value difference: "shape differs", "dtype differs", a read error. */
+  message?: string;
+}
+
+export interface MetricDiff {
+  /** Dotted key; list items by index ("history.loss.3"). */
+  key: string;
+  status: ItemStatus | 'missing' | 'extra';
+  baseline: unknown;
+  candidate: unknown;
+  /** candidate - baseline for numbers, else null. */
+  difference: number | null;
+  tolerance: MetricRule | null;
+  message?: string;
+}
+
+export interface OutputReport {
+  /** Path relative to the compared folders, '/' separated. */
+  path: string;
+  format: OutputFormat;
+  status: OutputStatus;
+  message?: string;
+  tensors?: TensorDiff[];
+  metrics?: MetricDiff[];
+  /** A short unified-style diff for small text files. */
+  text_diff?: string[];
+  bytes?: { baseline_sha256: string | null; candidate_sha256: string | null; baseline_size: number | null; candidate_size: number | null };
+  /** Parts a format ignores by nature, e.g. "metadata.json: date_saved". */
+  ignored?: string[];
+}
+
+export interface CompareSummary {
+  outputs: number;
+  identical: number;
+  equivalent: number;
+  different: number;
+  missing: number;
+  extra: number;
+  error: number;
+  ignored: number;
+}
+
+export interface CompareReport {
+  verdict: Verdict;
+  baseline: string;
+  candidate: string;
+  policy: string | null;
+  summary: CompareSummary;
+  outputs: OutputReport[];
+}
