@@ -20,6 +20,9 @@ export abstract class SnapshotCommand extends Command {
 
   protected collectedWarnings: string[] = [];
 
+  /** The exit status of a command that succeeded in running but reports a failure (a verdict). */
+  protected resultStatus = 0;
+
   /** Progress and notes go to stderr, so stdout carries only the result. */
   protected note(message: string): void {
     this.logToStderr(message);
@@ -32,7 +35,7 @@ export abstract class SnapshotCommand extends Command {
   }
 
   protected override toSuccessJson(result: unknown): SuccessEnvelope<unknown> {
-    return { status: 0, result, warnings: this.collectedWarnings };
+    return { status: this.resultStatus, result, warnings: this.collectedWarnings };
   }
 
   protected override toErrorJson(error: unknown): ErrorEnvelope {

@@ -15,6 +15,8 @@ export const ExitCode = {
   runFailed: 5,
   /** Something outside our control failed: a Docker engine, an external program. */
   external: 6,
+  /** A verdict of `error`: some output could not be read or judged. */
+  verdictError: 7,
   /** A bug in snapshot itself. */
   internal: 70,
 } as const;

@@ -66,7 +66,7 @@ export interface WalkedFile {
  * Lists every regular file under root, sorted. Symlinks are followed only when they stay inside
  * root, so a link cannot pull files from elsewhere into a manifest or a bundle.
  */
-export async function walkFiles(root: string): Promise<WalkedFile[]> {
+export async function walkFiles(root: string, onSkip?: (relativePath: string, reason: string) => void): Promise<WalkedFile[]> {
   const rootReal = await realpath(root);
   const files: WalkedFile[] = [];
   async function visit(dir: string): Promise<void> {
@@ -79,7 +79,15 @@ export async function walkFiles(root: string): Promise<WalkedFile[]> {
         files.push({ relativePath: toPosix(relative(root, absolutePath)), absolutePath });
       } else if (entry.isSymbolicLink()) {
         const target = await realpath(absolutePath).catch(() => null);
-        if (target === null || !isInside(rootReal, target)) continue;
+        const rel = toPosix(relative(root, absolutePath));
+        if (target === null) {
+          onSkip?.(rel, 'a symlink whose target does not exist');
+          continue;
+        }
+        if (!isInside(rootReal, target)) {
+          onSkip?.(rel, `a symlink pointing outside the folder (to ${target})`);
+          continue;
+        }
         const info = await stat(target);
         if (info.isFile()) files.push({ relativePath: toPosix(relative(root, absolutePath)), absolutePath });
         else if (info.isDirectory() && !isInside(target, dirname(absolutePath))) await visit(absolutePath);

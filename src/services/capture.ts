@@ -82,11 +82,11 @@ async function checkInputs(input: CaptureInput, snapshotPath: string, bundlePath
   }
 }
 
-async function manifestOf(path: string, cwd: string): Promise<DataRecord> {
+async function manifestOf(path: string, cwd: string, warnings: string[]): Promise<DataRecord> {
   const absolute = resolve(cwd, path);
   const kind = await statKind(absolute);
   const listed = kind === 'directory'
-    ? await walkFiles(absolute)
+    ? await walkFiles(absolute, (rel, reason) => warnings.push(`--data ${path}: ${rel} is left out: ${reason}`))
     : [{ relativePath: basename(absolute), absolutePath: absolute }];
   const files = await hashFiles(listed);
   return {
@@ -122,7 +122,7 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     runPythonProbe(interpreter, input.probeTimeoutMs, input.env),
     collectSystem(input.probeTimeoutMs),
     readGitState(codeDir, input.probeTimeoutMs),
-    Promise.all(input.data.map((p) => manifestOf(p, input.cwd))),
+    Promise.all(input.data.map((p) => manifestOf(p, input.cwd, warnings))),
   ]);
   const dataProbe: ProbeRecord = { status: 'ok', duration_ms: Math.round(performance.now() - dataStarted) };
   for (const message of python.output.errors) warnings.push(`python probe: ${message}`);
@@ -234,7 +234,7 @@ async function runTraining(
       warnings.push(`the run succeeded but wrote no --outputs folder ${spec.outputsDir}; the baseline is empty`);
       baseline = { dir: relToSnapshot(join(bundlePath, 'baseline')), files: [] };
     } else {
-      const listed = await walkFiles(outputsDir);
+      const listed = await walkFiles(outputsDir, (rel, reason) => warnings.push(`--outputs ${spec.outputsDir}: ${rel} is not kept in the baseline: ${reason}`));
       const hashed = await hashFiles(listed);
       for (const file of listed) {
         await staged.copyIn(file.absolutePath, join('baseline', file.relativePath)).catch((error: unknown) => {

@@ -1,0 +1,61 @@
+// JSON Schema validation for the files snapshot reads (snapshots, policies), with messages that
+// name the field: "rules.0: unknown field 'atoll'".
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { UserInputError } from '../errors.js';
+import { readText } from './fs.js';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+const compiled = new Map<string, ValidateFunction>();
+
+export function schemaValidator(schemaPath: string): ValidateFunction {
+  let validate = compiled.get(schemaPath);
+  if (validate === undefined) {
+    const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+    const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
+    addFormats(ajv);
+    validate = ajv.compile(schema);
+    compiled.set(schemaPath, validate);
+  }
+  return validate;
+}
+
+function describe(error: ErrorObject): string {
+  const path = error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).replace(/\//g, '.');
+  // Inside propertyNames the error is about a key, which instancePath does not name.
+  const where = error.propertyName === undefined ? path : `${path}: key '${error.propertyName}'`;
+  if (error.keyword === 'additionalProperties') return `${where}: unknown field '${String(error.params.additionalProperty)}'`;
+  if (error.keyword === 'enum') return `${where}: must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  return `${where}: ${error.message ?? 'is invalid'}`;
+}
+
+/** The problems with `value`, one line each, or an empty list when it is valid. */
+export function schemaProblems(schemaPath: string, value: unknown): string[] {
+  const validate = schemaValidator(schemaPath);
+  if (validate(value)) return [];
+  // A bad key is reported once, by name (its own error), not also as "property name must be valid".
+  const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'propertyNames').map(describe);
+  return [...new Set(problems)];
+}
+
+const MAX_YAML_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Reads a YAML file strictly: the core schema only (no custom tags), bounded alias expansion,
+ * unique keys. `what` names the file in errors ("snapshot", "policy").
+ */
+export async function readYamlFile(path: string, what: string, code: string): Promise<unknown> {
+  const text = await readText(path, what);
+  if (text.length > MAX_YAML_BYTES) {
+    throw new UserInputError(`${code}_TOO_LARGE`, `${what} ${path} is larger than ${MAX_YAML_BYTES} bytes`, { hint: `Is this really a ${what} file?` });
+  }
+  try {
+    return YAML.parse(text, { schema: 'core', maxAliasCount: 100, uniqueKeys: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new UserInputError(`${code}_NOT_YAML`, `${what} ${path} is not valid YAML: ${message}`, { cause: error });
+  }
+}
