@@ -1,7 +1,8 @@
 """A tiny, seeded Keras training: the built-in example for `snapshot capture --run`.
 
 Reads data/train.csv, trains a small MLP for a few epochs and writes to --out (default out/):
-metrics.json (the Keras History), predictions.npy, model.weights.h5 and model.keras.
+metrics.json (the Keras History), predictions.npy, model.weights.h5 and model.keras
+(and model.h5, the legacy HDF5 format, with --legacy-h5).
 """
 import argparse
 import json
@@ -14,6 +15,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--out", default="out")
 parser.add_argument("--seed", type=int, default=42)
 parser.add_argument("--epochs", type=int, default=5)
+parser.add_argument("--legacy-h5", action="store_true", help="also save the whole model in the legacy HDF5 format (model.h5)")
 args = parser.parse_args()
 
 keras.utils.set_random_seed(args.seed)
@@ -43,4 +45,6 @@ with open(os.path.join(args.out, "metrics.json"), "w") as f:
 np.save(os.path.join(args.out, "predictions.npy"), model.predict(x[:64], verbose=0))
 model.save_weights(os.path.join(args.out, "model.weights.h5"))
 model.save(os.path.join(args.out, "model.keras"))
+if args.legacy_h5:
+    model.save(os.path.join(args.out, "model.h5"))
 print("wrote", sorted(os.listdir(args.out)))

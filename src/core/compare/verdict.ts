@@ -1,0 +1,34 @@
+// From per-output statuses to one verdict. A definite difference outranks an error: one real
+// difference is enough to say `different`; otherwise anything that could not be judged makes the
+// whole comparison `error`.
+import { outputKind } from '../manifest.js';
+import type { CompareSummary, ItemStatus, OutputFormat, OutputStatus, Verdict } from './model.js';
+
+export function summarize(statuses: readonly OutputStatus[]): CompareSummary {
+  const summary: CompareSummary = { outputs: statuses.length, identical: 0, equivalent: 0, different: 0, missing: 0, extra: 0, error: 0, ignored: 0 };
+  for (const status of statuses) summary[status] += 1;
+  return summary;
+}
+
+export function verdictOf(summary: CompareSummary): Verdict {
+  if (summary.different > 0 || summary.missing > 0) return 'different';
+  if (summary.error > 0) return 'error';
+  // Nothing was actually compared (only extras or ignored outputs): nothing can be vouched for.
+  if (summary.identical + summary.equivalent === 0) return 'error';
+  return summary.equivalent > 0 ? 'equivalent' : 'identical';
+}
+
+/** Folds item statuses (tensors, metrics, parts of an archive) into the status of one output. */
+export function combineStatuses(statuses: ReadonlyArray<ItemStatus | 'missing' | 'extra'>): OutputStatus {
+  if (statuses.some((s) => s === 'different' || s === 'missing')) return 'different';
+  if (statuses.some((s) => s === 'error')) return 'error';
+  if (statuses.some((s) => s === 'equivalent')) return 'equivalent';
+  // An entry only the candidate has does not break what the baseline had.
+  return 'identical';
+}
+
+/** Which reader handles a path: the same classification capture records in baseline manifests. */
+export function formatOf(path: string): OutputFormat {
+  const kind = outputKind(path);
+  return kind === 'metrics' ? 'json' : kind === 'other' ? 'bytes' : kind;
+}
