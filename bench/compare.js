@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// Benchmark of the .npy comparator against `cmp` on two 1 GiB float32 arrays.
+//
+//   npm run bench:compare
+//   node bench/compare.js --runs 5 --size-mib 256 --python /path/to/python
+//
+// Files are generated once into .cache/bench-compare/<N>MiB/ with NumPy (through open_memmap, in
+// chunks: never a whole array in Python memory) and reused. The comparator runs from dist/ (built
+// with `npx tsc -p tsconfig.json` when missing) in its own node process, timed from outside, with
+// peak RSS from /usr/bin/time -f %M.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const runs = Number(opt('runs', '3'));
+const sizeMiB = Number(opt('size-mib', '1024'));
+const python = opt('python', join(root, '.cache/envs/tf221/bin/python'));
+const dataDir = join(root, '.cache/bench-compare', `${sizeMiB}MiB`);
+const elements = (sizeMiB * 1024 * 1024) / 4;
+const files = { base: join(dataDir, 'base.npy'), same: join(dataDir, 'same.npy'), noisy: join(dataDir, 'noisy.npy') };
+
+function sh(cmd, cmdArgs, options = {}) {
+  const r = spawnSync(cmd, cmdArgs, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
+  if (r.error) throw r.error;
+  return r;
+}
+
+function generate() {
+  const expectedSize = elements * 4 + 128;
+  if (Object.values(files).every((f) => existsSync(f) && statSync(f).size === expectedSize)) return;
+  if (!existsSync(python)) throw new Error(`no python with numpy at ${python} (run npm run test:setup, or pass --python)`);
+  mkdirSync(dataDir, { recursive: true });
+  console.error(`generating ${sizeMiB} MiB float32 arrays in ${dataDir} ...`);
+  const script = `
+import shutil, sys, numpy as np
+from numpy.lib.format import open_memmap
+n, base, same, noisy = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+rng = np.random.default_rng(2024)
+step = 16 * 1024 * 1024
+a = open_memmap(base, mode='w+', dtype='<f4', shape=(n,))
+for i in range(0, n, step):
+    a[i:i + step] = rng.standard_normal(min(step, n - i), dtype=np.float32)
+a.flush(); del a
+shutil.copyfile(base, same)
+a = open_memmap(base, mode='r')
+b = open_memmap(noisy, mode='w+', dtype='<f4', shape=(n,))
+for i in range(0, n, step):
+    c = np.array(a[i:i + step])
+    idx = rng.choice(len(c), size=len(c) // 1000, replace=False)   # 0.1% of the elements
+    c[idx] = np.nextafter(c[idx], np.float32(np.inf))             # one ulp: ~1e-7 relative
+    b[i:i + step] = c
+b.flush()
+`;
+  const r = sh(python, ['-c', script, String(elements), files.base, files.same, files.noisy], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error('generation failed');
+}
+
+function warm(paths) {
+  const buf = Buffer.alloc(8 * 1024 * 1024);
+  for (const p of paths) {
+    const fd = openSync(p, 'r');
+    while (readSync(fd, buf, 0, buf.length, null) > 0);
+    closeSync(fd);
+  }
+}
+
+const DRIVER = `
+import { compareNpyFiles } from ${JSON.stringify(join(root, 'dist/adapters/npy-file.js'))};
+const [a, b, mode] = process.argv.slice(1);
+const tol = mode === 'bitwise' ? { mode, rtol: 0, atol: 0, nan_equal: true } : { mode: 'allclose', rtol: 0, atol: 1e-6, nan_equal: true };
+const d = await compareNpyFiles(a, b, tol);
+console.log(JSON.stringify({ status: d.status, mismatched: d.mismatched, max_abs_diff: d.max_abs_diff, message: d.message }));
+`;
+
+/** Wall seconds and peak RSS (KiB) of one command, measured by /usr/bin/time. */
+function timed(cmd, cmdArgs) {
+  const t0 = process.hrtime.bigint();
+  const r = sh('/usr/bin/time', ['-f', 'RSS_KIB=%M', cmd, ...cmdArgs]);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const rss = Number(/RSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? NaN);
+  return { wall, rss, status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+function main() {
+  if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is required (apt-get install time)');
+  if (!existsSync(join(root, 'dist/adapters/npy-file.js'))) {
+    console.error('building dist/ ...');
+    sh('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  }
+  generate();
+  warm(Object.values(files));
+  const cases = {
+    cmpSame: () => timed('cmp', [files.base, files.same]),
+    oursBitwise: () => timed(process.execPath, ['--input-type=module', '-e', DRIVER, files.base, files.same, 'bitwise']),
+    oursAllclose: () => timed(process.execPath, ['--input-type=module', '-e', DRIVER, files.base, files.noisy, 'allclose']),
+  };
+  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const rss = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  let lastOut = {};
+  // One warm-up round, then `runs` interleaved rounds.
+  for (let round = 0; round <= runs; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      const r = run();
+      if (name === 'cmpSame' && r.status !== 0) throw new Error(`cmp found the identical pair different: ${r.stdout}`);
+      if (name !== 'cmpSame') {
+        if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
+        lastOut[name] = JSON.parse(r.stdout);
+      }
+      if (round > 0) {
+        samples[name].push(r.wall);
+        rss[name].push(r.rss);
+      }
+    }
+  }
+  if (lastOut.oursBitwise.status !== 'identical') throw new Error(`bitwise compare of identical files said ${JSON.stringify(lastOut.oursBitwise)}`);
+  if (lastOut.oursAllclose.status !== 'equivalent') throw new Error(`allclose compare of the noisy pair said ${JSON.stringify(lastOut.oursAllclose)}`);
+
+  const bytes = elements * 4 * 2; // both files are read
+  const mbps = (s) => `${((bytes / s) / 1e6).toFixed(0)} MB/s`;
+  const cmp = median(samples.cmpSame);
+  const bit = median(samples.oursBitwise);
+  const close = median(samples.oursAllclose);
+  const peak = Math.max(...rss.oursBitwise, ...rss.oursAllclose) / 1024;
+  const row = (what, ours, base, ratio, target, ok) => `| ${what} | ${ours} | ${base} | ${ratio} | ${target} | ${ok} |`;
+  const cpu = (/model name\s*:\s*(.*)/.exec(sh('cat', ['/proc/cpuinfo']).stdout)?.[1] ?? '?').trim();
+  console.log(`\nnproc ${sh('nproc', []).stdout.trim()}, ${cpu}, Node ${process.versions.node}, ${sizeMiB} MiB per file, median of ${runs} (samples in s below)\n`);
+  console.log('| measurement | snapshot | baseline | ratio | target | result |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(row('bitwise, identical pair vs `cmp` (same pair)', `${bit.toFixed(3)} s (${mbps(bit)})`, `${cmp.toFixed(3)} s (${mbps(cmp)})`, (cmp / bit).toFixed(2), '≥ 0.8', cmp / bit >= 0.8 ? 'PASS' : 'FAIL'));
+  console.log(
+    row('allclose atol 1e-6, 0.1% noisy pair vs `cmp` (identical pair)', `${close.toFixed(3)} s (${mbps(close)})`, `${cmp.toFixed(3)} s (${mbps(cmp)})`, (cmp / close).toFixed(2), '≥ 0.5', cmp / close >= 0.5 ? 'PASS' : 'FAIL'),
+  );
+  console.log(row('peak RSS of the comparing process (largest of all runs)', `${peak.toFixed(1)} MiB`, '—', '—', '< 300 MB', peak * 1.048576 < 300 ? 'PASS' : 'FAIL'));
+  console.log('\nsamples:', JSON.stringify(samples));
+  console.log('results:', JSON.stringify(lastOut));
+}
+
+main();

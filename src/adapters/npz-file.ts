@@ -1,0 +1,125 @@
+// Comparing two .npz archives (np.savez: stored entries; np.savez_compressed: deflated) array by
+// array. Each array's entry is streamed from both archives in lockstep, re-cut into aligned,
+// preallocated chunks (stream chunks have arbitrary sizes), so memory stays flat.
+import type { Readable } from 'node:stream';
+import type { TensorDiff, Tolerance } from '../core/compare/model.js';
+import { compareNpySources, type NpySource } from './npy-file.js';
+import { listZip, openZipEntryStream, type ZipEntryInfo } from './zip.js';
+
+export interface NpzComparison {
+  /** The arrays present on both sides, in the baseline's order. */
+  tensors: TensorDiff[];
+  /** Arrays only in the baseline. */
+  missing: string[];
+  /** Arrays only in the candidate. */
+  extra: string[];
+  /** Set when an archive cannot be read at all (then tensors, missing and extra are empty). */
+  error?: string;
+}
+
+/** Reads a stream's bytes into caller-provided buffers, exactly as many as asked (fewer only at its end). */
+export class StreamSource implements NpySource {
+  private readonly iterator: AsyncIterator<unknown>;
+  private leftover: Uint8Array | null = null;
+  private leftoverOffset = 0;
+
+  constructor(
+    readonly label: string,
+    private readonly stream: Readable,
+    readonly size: number | null,
+  ) {
+    this.iterator = stream[Symbol.asyncIterator]();
+  }
+
+  async read(target: Uint8Array, length: number): Promise<number> {
+    let filled = 0;
+    while (filled < length) {
+      if (this.leftover === null) {
+        const next = await this.iterator.next();
+        if (next.done) break;
+        const value = next.value;
+        this.leftover = typeof value === 'string' ? Buffer.from(value) : (value as Uint8Array);
+        this.leftoverOffset = 0;
+      }
+      const available = this.leftover.length - this.leftoverOffset;
+      const take = Math.min(available, length - filled);
+      target.set(this.leftover.subarray(this.leftoverOffset, this.leftoverOffset + take), filled);
+      filled += take;
+      this.leftoverOffset += take;
+      if (this.leftoverOffset >= this.leftover.length) this.leftover = null;
+    }
+    return filled;
+  }
+
+  async close(): Promise<void> {
+    this.stream.destroy();
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function arrays(entries: ZipEntryInfo[]): Map<string, ZipEntryInfo> {
+  const out = new Map<string, ZipEntryInfo>();
+  for (const e of entries) {
+    if (e.name.endsWith('.npy') && !e.name.endsWith('/')) out.set(e.name.slice(0, -'.npy'.length), e);
+  }
+  return out;
+}
+
+function errorDiff(name: string, tolerance: Tolerance, why: string): TensorDiff {
+  return {
+    name,
+    status: 'error',
+    dtype: { baseline: '', candidate: '' },
+    shape: { baseline: [], candidate: [] },
+    elements: 0,
+    max_abs_diff: null,
+    max_rel_diff: null,
+    mismatched: 0,
+    mismatched_fraction: 0,
+    first_mismatch: null,
+    tolerance,
+    message: why,
+  };
+}
+
+async function compareEntry(baselinePath: string, candidatePath: string, b: ZipEntryInfo, c: ZipEntryInfo, name: string, tolerance: Tolerance): Promise<TensorDiff> {
+  const opened = await Promise.allSettled([openZipEntryStream(baselinePath, b.name), openZipEntryStream(candidatePath, c.name)]);
+  const sources: StreamSource[] = [];
+  const failures: string[] = [];
+  opened.forEach((r, i) => {
+    const label = i === 0 ? 'baseline' : 'candidate';
+    if (r.status === 'fulfilled') sources.push(new StreamSource(label, r.value, (i === 0 ? b : c).size));
+    else failures.push(`${label}: ${message(r.reason)}`);
+  });
+  try {
+    if (failures.length > 0) return errorDiff(name, tolerance, failures.join('; '));
+    return await compareNpySources(sources[0] as StreamSource, sources[1] as StreamSource, tolerance, name);
+  } catch (err) {
+    return errorDiff(name, tolerance, message(err));
+  } finally {
+    await Promise.all(sources.map((s) => s.close()));
+  }
+}
+
+/** Compares two .npz files array by array; never throws for bad files. */
+export async function compareNpzFiles(baselinePath: string, candidatePath: string, tolerance: Tolerance): Promise<NpzComparison> {
+  const listed = await Promise.allSettled([listZip(baselinePath), listZip(candidatePath)]);
+  const failures = listed.flatMap((r, i) => (r.status === 'rejected' ? [`${i === 0 ? 'baseline' : 'candidate'}: ${message(r.reason)}`] : []));
+  if (failures.length > 0 || listed[0].status !== 'fulfilled' || listed[1].status !== 'fulfilled') {
+    return { tensors: [], missing: [], extra: [], error: failures.join('; ') };
+  }
+  const base = arrays(listed[0].value);
+  const cand = arrays(listed[1].value);
+  const tensors: TensorDiff[] = [];
+  const missing: string[] = [];
+  for (const [name, entry] of base) {
+    const other = cand.get(name);
+    if (other === undefined) missing.push(name);
+    else tensors.push(await compareEntry(baselinePath, candidatePath, entry, other, name, tolerance));
+  }
+  const extra = [...cand.keys()].filter((name) => !base.has(name));
+  return { tensors, missing, extra };
+}
