@@ -1,0 +1,46 @@
+import { Args, Flags } from '@oclif/core';
+import { SnapshotCommand } from '../base-command.js';
+import type { CompareReport } from '../core/compare/model.js';
+import { ExitCode } from '../errors.js';
+import { writeFileAtomic } from '../adapters/fs.js';
+import { renderCompareTable, renderJUnit, renderMarkdown } from '../render/compare.js';
+import { compareOutputs } from '../services/compare.js';
+
+export default class Compare extends SnapshotCommand {
+  static override summary = 'Judge outputs against a baseline: identical, equivalent within tolerance, or different.';
+
+  static override description = [
+    'Compares two folders (or two files) output by output: metrics JSON key by key, CSV cell by cell, .npy/.npz/HDF5 tensor by tensor, .keras archives by their weights and config (ignoring the save time and Python object ids), anything else by bytes.',
+    'BASELINE may also be a snapshot file: its kept baseline is used, checked against the manifest capture wrote.',
+    'Without --policy every output must be bit-identical. Exit codes: 0 identical or equivalent, 1 different, 7 error (an output could not be read or judged), 3 bad input.',
+  ].join('\n\n');
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> baseline/ out/',
+    '<%= config.bin %> <%= command.id %> snapshot.yaml out/ --policy examples/policies/cross-gpu.yaml',
+    '<%= config.bin %> <%= command.id %> baseline/ out/ --junit report.xml --markdown "$GITHUB_STEP_SUMMARY"',
+  ];
+
+  static override args = {
+    baseline: Args.string({ description: 'baseline folder, file, or snapshot with a baseline', required: true }),
+    candidate: Args.string({ description: 'candidate folder or file', required: true }),
+  };
+
+  static override flags = {
+    policy: Flags.string({ description: 'tolerance policy (YAML); default: bitwise everywhere', helpValue: 'FILE' }),
+    junit: Flags.string({ description: 'also write a JUnit XML report here', helpValue: 'FILE' }),
+    markdown: Flags.string({ description: 'also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)', helpValue: 'FILE' }),
+  };
+
+  async run(): Promise<CompareReport> {
+    const { args, flags } = await this.parse(Compare);
+    const { report, warnings } = await compareOutputs({ baseline: args.baseline, candidate: args.candidate, policyPath: flags.policy, cwd: process.cwd() });
+    for (const warning of warnings) this.addWarning(warning);
+    if (flags.junit) await writeFileAtomic(flags.junit, renderJUnit(report));
+    if (flags.markdown) await writeFileAtomic(flags.markdown, renderMarkdown(report));
+    if (!this.jsonEnabled()) this.log(renderCompareTable(report, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }).join('\n'));
+    this.resultStatus = report.verdict === 'different' ? ExitCode.different : report.verdict === 'error' ? ExitCode.verdictError : ExitCode.ok;
+    process.exitCode = this.resultStatus;
+    return report;
+  }
+}

@@ -1,0 +1,192 @@
+// `snapshot compare`: pair the outputs of two folders (or two files, or a snapshot's baseline and a
+// folder), judge each with the reader for its format under the policy, and fold it all into one
+// verdict. One unreadable output never stops the others from being judged.
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { buildPolicy, type Policy, type ResolvedOutputPolicy } from '../core/compare/policy.js';
+import { compareCsv } from '../core/compare/csv.js';
+import { compareMetrics, metricsStatus, parseMetricsJson } from '../core/compare/metrics.js';
+import type { CompareReport, OutputReport, TensorDiff } from '../core/compare/model.js';
+import { combineStatuses, formatOf, summarize, verdictOf } from '../core/compare/verdict.js';
+import { UserInputError } from '../errors.js';
+import { compareBytesFiles } from '../adapters/bytes-file.js';
+import { hashFiles, isInside, readText, statKind, walkFiles } from '../adapters/fs.js';
+import { compareH5Output } from '../adapters/hdf5-file.js';
+import { compareKerasFiles } from '../adapters/keras-file.js';
+import { compareNpyFiles } from '../adapters/npy-file.js';
+import { compareNpzFiles } from '../adapters/npz-file.js';
+import { readPolicy } from '../adapters/policy-file.js';
+import { readSnapshot } from '../adapters/snapshot-file.js';
+
+export interface CompareInput {
+  baseline: string;
+  candidate: string;
+  policyPath?: string;
+  cwd: string;
+  log?: (line: string) => void;
+}
+
+export interface CompareResult {
+  report: CompareReport;
+  warnings: string[];
+}
+
+interface Side {
+  root: string;
+  kind: 'directory' | 'file';
+  /** Relative path -> absolute path. */
+  files: Map<string, string>;
+  /** Entries that cannot be compared (symlinks out of the folder), with why. */
+  unusable: Map<string, string>;
+}
+
+async function readSide(path: string, flag: 'BASELINE' | 'CANDIDATE'): Promise<Side> {
+  const kind = await statKind(path);
+  if (kind === 'missing') throw new UserInputError(`${flag}_NOT_FOUND`, `${flag} ${path}: no such file or folder`, { hint: 'Pass two output folders, two files, or a snapshot with a baseline and a folder.' });
+  if (kind === 'other') throw new UserInputError(`${flag}_NOT_REGULAR`, `${flag} ${path}: not a regular file or folder`);
+  if (kind === 'file') return { root: dirname(path), kind, files: new Map([[basename(path), path]]), unusable: new Map() };
+  const unusable = new Map<string, string>();
+  const walked = await walkFiles(path, (rel, reason) => unusable.set(rel, reason));
+  return { root: path, kind, files: new Map(walked.map((f) => [f.relativePath, f.absolutePath])), unusable };
+}
+
+/** A snapshot file as BASELINE means its kept baseline, checked against the manifest capture wrote. */
+async function resolveBaseline(path: string, warnings: string[]): Promise<string> {
+  if (!/\.ya?ml$/i.test(path) || (await statKind(path)) !== 'file') return path;
+  const snapshot = await readSnapshot(path);
+  const baseline = snapshot.run?.baseline;
+  if (!baseline) {
+    throw new UserInputError('NO_BASELINE', `${path} has no baseline: it was captured without --run, or its run failed`, {
+      hint: 'Capture with --run CMD --outputs DIR, or compare two folders.',
+    });
+  }
+  const dir = resolve(dirname(path), baseline.dir);
+  if (!isInside(resolve(dirname(path)), dir)) {
+    throw new UserInputError('UNSAFE_SNAPSHOT_VALUE', `run.baseline.dir: ${JSON.stringify(baseline.dir)} points outside the snapshot's folder`, { hint: 'The snapshot file has been edited or is corrupt; recapture it.' });
+  }
+  // The manifest is what capture saw; a baseline file edited since then is worth knowing about.
+  const present = baseline.files.filter((f) => !f.path.split('/').includes('..'));
+  const onDisk = await hashFiles(present.map((f) => ({ relativePath: f.path, absolutePath: join(dir, f.path) }))).catch(() => null);
+  if (onDisk === null) {
+    warnings.push(`some baseline files listed in ${path} cannot be read in ${dir}`);
+  } else {
+    for (const [i, file] of present.entries()) {
+      if (onDisk[i]?.sha256 !== file.sha256) warnings.push(`baseline ${file.path} has changed since capture (its sha256 no longer matches the snapshot's manifest)`);
+    }
+  }
+  return dir;
+}
+
+function tensorOutput(path: string, format: OutputReport['format'], result: { tensors: TensorDiff[]; missing: string[]; extra: string[]; error?: string }): OutputReport {
+  if (result.error !== undefined) return { path, format, status: 'error', message: result.error, tensors: result.tensors };
+  const status = combineStatuses([...result.tensors.map((t) => t.status), ...result.missing.map(() => 'missing' as const), ...result.extra.map(() => 'extra' as const)]);
+  const notes = [
+    result.missing.length ? `missing in the candidate: ${result.missing.join(', ')}` : null,
+    result.extra.length ? `only in the candidate: ${result.extra.join(', ')}` : null,
+  ].filter((n): n is string => n !== null);
+  return { path, format, status, tensors: result.tensors, ...(notes.length ? { message: notes.join('; ') } : {}) };
+}
+
+async function parseJsonFile(path: string, side: string): Promise<{ value?: unknown; error?: string }> {
+  try {
+    // Python's json.dump writes NaN and Infinity for a diverged loss: accept them.
+    return { value: parseMetricsJson(await readText(path, `${side} output`)) };
+  } catch (error) {
+    return { error: `${side} ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+async function compareOne(path: string, a: string, b: string, rules: ResolvedOutputPolicy): Promise<OutputReport> {
+  const format = formatOf(path);
+  const tolerance = rules.tolerance;
+  switch (format) {
+    case 'npy':
+      return tensorOutput(path, format, { tensors: [await compareNpyFiles(a, b, tolerance)], missing: [], extra: [] });
+    case 'npz':
+      return tensorOutput(path, format, await compareNpzFiles(a, b, tolerance));
+    case 'h5':
+      // Includes the root attributes (legacy Keras model_config, keras_version), not only datasets.
+      return compareH5Output(a, b, tolerance, path);
+    case 'keras':
+      return compareKerasFiles(a, b, tolerance, (key) => rules.metricRule(key), path);
+    case 'json': {
+      const [left, right] = await Promise.all([parseJsonFile(a, 'baseline'), parseJsonFile(b, 'candidate')]);
+      if (left.error || right.error) return { path, format, status: 'error', message: [left.error, right.error].filter(Boolean).join('; ') };
+      const metrics = compareMetrics(left.value, right.value, (key) => rules.metricRule(key));
+      return { path, format, status: metricsStatus(metrics), metrics: metrics.filter((m) => m.status !== 'identical') };
+    }
+    case 'csv': {
+      const [left, right] = await Promise.all([readText(a, 'baseline output'), readText(b, 'candidate output')]);
+      const result = compareCsv(left, right, (column) => rules.metricRule(column));
+      return { path, format, status: result.status, metrics: result.metrics, ...(result.message ? { message: result.message } : {}) };
+    }
+    default: {
+      return compareBytesFiles(a, b, path);
+    }
+  }
+}
+
+export async function compareOutputs(input: CompareInput): Promise<CompareResult> {
+  const warnings: string[] = [];
+  const policyDocument = input.policyPath !== undefined ? await readPolicy(resolve(input.cwd, input.policyPath)) : null;
+  const policy: Policy = buildPolicy(policyDocument);
+  const baselinePath = await resolveBaseline(resolve(input.cwd, input.baseline), warnings);
+  const [baseline, candidate] = await Promise.all([readSide(baselinePath, 'BASELINE'), readSide(resolve(input.cwd, input.candidate), 'CANDIDATE')]);
+  if (baseline.kind !== candidate.kind) {
+    throw new UserInputError('KINDS_DIFFER', `BASELINE is a ${baseline.kind} and CANDIDATE a ${candidate.kind}: compare two folders or two files`, {
+      hint: 'Pass the outputs folder on both sides, or one file on each side.',
+    });
+  }
+
+  const outputs: OutputReport[] = [];
+  if (baseline.kind === 'file') {
+    const [nameA, a] = [...baseline.files][0] as [string, string];
+    const [nameB, b] = [...candidate.files][0] as [string, string];
+    const rules = policy.forOutput(nameA);
+    const [extA, extB] = [extname(nameA).toLowerCase(), extname(nameB).toLowerCase()];
+    if (formatOf(nameA) !== formatOf(nameB) || extA !== extB) {
+      outputs.push({ path: nameA, format: formatOf(nameA), status: 'error', message: `the two files are of different kinds (${extA || 'no extension'} vs ${extB || 'no extension'}): ${a} and ${b}` });
+    } else {
+      outputs.push(await judge(nameA, a, b, rules));
+    }
+  } else {
+    const paths = [...new Set([...baseline.files.keys(), ...candidate.files.keys(), ...baseline.unusable.keys(), ...candidate.unusable.keys()])].sort();
+    for (const path of paths) {
+      const rules = policy.forOutput(path);
+      const format = formatOf(path);
+      if (rules.tolerance.mode === 'ignore') {
+        outputs.push({ path, format, status: 'ignored', message: `ignored by the policy (${rules.source})` });
+        continue;
+      }
+      const unusable = baseline.unusable.get(path) ?? candidate.unusable.get(path);
+      if (unusable !== undefined) {
+        const side = baseline.unusable.has(path) ? 'baseline' : 'candidate';
+        outputs.push({ path, format, status: 'error', message: `${side} ${path} is ${unusable}; not compared` });
+        continue;
+      }
+      const a = baseline.files.get(path);
+      const b = candidate.files.get(path);
+      if (a === undefined) outputs.push({ path, format, status: 'extra', message: 'only in the candidate' });
+      else if (b === undefined) outputs.push({ path, format, status: 'missing', message: 'in the baseline but missing from the candidate' });
+      else {
+        input.log?.(`comparing ${path}`);
+        outputs.push(await judge(path, a, b, rules));
+      }
+    }
+    if (baseline.files.size === 0 && baseline.unusable.size === 0) warnings.push(`the baseline folder ${baseline.root} has no outputs: there is nothing to judge`);
+  }
+
+  const summary = summarize(outputs.map((o) => o.status));
+  return {
+    report: { verdict: verdictOf(summary), baseline: baseline.kind === 'file' ? baselinePath : baseline.root, candidate: resolve(input.cwd, input.candidate), policy: input.policyPath ?? null, summary, outputs },
+    warnings,
+  };
+}
+
+/** One output, never throwing: whatever goes wrong becomes that output's `error`. */
+async function judge(path: string, a: string, b: string, rules: ResolvedOutputPolicy): Promise<OutputReport> {
+  try {
+    return await compareOne(path, a, b, rules);
+  } catch (error) {
+    return { path, format: formatOf(path), status: 'error', message: error instanceof Error ? error.message : String(error) };
+  }
+}
