@@ -5,11 +5,12 @@
 //   node bench/compare.js --runs 5 --size-mib 256 --python /path/to/python
 //
 // Files are generated once into .cache/bench-compare/<N>MiB/ with NumPy (through open_memmap, in
-// chunks: never a whole array in Python memory) and reused. The comparator runs from dist/ (built
+// chunks: never a whole array in Python memory) and reused. The CLI runs from dist/ (built
 // with `npx tsc -p tsconfig.json` when missing) in its own node process, timed from outside, with
 // peak RSS from /usr/bin/time -f %M.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -71,13 +72,19 @@ function warm(paths) {
   }
 }
 
-const DRIVER = `
-import { compareNpyFiles } from ${JSON.stringify(join(root, 'dist/adapters/npy-file.js'))};
-const [a, b, mode] = process.argv.slice(1);
-const tol = mode === 'bitwise' ? { mode, rtol: 0, atol: 0, nan_equal: true } : { mode: 'allclose', rtol: 0, atol: 1e-6, nan_equal: true };
-const d = await compareNpyFiles(a, b, tol);
-console.log(JSON.stringify({ status: d.status, mismatched: d.mismatched, max_abs_diff: d.max_abs_diff, message: d.message }));
-`;
+// The whole CLI is timed, start-up included, as a user runs it: `snapshot compare A B --json`.
+const CLI = join(root, 'bin', 'run.js');
+const policyDir = mkdtempSync(join(tmpdir(), 'snapshot-bench-compare-'));
+const ALLCLOSE_POLICY = join(policyDir, 'allclose.yaml');
+writeFileSync(ALLCLOSE_POLICY, 'version: 1\ndefault:\n  mode: allclose\n  rtol: 0\n  atol: 1.0e-6\n');
+process.on('exit', () => rmSync(policyDir, { recursive: true, force: true }));
+
+/** The verdict and the tensor line of one `snapshot compare --json` run. */
+function summaryOf(stdout) {
+  const report = JSON.parse(stdout).result;
+  const t = report.outputs[0].tensors?.[0] ?? {};
+  return { verdict: report.verdict, status: t.status, mismatched: t.mismatched, max_abs_diff: t.max_abs_diff, message: t.message };
+}
 
 /** Wall seconds and peak RSS (KiB) of one command, measured by /usr/bin/time. */
 function timed(cmd, cmdArgs) {
@@ -92,7 +99,7 @@ const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 function main() {
   if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is required (apt-get install time)');
-  if (!existsSync(join(root, 'dist/adapters/npy-file.js'))) {
+  if (!existsSync(join(root, 'dist/commands/compare.js'))) {
     console.error('building dist/ ...');
     sh('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
   }
@@ -100,8 +107,8 @@ function main() {
   warm(Object.values(files));
   const cases = {
     cmpSame: () => timed('cmp', [files.base, files.same]),
-    oursBitwise: () => timed(process.execPath, ['--input-type=module', '-e', DRIVER, files.base, files.same, 'bitwise']),
-    oursAllclose: () => timed(process.execPath, ['--input-type=module', '-e', DRIVER, files.base, files.noisy, 'allclose']),
+    oursBitwise: () => timed(process.execPath, [CLI, 'compare', files.base, files.same, '--json']),
+    oursAllclose: () => timed(process.execPath, [CLI, 'compare', files.base, files.noisy, '--policy', ALLCLOSE_POLICY, '--json']),
   };
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   const rss = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -112,8 +119,8 @@ function main() {
       const r = run();
       if (name === 'cmpSame' && r.status !== 0) throw new Error(`cmp found the identical pair different: ${r.stdout}`);
       if (name !== 'cmpSame') {
-        if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
-        lastOut[name] = JSON.parse(r.stdout);
+        if (r.status !== 0) throw new Error(`${name} failed (exit ${r.status}): ${r.stderr}`);
+        lastOut[name] = summaryOf(r.stdout);
       }
       if (round > 0) {
         samples[name].push(r.wall);

@@ -3,7 +3,7 @@ import { SnapshotCommand } from '../base-command.js';
 import type { CompareReport } from '../core/compare/model.js';
 import { ExitCode } from '../errors.js';
 import { writeFileAtomic } from '../adapters/fs.js';
-import { renderCompareTable, renderJUnit, renderMarkdown } from '../render/compare.js';
+import { renderCompareTable, renderMarkdown } from '../render/compare.js';
 import { compareOutputs } from '../services/compare.js';
 
 export default class Compare extends SnapshotCommand {
@@ -36,7 +36,10 @@ export default class Compare extends SnapshotCommand {
     const { args, flags } = await this.parse(Compare);
     const { report, warnings } = await compareOutputs({ baseline: args.baseline, candidate: args.candidate, policyPath: flags.policy, cwd: process.cwd() });
     for (const warning of warnings) this.addWarning(warning);
-    if (flags.junit) await writeFileAtomic(flags.junit, renderJUnit(report));
+    if (flags.junit) {
+      const { renderJUnit } = await import('../render/junit.js');
+      await writeFileAtomic(flags.junit, renderJUnit(report));
+    }
     if (flags.markdown) await writeFileAtomic(flags.markdown, renderMarkdown(report));
     if (!this.jsonEnabled()) this.log(renderCompareTable(report, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }).join('\n'));
     this.resultStatus = report.verdict === 'different' ? ExitCode.different : report.verdict === 'error' ? ExitCode.verdictError : ExitCode.ok;

@@ -1,6 +1,5 @@
 // Pure renderers for `snapshot compare`: a CompareReport in, text out — a terminal table, a Markdown
 // CI job summary, and JUnit XML (one test case per output).
-import { create } from 'xmlbuilder2';
 import type { CompareReport, MetricDiff, OutputReport, OutputStatus, TensorDiff, Tolerance, Verdict } from '../core/compare/model.js';
 
 /** Non-identical tensors/metrics listed per output before "... and N more". */
@@ -80,7 +79,7 @@ export function outputDetail(o: OutputReport): string {
 }
 
 /** The detail lines of one output (no header), indented by four spaces. */
-function outputLines(o: OutputReport, color: boolean): string[] {
+export function outputLines(o: OutputReport, color: boolean): string[] {
   const lines: string[] = [];
   const indent = '    ';
   if (o.message) lines.push(`${indent}${o.message}`);
@@ -203,37 +202,4 @@ export function renderMarkdown(report: CompareReport): string {
   }
   out.push(e(summaryLine(report)));
   return `${out.join('\n')}\n`;
-}
-
-// ---------------------------------------------------------------- JUnit
-
-/**
- * JUnit XML: one <testsuite name="snapshot compare"> (inside <testsuites> with the same counts),
- * one <testcase classname="snapshot.compare" name="<path>"> per output. different and missing
- * outputs fail, error outputs are errors, ignored ones are skipped; the non-identical tensors and
- * metrics are the failure text. identical, equivalent and extra outputs pass.
- */
-export function renderJUnit(report: CompareReport): string {
-  const failures = report.outputs.filter((o) => o.status === 'different' || o.status === 'missing').length;
-  const errors = report.outputs.filter((o) => o.status === 'error').length;
-  const skipped = report.outputs.filter((o) => o.status === 'ignored').length;
-  const counts = { tests: String(report.outputs.length), failures: String(failures), errors: String(errors), skipped: String(skipped) };
-  const root = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '\uFFFD' }).ele('testsuites', { name: 'snapshot compare', ...counts });
-  const suite = root.ele('testsuite', { name: 'snapshot compare', ...counts });
-  const props = suite.ele('properties');
-  props.ele('property', { name: 'verdict', value: report.verdict });
-  props.ele('property', { name: 'baseline', value: report.baseline });
-  props.ele('property', { name: 'candidate', value: report.candidate });
-  props.ele('property', { name: 'policy', value: report.policy ?? '' });
-  for (const o of report.outputs) {
-    const testcase = suite.ele('testcase', { classname: 'snapshot.compare', name: o.path });
-    const detail = outputDetail(o);
-    const message = `${o.status}${detail ? `: ${detail}` : ''}`;
-    const body = [`${o.path} (${o.format}): ${o.status}`, ...outputLines(o, false)].join('\n');
-    if (o.status === 'different' || o.status === 'missing') testcase.ele('failure', { message, type: o.status }).txt(body);
-    else if (o.status === 'error') testcase.ele('error', { message, type: 'error' }).txt(body);
-    else if (o.status === 'ignored') testcase.ele('skipped', { message: o.message ?? 'ignored by the policy' });
-    else if (o.status !== 'identical') testcase.ele('system-out').txt(body);
-  }
-  return `${root.end({ prettyPrint: true })}\n`;
 }

@@ -10,12 +10,8 @@ import { combineStatuses, formatOf, summarize, verdictOf } from '../core/compare
 import { UserInputError } from '../errors.js';
 import { compareBytesFiles } from '../adapters/bytes-file.js';
 import { hashFiles, isInside, readText, statKind, walkFiles } from '../adapters/fs.js';
-import { compareH5Output } from '../adapters/hdf5-file.js';
-import { compareKerasFiles } from '../adapters/keras-file.js';
 import { compareNpyFiles } from '../adapters/npy-file.js';
 import { compareNpzFiles } from '../adapters/npz-file.js';
-import { readPolicy } from '../adapters/policy-file.js';
-import { readSnapshot } from '../adapters/snapshot-file.js';
 
 export interface CompareInput {
   baseline: string;
@@ -52,6 +48,9 @@ async function readSide(path: string, flag: 'BASELINE' | 'CANDIDATE'): Promise<S
 /** A snapshot file as BASELINE means its kept baseline, checked against the manifest capture wrote. */
 async function resolveBaseline(path: string, warnings: string[]): Promise<string> {
   if (!/\.ya?ml$/i.test(path) || (await statKind(path)) !== 'file') return path;
+  // YAML and JSON Schema are loaded only when a snapshot or a policy is read: a plain folder
+  // comparison starts faster without them.
+  const { readSnapshot } = await import('../adapters/snapshot-file.js');
   const snapshot = await readSnapshot(path);
   const baseline = snapshot.run?.baseline;
   if (!baseline) {
@@ -103,11 +102,16 @@ async function compareOne(path: string, a: string, b: string, rules: ResolvedOut
       return tensorOutput(path, format, { tensors: [await compareNpyFiles(a, b, tolerance)], missing: [], extra: [] });
     case 'npz':
       return tensorOutput(path, format, await compareNpzFiles(a, b, tolerance));
-    case 'h5':
+    case 'h5': {
+      // Loaded on first use: importing h5wasm costs about 0.1 s that other comparisons need not pay.
+      const { compareH5Output } = await import('../adapters/hdf5-file.js');
       // Includes the root attributes (legacy Keras model_config, keras_version), not only datasets.
       return compareH5Output(a, b, tolerance, path);
-    case 'keras':
+    }
+    case 'keras': {
+      const { compareKerasFiles } = await import('../adapters/keras-file.js');
       return compareKerasFiles(a, b, tolerance, (key) => rules.metricRule(key), path);
+    }
     case 'json': {
       const [left, right] = await Promise.all([parseJsonFile(a, 'baseline'), parseJsonFile(b, 'candidate')]);
       if (left.error || right.error) return { path, format, status: 'error', message: [left.error, right.error].filter(Boolean).join('; ') };
@@ -127,7 +131,7 @@ async function compareOne(path: string, a: string, b: string, rules: ResolvedOut
 
 export async function compareOutputs(input: CompareInput): Promise<CompareResult> {
   const warnings: string[] = [];
-  const policyDocument = input.policyPath !== undefined ? await readPolicy(resolve(input.cwd, input.policyPath)) : null;
+  const policyDocument = input.policyPath !== undefined ? await (await import('../adapters/policy-file.js')).readPolicy(resolve(input.cwd, input.policyPath)) : null;
   const policy: Policy = buildPolicy(policyDocument);
   const baselinePath = await resolveBaseline(resolve(input.cwd, input.baseline), warnings);
   const [baseline, candidate] = await Promise.all([readSide(baselinePath, 'BASELINE'), readSide(resolve(input.cwd, input.candidate), 'CANDIDATE')]);

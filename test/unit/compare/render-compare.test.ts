@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { create } from 'xmlbuilder2';
 import type { CompareReport, MetricDiff, OutputReport, TensorDiff } from '../../../src/core/compare/model.js';
 import { BITWISE } from '../../../src/core/compare/model.js';
-import { escapeMarkdown, formatNumber, renderCompareTable, renderJUnit, renderMarkdown } from '../../../src/render/compare.js';
+import { escapeMarkdown, formatNumber, renderCompareTable, renderMarkdown } from '../../../src/render/compare.js';
+import { renderJUnit } from '../../../src/render/junit.js';
 
 const loose = { mode: 'allclose' as const, rtol: 1e-5, atol: 1e-8, nan_equal: true };
 
