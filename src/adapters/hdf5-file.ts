@@ -15,7 +15,7 @@ import { basename } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
 import { compareValues } from '../core/compare/metrics.js';
-import { BITWISE, type MetricDiff, type OutputReport, type TensorDiff, type Tolerance } from '../core/compare/model.js';
+import { BITWISE, blankTensorDiff, type MetricDiff, type OutputReport, type TensorDiff, type Tolerance } from '../core/compare/model.js';
 import { elementCount, type NpyDtype } from '../core/compare/npy-header.js';
 import { createTensorAccumulator } from '../core/compare/tensor-compare.js';
 import { describeFsError } from './fs.js';
@@ -162,19 +162,11 @@ function listDatasets(root: Group): Map<string, Dataset> {
 }
 
 function baseDiff(name: string, a: DatasetInfo, b: DatasetInfo, tolerance: Tolerance): TensorDiff {
-  return {
-    name,
-    status: 'identical',
+  return blankTensorDiff(name, 'identical', tolerance, {
     dtype: { baseline: a.dtype, candidate: b.dtype },
     shape: { baseline: a.shape, candidate: b.shape },
     elements: elementCount(a.shape),
-    max_abs_diff: null,
-    max_rel_diff: null,
-    mismatched: 0,
-    mismatched_fraction: 0,
-    first_mismatch: null,
-    tolerance,
-  };
+  });
 }
 
 function compareDataset(name: string, a: Dataset, b: Dataset, tolerance: Tolerance, blockBytes: number): TensorDiff {
@@ -324,20 +316,8 @@ export async function compareH5Files(baselinePath: string, candidatePath: string
  * 'different' item (a model that gained or lost a variable has another structure).
  */
 export function h5TensorDiffs(result: H5Comparison, tolerance: Tolerance): TensorDiff[] {
-  const absent = (name: string, side: 'baseline' | 'candidate'): TensorDiff => ({
-    name,
-    status: 'different',
-    dtype: { baseline: '', candidate: '' },
-    shape: { baseline: [], candidate: [] },
-    elements: 0,
-    max_abs_diff: null,
-    max_rel_diff: null,
-    mismatched: 0,
-    mismatched_fraction: 0,
-    first_mismatch: null,
-    tolerance,
-    message: side === 'baseline' ? 'missing from the candidate' : 'only in the candidate',
-  });
+  const absent = (name: string, side: 'baseline' | 'candidate'): TensorDiff =>
+    blankTensorDiff(name, 'different', tolerance, { message: side === 'baseline' ? 'missing from the candidate' : 'only in the candidate' });
   const all = [...result.tensors, ...result.missing.map((n) => absent(n, 'baseline')), ...result.extra.map((n) => absent(n, 'candidate'))];
   return all.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }

@@ -3,7 +3,7 @@
 // preallocated chunk buffers (the next pair is read while the current one is compared).
 // Nothing here throws because a file is bad: the TensorDiff says 'error' and why.
 import { open, type FileHandle } from 'node:fs/promises';
-import type { TensorDiff, Tolerance } from '../core/compare/model.js';
+import { blankTensorDiff, type TensorDiff, type Tolerance } from '../core/compare/model.js';
 import { elementCount, formatShape, npyDataIsPickled, npyHeaderLength, parseNpyHeader, MAX_NPY_HEADER_BYTES, type NpyHeader } from '../core/compare/npy-header.js';
 import { createTensorAccumulator, fortranToC } from '../core/compare/tensor-compare.js';
 
@@ -52,21 +52,6 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function baseDiff(name: string, tolerance: Tolerance): TensorDiff {
-  return {
-    name,
-    status: 'error',
-    dtype: { baseline: '', candidate: '' },
-    shape: { baseline: [], candidate: [] },
-    elements: 0,
-    max_abs_diff: null,
-    max_rel_diff: null,
-    mismatched: 0,
-    mismatched_fraction: 0,
-    first_mismatch: null,
-    tolerance,
-  };
-}
 
 async function readHeader(source: NpySource): Promise<NpyHeader> {
   const prefix = new Uint8Array(12);
@@ -83,7 +68,7 @@ async function readHeader(source: NpySource): Promise<NpyHeader> {
 
 /** Compares two .npy byte sources; the sources are left open (the caller closes them). */
 export async function compareNpySources(baseline: NpySource, candidate: NpySource, tolerance: Tolerance, name = ''): Promise<TensorDiff> {
-  const diff = baseDiff(name, tolerance);
+  const diff = blankTensorDiff(name, 'error', tolerance);
   const headers = await Promise.all(
     [baseline, candidate].map(async (source) => {
       try {
@@ -266,13 +251,13 @@ export async function compareNpyFiles(baselinePath: string, candidatePath: strin
   try {
     const failures = opened.flatMap((r) => (r.status === 'rejected' ? [message(r.reason)] : []));
     if (failures.length > 0) {
-      const diff = baseDiff(name, tolerance);
+      const diff = blankTensorDiff(name, 'error', tolerance);
       diff.message = failures.join('; ');
       return diff;
     }
     return await compareNpySources(sources[0] as NpySource, sources[1] as NpySource, tolerance, name);
   } catch (err) {
-    const diff = baseDiff(name, tolerance);
+    const diff = blankTensorDiff(name, 'error', tolerance);
     diff.message = message(err);
     return diff;
   } finally {

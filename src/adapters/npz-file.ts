@@ -2,7 +2,7 @@
 // array. Each array's entry is streamed from both archives in lockstep, re-cut into aligned,
 // preallocated chunks (stream chunks have arbitrary sizes), so memory stays flat.
 import type { Readable } from 'node:stream';
-import type { TensorDiff, Tolerance } from '../core/compare/model.js';
+import { blankTensorDiff, type TensorDiff, type Tolerance } from '../core/compare/model.js';
 import { compareNpySources, type NpySource } from './npy-file.js';
 import { listZip, openZipEntryStream, type ZipEntryInfo } from './zip.js';
 
@@ -68,22 +68,6 @@ function arrays(entries: ZipEntryInfo[]): Map<string, ZipEntryInfo> {
   return out;
 }
 
-function errorDiff(name: string, tolerance: Tolerance, why: string): TensorDiff {
-  return {
-    name,
-    status: 'error',
-    dtype: { baseline: '', candidate: '' },
-    shape: { baseline: [], candidate: [] },
-    elements: 0,
-    max_abs_diff: null,
-    max_rel_diff: null,
-    mismatched: 0,
-    mismatched_fraction: 0,
-    first_mismatch: null,
-    tolerance,
-    message: why,
-  };
-}
 
 async function compareEntry(baselinePath: string, candidatePath: string, b: ZipEntryInfo, c: ZipEntryInfo, name: string, tolerance: Tolerance): Promise<TensorDiff> {
   const opened = await Promise.allSettled([openZipEntryStream(baselinePath, b.name), openZipEntryStream(candidatePath, c.name)]);
@@ -95,10 +79,10 @@ async function compareEntry(baselinePath: string, candidatePath: string, b: ZipE
     else failures.push(`${label}: ${message(r.reason)}`);
   });
   try {
-    if (failures.length > 0) return errorDiff(name, tolerance, failures.join('; '));
+    if (failures.length > 0) return blankTensorDiff(name, 'error', tolerance, { message: failures.join('; ') });
     return await compareNpySources(sources[0] as StreamSource, sources[1] as StreamSource, tolerance, name);
   } catch (err) {
-    return errorDiff(name, tolerance, message(err));
+    return blankTensorDiff(name, 'error', tolerance, { message: message(err) });
   } finally {
     await Promise.all(sources.map((s) => s.close()));
   }

@@ -97,3 +97,24 @@ export interface CompareReport {
   summary: CompareSummary;
   outputs: OutputReport[];
 }
+
+/**
+ * A TensorDiff with no element statistics yet: the starting point of every comparator, and the
+ * whole answer when a tensor cannot be compared (an error, a missing dataset).
+ */
+export function blankTensorDiff(name: string, status: ItemStatus, tolerance: Tolerance, fields: Partial<TensorDiff> = {}): TensorDiff {
+  return {
+    name,
+    status,
+    dtype: { baseline: '', candidate: '' },
+    shape: { baseline: [], candidate: [] },
+    elements: 0,
+    max_abs_diff: null,
+    max_rel_diff: null,
+    mismatched: 0,
+    mismatched_fraction: 0,
+    first_mismatch: null,
+    tolerance,
+    ...fields,
+  };
+}
