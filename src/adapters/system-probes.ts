@@ -1,7 +1,7 @@
 // Gathers the raw material about the machine: program outputs and system files, each probe in
 // parallel under its own timeout. Nothing is interpreted here; core/assemble-system.ts parses.
 import { arch, cpus, release, totalmem } from 'node:os';
-import { NVIDIA_SMI_QUERY_FIELDS } from '../core/parse/index.js';
+import { nvidiaSmiQueryArgs } from '../core/parse/index.js';
 import type { ProbeRecord } from '../core/model.js';
 import type { RawSystem, RawText } from '../core/raw-probes.js';
 import { pathExists, readTextIfExists } from './fs.js';
@@ -70,7 +70,7 @@ export async function collectSystem(timeoutMs: number): Promise<RawSystem> {
     dockerenv,
     containerenv,
   ] = await Promise.all([
-    command('nvidia-smi', [`--query-gpu=${NVIDIA_SMI_QUERY_FIELDS}`, '--format=csv,nounits'], timeoutMs),
+    command('nvidia-smi', nvidiaSmiQueryArgs(), timeoutMs),
     command('nvidia-smi', [], timeoutMs),
     file('/proc/driver/nvidia/version'),
     command('nvcc', ['--version'], timeoutMs),

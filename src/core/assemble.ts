@@ -20,6 +20,7 @@ import {
 import type { CudnnInstall, FrameworksInfo, GpuInfo, PackageRecord, PackageSource, ProbeRecord, PythonInfo, SystemInfo } from './model.js';
 import type { PythonProbeOutput, RawSystem } from './raw-probes.js';
 
+/** Field by field: the probe may print more than the schema allows, and only these go into a snapshot. */
 export function assemblePython(output: PythonProbeOutput): PythonInfo {
   const p = output.python;
   return {

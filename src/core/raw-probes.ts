@@ -1,6 +1,6 @@
 // What the adapters hand to the pure core: raw program outputs and file texts, each with the
 // record of how its probe went. The core parses these; the adapters never interpret them.
-import type { ProbeRecord } from './model.js';
+import type { ProbeRecord, PythonInfo } from './model.js';
 
 export interface RawText {
   probe: ProbeRecord;
@@ -29,20 +29,10 @@ export interface RawSystem {
   totalMemoryBytes: number;
 }
 
-
 /** The JSON that python/snapshot_probe.py prints, before interpretation. */
 export interface PythonProbeOutput {
   probe_version: number;
-  python: {
-    version: string;
-    implementation: string;
-    executable: string;
-    prefix: string;
-    base_prefix: string;
-    environment: 'venv' | 'conda' | 'system';
-    conda_env_name?: string | null;
-    platform: string;
-  };
+  python: PythonInfo;
   packages: Array<{
     name: string;
     version: string;
