@@ -2,7 +2,7 @@
 // atomic writes, streaming hashes, tree walks and bundle folders.
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { access, copyFile, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, appendFile, copyFile, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { OutputRefusedError, UserInputError } from '../errors.js';
 import type { FileEntry } from '../core/model.js';
@@ -177,6 +177,15 @@ export async function writeFileAtomic(path: string, content: string | Buffer): P
   } catch (error) {
     await rm(temp, { force: true });
     throw new OutputRefusedError('WRITE_FAILED', `cannot write ${path}: ${describeFsError(error)}`, { cause: error });
+  }
+}
+
+/** Appends to a file that others write too (a CI job summary), creating it when absent. */
+export async function appendText(path: string, content: string): Promise<void> {
+  try {
+    await appendFile(path, content);
+  } catch (error) {
+    throw new OutputRefusedError('WRITE_FAILED', `cannot append to ${path}: ${describeFsError(error)}`, { cause: error });
   }
 }
 

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { SnapshotCommand } from '../base-command.js';
 import type { CompareReport } from '../core/compare/model.js';
 import { ExitCode } from '../errors.js';
-import { writeFileAtomic } from '../adapters/fs.js';
+import { resolve } from 'node:path';
+import { appendText, writeFileAtomic } from '../adapters/fs.js';
 import { renderCompareTable, renderMarkdown } from '../render/compare.js';
 import { compareOutputs } from '../services/compare.js';
 
@@ -40,7 +41,12 @@ export default class Compare extends SnapshotCommand {
       const { renderJUnit } = await import('../render/junit.js');
       await writeFileAtomic(flags.junit, renderJUnit(report));
     }
-    if (flags.markdown) await writeFileAtomic(flags.markdown, renderMarkdown(report));
+    if (flags.markdown) {
+      // GitHub Actions' job summary is shared by every step that writes to it: append, don't replace.
+      const summary = process.env.GITHUB_STEP_SUMMARY;
+      const shared = summary !== undefined && resolve(flags.markdown) === resolve(summary);
+      await (shared ? appendText : writeFileAtomic)(flags.markdown, renderMarkdown(report));
+    }
     if (!this.jsonEnabled()) this.log(renderCompareTable(report, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }).join('\n'));
     this.resultStatus = report.verdict === 'different' ? ExitCode.different : report.verdict === 'error' ? ExitCode.verdictError : ExitCode.ok;
     process.exitCode = this.resultStatus;

@@ -98,6 +98,16 @@ describe('real Keras outputs', () => {
     expect(readFileSync(markdown, 'utf8')).toMatch(/different/i);
   });
 
+  it('appends to the GitHub job summary instead of replacing what other steps wrote', async () => {
+    const summary = join(work, 'step-summary.md');
+    writeFileSync(summary, '## Build\nearlier step\n');
+    const r = await runCli(['compare', join(work, 'a'), join(work, 'b'), '--markdown', summary], { cwd: work, env: { GITHUB_STEP_SUMMARY: summary } });
+    expect(r.exitCode).toBe(0);
+    const text = readFileSync(summary, 'utf8');
+    expect(text.startsWith('## Build\nearlier step\n')).toBe(true);
+    expect(text).toMatch(/identical/);
+  });
+
   it('uses the baseline a capture kept when BASELINE is a snapshot file', async () => {
     const project = join(work, 'project');
     cpSync(join(repoRoot, 'examples', 'keras-tiny'), project, { recursive: true });
