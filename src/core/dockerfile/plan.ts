@@ -4,10 +4,10 @@ import type { Snapshot } from '../model.js';
 import { compareVersions } from '../versions.js';
 import { chooseBaseImage, type BaseChoice, type BaseOptions } from './base-image.js';
 import type { CompatTable } from './compat.js';
-import { renderRequirements } from './requirements.js';
+import { renderRequirements, SKIP_REASONS } from './requirements.js';
 import { renderEach, renderTemplate } from './template.js';
-import { assertDeterminismEnvValue, assertEnvName, assertHttpUrl, assertImageReference, dockerfileEnvValue, dockerfileLabelValue } from './validate.js';
-import { UserInputError } from '../../errors.js';
+import { DETERMINISM_ENV_ALLOWLIST } from '../determinism.js';
+import { assertDeterminismEnvValue, assertEnvName, assertHttpUrl, assertImageReference, dockerfileEnvValue, dockerfileLabelValue, unsafeValue } from './validate.js';
 
 export const TEMPLATE_NAMES = [
   'Dockerfile',
@@ -59,11 +59,7 @@ const PYTHON_VERSION = /^\d+\.\d+\.\d+((a|b|rc)\d+)?$/;
 
 function pythonVersionOf(snapshot: Snapshot): string {
   const version = snapshot.python.version;
-  if (!PYTHON_VERSION.test(version)) {
-    throw new UserInputError('UNSAFE_SNAPSHOT_VALUE', `python.version: ${JSON.stringify(version).slice(0, 80)} is not a Python version`, {
-      hint: 'The snapshot file has been edited or is corrupt; recapture it.',
-    });
-  }
+  if (!PYTHON_VERSION.test(version)) throw unsafeValue('python.version', version, 'is not a Python version');
   return version;
 }
 
@@ -82,8 +78,11 @@ export function planEnvironment(snapshot: Snapshot, base: BaseChoice): { env: Pl
   };
   for (const [name, value] of Object.entries(snapshot.determinism.env).sort(([a], [b]) => (a < b ? -1 : 1))) {
     assertEnvName(name, `determinism.env.${name}`);
-    assertDeterminismEnvValue(value, `determinism.env.${name}`);
+    // Capture records nothing outside the allowlist, so any other name (LD_PRELOAD, HTTPS_PROXY...)
+    // was put there by hand, and must not reach the image.
+    if (!Object.hasOwn(DETERMINISM_ENV_ALLOWLIST, name)) throw unsafeValue(`determinism.env.${name}`, name, 'is not a variable snapshot records (see the allowlist in src/core/determinism.ts)');
     if (HOST_ONLY_ENV.has(name)) continue;
+    assertDeterminismEnvValue(value, `determinism.env.${name}`);
     add(name, value, 'captured');
   }
   const tf = snapshot.frameworks.tensorflow?.version ?? null;
@@ -193,7 +192,7 @@ export function planDockerfile(snapshot: Snapshot, options: PlanOptions, table: 
   );
 
   const skippedWarnings = requirements.skipped
-    .filter((s) => s.reason !== 'provided by the base image')
+    .filter((s) => s.reason !== SKIP_REASONS.baseImage)
     .map((s) => `${s.name} ${s.version} is not pinned: ${s.reason}. ${s.advice}`);
   return {
     // Optional blocks that render empty would leave runs of blank lines behind.

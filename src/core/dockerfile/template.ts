@@ -10,8 +10,10 @@ export function placeholders(template: string): string[] {
 }
 
 /**
- * Fills every {{name}} with values[name]. A placeholder alone on its line whose value is empty
- * removes the line, so optional blocks leave no blank gaps.
+ * Fills every {{name}} with values[name]. A placeholder alone on its line takes a block (several
+ * lines, or none: an empty block removes the line, so optional blocks leave no blank gaps). A
+ * placeholder inside a line takes a single line: a line break there could start a new Dockerfile
+ * instruction, so it is refused here, for every value, whatever checked it before.
  */
 export function renderTemplate(template: string, values: Readonly<Record<string, string>>, name = 'template'): string {
   const wanted = placeholders(template);
@@ -21,8 +23,17 @@ export function renderTemplate(template: string, values: Readonly<Record<string,
   if (unused.length > 0) throw new TemplateError(`${name}: values without a placeholder: ${unused.join(', ')}`);
   const lines = template.split('\n').flatMap((line) => {
     const alone = /^\s*\{\{\s*([a-z][a-z0-9_]*)\s*\}\}\s*$/.exec(line);
-    if (alone && (values[alone[1] as string] ?? '') === '') return [];
-    return [line.replace(PLACEHOLDER, (_m, key: string) => values[key] as string)];
+    if (alone) {
+      const block = values[alone[1] as string] as string;
+      return block === '' ? [] : [line.replace(PLACEHOLDER, () => block)];
+    }
+    return [
+      line.replace(PLACEHOLDER, (_m, key: string) => {
+        const value = values[key] as string;
+        if (/[\r\n\u2028\u2029]/.test(value)) throw new TemplateError(`${name}: the value of {{${key}}} spans lines but sits inside a line`);
+        return value;
+      }),
+    ];
   });
   return lines.join('\n');
 }

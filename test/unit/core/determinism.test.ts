@@ -332,3 +332,12 @@ describe('determinismFindings', () => {
     });
   });
 });
+
+describe('the snapshot schema and the allowlist', () => {
+  it('allow exactly the same variable names', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { SNAPSHOT_SCHEMA_PATH } = await import('../../../src/adapters/snapshot-file.js');
+    const schema = JSON.parse(readFileSync(SNAPSHOT_SCHEMA_PATH, 'utf8'));
+    expect(schema.properties.determinism.properties.env.propertyNames.enum).toEqual(Object.keys(DETERMINISM_ENV_ALLOWLIST).sort());
+  });
+});
