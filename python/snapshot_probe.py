@@ -58,7 +58,8 @@ TENSORFLOW_DISTS = [
 JAX_PLUGIN_RE = re.compile(r"^(jax-cuda[0-9]*-(plugin|pjrt)|jax-rocm.*)$")
 CUDA_LIB_RE = re.compile(r"^lib(cudnn|cublas|cudart).*\.so(\..*)?$")
 NAME_NORMALIZE_RE = re.compile(r"[-_.]+")
-URL_USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#@]*)@")
+# The user part ends at the LAST "@" before the path: a password may itself contain a raw "@".
+URL_USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#]*)@")
 
 
 def normalize_name(name):
@@ -226,6 +227,10 @@ class Probe(object):
             name = name or parts[0]
             version = version or (parts[1] if len(parts) > 1 else None)
         if not name:
+            return
+        if not version:
+            # Without a version it cannot be pinned or compared: say so, and leave it out.
+            self.errors.append("%s: no version in its metadata; left out of packages" % meta_path)
             return
         name = name.strip()
         key = normalize_name(name)

@@ -2,6 +2,7 @@
 // message, a hint and a documented exit code (a stack only with DEBUG=snapshot*).
 import { Command, Errors, type Interfaces } from '@oclif/core';
 import { InternalError, SnapshotError } from './errors.js';
+import { printable } from './render/text.js';
 
 export interface ErrorEnvelope {
   status: number;
@@ -31,7 +32,7 @@ export abstract class SnapshotCommand extends Command {
   /** Warnings are printed as they come in human mode and gathered into the envelope in JSON mode. */
   protected addWarning(message: string): void {
     this.collectedWarnings.push(message);
-    if (!this.jsonEnabled()) this.logToStderr(`Warning: ${message}`);
+    if (!this.jsonEnabled()) this.logToStderr(`Warning: ${printable(message)}`);
   }
 
   protected override toSuccessJson(result: unknown): SuccessEnvelope<unknown> {
@@ -61,7 +62,7 @@ export abstract class SnapshotCommand extends Command {
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(e));
     } else {
-      this.logToStderr(`Error: ${e.message}`);
+      this.logToStderr(`Error: ${printable(e.message)}`);
       if (e.hint) this.logToStderr(`Hint: ${e.hint}`);
       if (process.env.DEBUG?.includes('snapshot') && e.stack) this.logToStderr(e.stack);
     }

@@ -1,8 +1,9 @@
 // The one module that touches the file system for snapshot's own inputs and outputs:
 // atomic writes, streaming hashes, tree walks and bundle folders.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { access, appendFile, copyFile, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { access, appendFile, copyFile, lstat, mkdir, open, opendir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { OutputRefusedError, UserInputError } from '../errors.js';
 import type { FileEntry } from '../core/model.js';
@@ -64,37 +65,44 @@ export interface WalkedFile {
 
 /**
  * Lists every regular file under root, sorted. Symlinks are followed only when they stay inside
- * root, so a link cannot pull files from elsewhere into a manifest or a bundle.
+ * root, so a link cannot pull files from elsewhere into a manifest or a bundle, and each real
+ * folder is listed once, so links that form a cycle cannot make the walk endless.
  */
 export async function walkFiles(root: string, onSkip?: (relativePath: string, reason: string) => void): Promise<WalkedFile[]> {
   const rootReal = await realpath(root);
   const files: WalkedFile[] = [];
-  async function visit(dir: string): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true });
+  const visited = new Set<string>();
+  const rel = (absolutePath: string) => toPosix(relative(root, absolutePath));
+  async function visit(dir: string, real: string): Promise<void> {
+    visited.add(real);
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      throw new UserInputError('UNREADABLE_FOLDER', `cannot read folder ${dir}: ${describeFsError(error)}`, { hint: 'Fix its permissions.', cause: error });
+    }
     for (const entry of entries) {
       const absolutePath = join(dir, entry.name);
       if (entry.isDirectory()) {
-        await visit(absolutePath);
+        await visit(absolutePath, join(real, entry.name));
       } else if (entry.isFile()) {
-        files.push({ relativePath: toPosix(relative(root, absolutePath)), absolutePath });
+        files.push({ relativePath: rel(absolutePath), absolutePath });
       } else if (entry.isSymbolicLink()) {
         const target = await realpath(absolutePath).catch(() => null);
-        const rel = toPosix(relative(root, absolutePath));
         if (target === null) {
-          onSkip?.(rel, 'a symlink whose target does not exist');
-          continue;
+          onSkip?.(rel(absolutePath), 'a symlink whose target does not exist');
+        } else if (!isInside(rootReal, target)) {
+          onSkip?.(rel(absolutePath), `a symlink pointing outside the folder (to ${target})`);
+        } else {
+          const info = await stat(target);
+          if (info.isFile()) files.push({ relativePath: rel(absolutePath), absolutePath });
+          else if (info.isDirectory() && visited.has(target)) onSkip?.(rel(absolutePath), 'a symlink to a folder that is already listed (a cycle)');
+          else if (info.isDirectory()) await visit(absolutePath, target);
         }
-        if (!isInside(rootReal, target)) {
-          onSkip?.(rel, `a symlink pointing outside the folder (to ${target})`);
-          continue;
-        }
-        const info = await stat(target);
-        if (info.isFile()) files.push({ relativePath: toPosix(relative(root, absolutePath)), absolutePath });
-        else if (info.isDirectory() && !isInside(target, dirname(absolutePath))) await visit(absolutePath);
       }
     }
   }
-  await visit(root);
+  await visit(root, rootReal);
   return files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
 }
 
@@ -130,6 +138,15 @@ export async function statKind(path: string): Promise<'file' | 'directory' | 'ot
     return 'other';
   } catch {
     return 'missing';
+  }
+}
+
+export async function isEmptyFolder(path: string): Promise<boolean> {
+  const dir = await opendir(path);
+  try {
+    return (await dir.read()) === null;
+  } finally {
+    await dir.close().catch(() => undefined);
   }
 }
 
@@ -209,26 +226,63 @@ export class StagedFolder {
     return join(this.stagingPath, ...parts);
   }
 
+  /** Runs one write into the staging folder; a full disk or a read-only folder is an output error, not a bug. */
+  private async writing<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof OutputRefusedError || error instanceof UserInputError) throw error;
+      throw new OutputRefusedError('WRITE_FAILED', `cannot write ${what} under ${this.stagingPath}: ${describeFsError(error)}`, { cause: error });
+    }
+  }
+
   async ensureDir(relativePath: string): Promise<void> {
-    await mkdir(this.path(relativePath), { recursive: true });
+    await this.writing(relativePath, () => mkdir(this.path(relativePath), { recursive: true }));
   }
 
   async writeFile(relativePath: string, content: string | Buffer): Promise<void> {
     const target = this.path(relativePath);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, content);
+    await this.writing(relativePath, async () => {
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, content);
+    });
   }
 
   async copyIn(source: string, relativePath: string): Promise<void> {
     const target = this.path(relativePath);
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(source, target);
+    await this.writing(relativePath, async () => {
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(source, target);
+    });
   }
 
-  /** Moves the staged folder into place; an existing one is replaced only after the new one is complete. */
-  async commit(): Promise<void> {
+  /** Copies a file in and hashes it in the same read: each byte of a large output is read once. */
+  async copyInHashed(source: string, relativePath: string): Promise<{ sha256: string; size: number }> {
+    const target = this.path(relativePath);
+    return this.writing(relativePath, async () => {
+      await mkdir(dirname(target), { recursive: true });
+      const hash = createHash('sha256');
+      let size = 0;
+      const reader = createReadStream(source, { highWaterMark: HASH_CHUNK });
+      reader.on('data', (chunk) => {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      });
+      await pipeline(reader, createWriteStream(target));
+      return { sha256: hash.digest('hex'), size };
+    });
+  }
+
+  /**
+   * Moves the staged folder into place; an existing one is replaced only after the new one is
+   * complete, and only with force: one that appeared while this run worked is not overwritten.
+   */
+  async commit(force: boolean): Promise<void> {
     let previous: string | null = null;
     if (await pathExists(this.finalPath)) {
+      if (!force) {
+        throw new OutputRefusedError('OUTPUT_EXISTS', `${this.finalPath} appeared while snapshot was working`, { hint: 'Pass --force to replace it, or choose another output.' });
+      }
       previous = `${this.stagingPath}.previous`;
       await rename(this.finalPath, previous);
     }

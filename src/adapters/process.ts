@@ -11,6 +11,8 @@ export interface RunOptions {
   input?: string;
   /** Cap on captured stdout/stderr, so a chatty probe cannot exhaust memory. */
   maxBuffer?: number;
+  /** Stream stdout into this file instead of memory (large outputs such as a binary diff). */
+  stdoutFile?: string;
 }
 
 export interface ProcessResult {
@@ -28,25 +30,83 @@ export interface ProcessResult {
 }
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
+/** After a timeout: SIGTERM to the group, then SIGKILL, then stop waiting (a process stuck in the kernel cannot die). */
+const KILL_GRACE_MS = 2000;
 
-/** Runs a program with an argument array (never through a shell) and always resolves. */
+// Process groups started with a timeout; killed if snapshot itself exits first (Ctrl-C), since
+// a detached group no longer gets the terminal's signals.
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+});
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Runs a program with an argument array (never through a shell) and always resolves. With a
+ * timeout the program runs in its own process group, so the timeout ends its helpers and
+ * grandchildren too (they would otherwise hold its output open), and the wait is bounded even if
+ * nothing can be killed.
+ */
 export async function runProcess(command: string, args: string[], options: RunOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
-  const result = await execa(command, args, {
+  const timeoutMs = options.timeoutMs;
+  const subprocess = execa(command, args, {
     cwd: options.cwd,
     env: options.env,
     extendEnv: options.env === undefined,
-    timeout: options.timeoutMs,
     input: options.input,
     stdin: options.input === undefined ? 'ignore' : undefined,
+    stdout: options.stdoutFile === undefined ? 'pipe' : { file: options.stdoutFile },
+    // Output going to a file is not also held in memory (nor cut at maxBuffer).
+    buffer: options.stdoutFile === undefined ? true : { stdout: false, stderr: true },
     maxBuffer: options.maxBuffer ?? DEFAULT_MAX_BUFFER,
     reject: false,
     stripFinalNewline: false,
-    // A hung probe may have children (nvidia-smi helpers, shells); kill them all.
-    forceKillAfterDelay: 2000,
+    detached: timeoutMs !== undefined,
     cleanup: true,
   });
+  const pid = subprocess.pid;
+  if (timeoutMs !== undefined && pid !== undefined) liveGroups.add(pid);
+  let timedOut = false;
+  const timers: NodeJS.Timeout[] = [];
+  const deadline =
+    timeoutMs === undefined
+      ? null
+      : new Promise<null>((resolveDeadline) => {
+          timers.push(
+            setTimeout(() => {
+              timedOut = true;
+              killGroup(pid, 'SIGTERM');
+              timers.push(setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS / 2));
+              timers.push(setTimeout(() => resolveDeadline(null), KILL_GRACE_MS));
+            }, timeoutMs),
+          );
+        });
+  const result = await (deadline === null ? subprocess : Promise.race([subprocess, deadline]));
+  for (const timer of timers) clearTimeout(timer);
+  if (pid !== undefined) liveGroups.delete(pid);
   const durationMs = Math.round(performance.now() - started);
+  if (timedOut || result === null) {
+    return {
+      command,
+      args,
+      exitCode: result?.exitCode ?? null,
+      signal: result?.signal ?? null,
+      stdout: String(result?.stdout ?? ''),
+      stderr: String(result?.stderr ?? ''),
+      durationMs,
+      outcome: 'timeout',
+      reason: `${command} did not finish within ${timeoutMs} ms and was killed`,
+    };
+  }
   const base = {
     command,
     args,
@@ -56,11 +116,8 @@ export async function runProcess(command: string, args: string[], options: RunOp
     stderr: String(result.stderr ?? ''),
     durationMs,
   };
-  if (result.timedOut) {
-    return { ...base, outcome: 'timeout', reason: `${command} did not finish within ${options.timeoutMs} ms and was killed` };
-  }
   const code = (result as { code?: string }).code;
-  if (code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(result.message ?? ""))) {
+  if (code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(result.message ?? ''))) {
     return { ...base, outcome: 'absent', reason: `${command} not found` };
   }
   if (code === 'EACCES') {
@@ -127,8 +184,11 @@ export async function runShellCommand(commandLine: string, options: StreamingRun
   };
 }
 
+/** The last line of a program's output, made safe to print and record: binary output becomes '?'. */
 function lastLine(text: string): string | undefined {
   const lines = text.trim().split('\n');
-  const line = lines[lines.length - 1]?.trim();
-  return line ? line.slice(0, 300) : undefined;
+  // eslint-disable-next-line no-control-regex
+  const line = lines[lines.length - 1]?.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?').trim();
+  if (!line) return undefined;
+  return line.replace(/\?{3,}/g, '???').slice(0, 300);
 }

@@ -32,9 +32,11 @@ export default class Capture extends SnapshotCommand {
 
   async run(): Promise<Snapshot> {
     const { flags } = await this.parse(Capture);
+    // Ctrl-C during the training stops it and discards the staged bundle. Without --run, Node's
+    // default (exit at once) is right: nothing is written until the very end, and atomically.
     const controller = new AbortController();
     const onInterrupt = () => controller.abort();
-    process.once('SIGINT', onInterrupt);
+    if (flags.run !== undefined) process.once('SIGINT', onInterrupt);
     let result: CaptureResult;
     try {
       result = await capture({

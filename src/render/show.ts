@@ -1,19 +1,20 @@
 // Pure renderers: a snapshot in, lines of text out. What a person wants at a glance: the
 // framework, CUDA/cuDNN/driver, GPUs, Python and the findings.
 import type { Snapshot } from '../core/model.js';
+import { printable } from './text.js';
 
 function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
 function row(label: string, value: string): string {
-  return `  ${label.padEnd(13)}${value}`;
+  return `  ${label.padEnd(13)}${printable(value)}`;
 }
 
 export function renderSnapshot(s: Snapshot): string[] {
   const lines: string[] = [];
   const f = s.frameworks;
-  lines.push(`snapshot ${s.id}  (captured ${s.created_at} by ${s.tool.name} ${s.tool.version})`);
+  lines.push(printable(`snapshot ${s.id}  (captured ${s.created_at} by ${s.tool.name} ${s.tool.version})`));
   lines.push('');
   lines.push('Frameworks');
   if (f.tensorflow) {
@@ -76,7 +77,7 @@ export function renderSnapshot(s: Snapshot): string[] {
   lines.push('');
   lines.push('Determinism');
   lines.push(row('Settings', envNames.length ? envNames.map((n) => `${n}=${s.determinism.env[n]}`).join(' ') : 'none set'));
-  for (const finding of s.determinism.findings) lines.push(`  ${finding.level === 'warning' ? '!' : '-'} ${finding.message}`);
+  for (const finding of s.determinism.findings) lines.push(`  ${finding.level === 'warning' ? '!' : '-'} ${printable(finding.message)}`);
 
   const failed = Object.entries(s.probes).filter(([, p]) => p.status === 'timeout' || p.status === 'error');
   if (failed.length) {

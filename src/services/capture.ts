@@ -6,11 +6,11 @@ import { assembleFrameworks, assembleGpu, assemblePackages, assemblePython, asse
 import { buildDeterminism } from '../core/determinism.js';
 import { outputKind, treeDigest } from '../core/manifest.js';
 import { besideSnapshot } from '../core/paths.js';
-import { SCHEMA_VERSION, type DataRecord, type ProbeRecord, type RunRecord, type Snapshot } from '../core/model.js';
-import { ExitCode, SnapshotError, UserInputError } from '../errors.js';
+import { SCHEMA_VERSION, type DataRecord, type FileEntry, type ProbeRecord, type RunRecord, type Snapshot } from '../core/model.js';
+import { ExitCode, InternalError, SnapshotError, UserInputError } from '../errors.js';
 import {
   assertWritableTarget,
-  describeFsError,
+  isEmptyFolder,
   hashFiles,
   pathExists,
   removePath,
@@ -113,40 +113,37 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
   const interpreter = await chooseInterpreter(input.python, input.env);
   input.log(`probing ${interpreter.path} and this machine`);
   const codeDir = resolve(input.cwd, input.codeDir);
-  const dataStarted = performance.now();
-  const [python, raw, gitState, data] = await Promise.all([
-    runPythonProbe(interpreter, input.probeTimeoutMs, input.env),
-    collectSystem(input.probeTimeoutMs),
-    readGitState(codeDir, input.probeTimeoutMs),
-    Promise.all(input.data.map((p) => manifestOf(p, input.cwd, warnings))),
-  ]);
-  const dataProbe: ProbeRecord = { status: 'ok', duration_ms: Math.round(performance.now() - dataStarted) };
-  for (const message of python.output.errors) warnings.push(`python probe: ${message}`);
-
-  const frameworks = assembleFrameworks(python.output);
-  const wheelHeaders = await readHeaders(python.output.cuda_wheel_files.cudnn_headers);
-  const gpu = assembleGpu(raw, { headers: wheelHeaders, libraries: python.output.cuda_wheel_files.libraries, wheels: frameworks.nvidia_wheels });
-  const system = assembleSystem(raw);
-  const pythonInfo = assemblePython(python.output);
-  const probes: Record<string, ProbeRecord> = { python: python.probe, ...systemProbeRecords(raw), git: gitState.probe };
-  if (input.data.length > 0) probes.data = dataProbe;
-  for (const [name, record] of Object.entries(probes)) {
-    if (record.status === 'timeout' || record.status === 'error') warnings.push(`probe ${name}: ${record.status}${record.reason ? ` (${record.reason})` : ''}`);
-  }
-
-  const needsBundle = input.run !== undefined || (gitState.git?.dirty ?? false);
-  const staged = needsBundle ? await StagedFolder.create(bundlePath) : null;
-  const abort = () => staged?.discard();
+  // Staged from the start, so the patch streams straight into it; discarded when nothing needs it.
+  const staged = await StagedFolder.create(bundlePath);
   try {
-    let patchFile: string | null = null;
-    if (staged && gitState.git?.dirty) {
-      await staged.writeFile('code.patch', gitState.git.patch);
-      patchFile = relToSnapshot(join(bundlePath, 'code.patch'));
+    const dataStarted = performance.now();
+    const [python, raw, gitState, data] = await Promise.all([
+      runPythonProbe(interpreter, input.probeTimeoutMs, input.env),
+      collectSystem(input.probeTimeoutMs),
+      readGitState(codeDir, input.probeTimeoutMs, staged.path('code.patch')),
+      Promise.all(input.data.map((p) => manifestOf(p, input.cwd, warnings))),
+    ]);
+    const dataProbe: ProbeRecord = { status: 'ok', duration_ms: Math.round(performance.now() - dataStarted) };
+    for (const message of python.output.errors) warnings.push(`python probe: ${message}`);
+    if (gitState.patchError) warnings.push(`the uncommitted changes in ${codeDir} could not be saved as a patch: ${gitState.patchError}`);
+
+    const frameworks = assembleFrameworks(python.output);
+    const wheelHeaders = await readHeaders(python.output.cuda_wheel_files.cudnn_headers);
+    const gpu = assembleGpu(raw, { headers: wheelHeaders, libraries: python.output.cuda_wheel_files.libraries, wheels: frameworks.nvidia_wheels });
+    const system = assembleSystem(raw);
+    const pythonInfo = assemblePython(python.output);
+    const probes: Record<string, ProbeRecord> = { python: python.probe, ...systemProbeRecords(raw), git: gitState.probe };
+    if (input.data.length > 0) probes.data = dataProbe;
+    for (const [name, record] of Object.entries(probes)) {
+      if (record.status === 'timeout' || record.status === 'error') warnings.push(`probe ${name}: ${record.status}${record.reason ? ` (${record.reason})` : ''}`);
     }
-    let run: RunRecord | null = null;
-    if (input.run && staged) {
-      run = await runTraining(input, staged, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, warnings);
-    }
+
+    const hasPatch = gitState.git?.dirty === true && gitState.patchError === null;
+    if (!hasPatch) await removePath(staged.path('code.patch'));
+    const run = input.run
+      ? await runTraining(input, staged, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, warnings)
+      : null;
+    const needsBundle = run !== null || hasPatch;
 
     const snapshot: Snapshot = {
       schema: SCHEMA_VERSION,
@@ -167,7 +164,7 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
               branch: gitState.git.branch,
               remote_url: gitState.git.remote_url,
               dirty: gitState.git.dirty,
-              patch_file: patchFile,
+              patch_file: hasPatch ? relToSnapshot(join(bundlePath, 'code.patch')) : null,
               untracked: gitState.git.untracked,
             }
           : null,
@@ -176,19 +173,25 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
       run,
       probes,
     };
-    validateSnapshot(snapshot, 'the captured snapshot');
-    if (staged) await staged.commit();
-    else if (input.force && (await pathExists(bundlePath))) await removePath(bundlePath);
+    try {
+      validateSnapshot(snapshot, 'the captured snapshot');
+    } catch (error) {
+      // What we assembled ourselves failing our own schema is our bug, not the user's input.
+      throw new InternalError(error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    if (needsBundle) await staged.commit(input.force);
     await writeFileAtomic(snapshotPath, serializeSnapshot(snapshot));
-    const result: CaptureResult = { snapshot, snapshotPath, bundlePath: staged ? bundlePath : null, warnings };
+    // An old bundle this snapshot no longer has goes only once the new snapshot is in place.
+    if (!needsBundle && input.force && (await pathExists(bundlePath))) await removePath(bundlePath);
+    const result: CaptureResult = { snapshot, snapshotPath, bundlePath: needsBundle ? bundlePath : null, warnings };
     if (run && run.status === 'failed') {
       const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exit_code}`;
       throw new RunFailedError(`the training command ${how}; no baseline was kept`, result);
     }
     return result;
-  } catch (error) {
-    if (!(error instanceof RunFailedError)) await abort();
-    throw error;
+  } finally {
+    // After a commit the staging folder is gone and this does nothing.
+    await staged.discard();
   }
 }
 
@@ -204,8 +207,12 @@ async function runTraining(
 ): Promise<RunRecord> {
   const spec = input.run as NonNullable<CaptureInput['run']>;
   const outputsDir = resolve(input.cwd, spec.outputsDir);
-  if ((await statKind(outputsDir)) === 'directory' && (await walkFiles(outputsDir)).length > 0) {
+  if ((await statKind(outputsDir)) === 'directory' && !(await isEmptyFolder(outputsDir))) {
     warnings.push(`--outputs ${spec.outputsDir} already held files before the run; they become part of the baseline if the run leaves them there`);
+  }
+  // The command line is recorded verbatim in a file meant to be committed.
+  if (/(^|[\s;&|])[A-Za-z_][A-Za-z0-9_]*=\S/.test(spec.command)) {
+    warnings.push('the --run command sets environment variables inline, and the snapshot records the command verbatim: pass secrets through the environment instead');
   }
   input.log(`running: ${spec.command}`);
   await staged.ensureDir('logs');
@@ -231,12 +238,8 @@ async function runTraining(
       baseline = { dir: relToSnapshot(join(bundlePath, 'baseline')), files: [] };
     } else {
       const listed = await walkFiles(outputsDir, (rel, reason) => warnings.push(`--outputs ${spec.outputsDir}: ${rel} is not kept in the baseline: ${reason}`));
-      const hashed = await hashFiles(listed);
-      for (const file of listed) {
-        await staged.copyIn(file.absolutePath, join('baseline', file.relativePath)).catch((error: unknown) => {
-          throw new UserInputError('OUTPUT_UNREADABLE', `cannot copy output ${file.absolutePath}: ${describeFsError(error)}`);
-        });
-      }
+      const hashed: FileEntry[] = [];
+      for (const file of listed) hashed.push({ path: file.relativePath, ...(await staged.copyInHashed(file.absolutePath, join('baseline', file.relativePath))) });
       if (hashed.length === 0) warnings.push(`the run succeeded but --outputs ${spec.outputsDir} is empty; the baseline is empty`);
       baseline = { dir: relToSnapshot(join(bundlePath, 'baseline')), files: hashed.map((f) => ({ ...f, kind: outputKind(f.path) })) };
     }

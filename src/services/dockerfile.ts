@@ -125,7 +125,7 @@ export async function generateDockerfile(input: DockerfileInput): Promise<Docker
     await staged.writeFile('snapshot.yaml', serializeSnapshot(snapshot));
     await copyFile(PROBE_SCRIPT, staged.path('snapshot_probe.py'));
     if (included) await writeCode(staged, code, input.timeoutMs);
-    await staged.commit();
+    await staged.commit(input.force);
   } catch (error) {
     await staged.discard();
     throw error;

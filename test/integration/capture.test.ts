@@ -172,6 +172,9 @@ describe('code and data', () => {
     git('add', 'train.py');
     git('commit', '-qm', 'first');
     git('remote', 'add', 'origin', 'https://someone:s3cr3t-token@git.example.com/team/model.git');
+    // A user's diff settings must not change the patch: git apply needs a/ b/ prefixes, full paths.
+    git('config', 'diff.noprefix', 'true');
+    git('config', 'diff.relative', 'true');
     writeFileSync(join(repo, 'train.py'), 'print("v2, uncommitted")\n');
     writeFileSync(join(repo, 'notes.txt'), 'scratch\n');
     const out = freshDir('repo-out');
@@ -192,6 +195,26 @@ describe('code and data', () => {
     expect(readFileSync(join(clone, 'train.py'), 'utf8')).toBe('print("v2, uncommitted")\n');
   });
 
+  it('streams a large binary change into the patch instead of losing the git record', async () => {
+    const repo = freshDir('bigrepo');
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { encoding: 'utf8' });
+    git('init', '-q');
+    const { randomBytes } = await import('node:crypto');
+    writeFileSync(join(repo, 'weights.bin'), randomBytes(40 * 1024 * 1024));
+    git('add', 'weights.bin');
+    git('commit', '-qm', 'weights');
+    const changed = randomBytes(40 * 1024 * 1024);
+    writeFileSync(join(repo, 'weights.bin'), changed);
+    const out = freshDir('bigrepo-out');
+    const r = await runCli(['capture', '--python', tfPython, '--code', repo, '--json'], { cwd: out, env: cleanEnv() });
+    expect(r.exitCode).toBe(0);
+    expect(r.json.result.code.git).toMatchObject({ commit: git('rev-parse', 'HEAD').trim(), dirty: true, patch_file: 'snapshot.bundle/code.patch' });
+    const clone = join(work, 'bigrepo-clone');
+    execFileSync('git', ['clone', '-q', repo, clone]);
+    execFileSync('git', ['-C', clone, 'apply', join(out, 'snapshot.bundle', 'code.patch')]);
+    expect(readFileSync(join(clone, 'weights.bin')).equals(changed)).toBe(true);
+  }, 120_000);
+
   it('records no git state for a plain folder, as absent', async () => {
     const dir = freshDir('nogit');
     const r = await runCli(['capture', '--python', tfPython, '--code', dir, '--json'], { cwd: dir, env: cleanEnv() });
@@ -208,6 +231,8 @@ describe('code and data', () => {
     writeFileSync(join(work, 'data', 'outside-secret.txt'), 'not part of the data');
     symlinkSync(join(work, 'data', 'outside-secret.txt'), join(data, 'escape.txt'));
     symlinkSync('a.csv', join(data, 'alias.csv'));
+    // Links that form a cycle are listed once and reported, never followed for ever.
+    symlinkSync('..', join(data, 'nested', 'up'));
     const single = join(work, 'data', 'labels.txt');
     writeFileSync(single, 'cat\ndog\n');
     const r = await runCli(['capture', '--python', tfPython, '--data', data, '--data', single, '--json'], { cwd: freshDir('data-out'), env: cleanEnv() });
@@ -220,6 +245,9 @@ describe('code and data', () => {
     const sums = execFileSync('sha256sum', ['a.csv', 'alias.csv', 'nested/b.bin'], { cwd: data, encoding: 'utf8' });
     expect(dirRecord.digest).toBe(createHash('sha256').update(sums).digest('hex'));
     expect(fileRecord).toMatchObject({ kind: 'file', file_count: 1, files: [{ path: 'labels.txt', size: 8, sha256: sha256(single) }] });
+    expect(r.json.warnings).toEqual(
+      expect.arrayContaining([expect.stringMatching(/escape\.txt is left out: a symlink pointing outside the folder/), expect.stringMatching(/nested\/up is left out: a symlink to a folder that is already listed/)]),
+    );
   });
 });
 
@@ -242,6 +270,22 @@ describe('--run keeps the outputs of a real Keras training as the baseline', () 
       expect(sha256(join(dir, run.baseline.dir, file.path))).toBe(file.sha256);
       expect(sha256(join(dir, 'out', file.path))).toBe(file.sha256);
     }
+  });
+
+  it('warns when the recorded command line carries inline variables', async () => {
+    const dir = freshDir('inline-env');
+    const r = await runCli(['capture', '--python', tfPython, '--run', 'API_TOKEN=abc python -c "print(1)"', '--outputs', 'out', '--json'], { cwd: dir, env: cleanEnv() });
+    expect(r.exitCode).toBe(0);
+    expect(r.json.warnings.join('\n')).toMatch(/sets environment variables inline/);
+  });
+
+  it('leaves out, and reports, a distribution whose metadata has no version', async () => {
+    const dir = freshDir('versionless');
+    const site = freshDir('versionless-site');
+    mkdirSync(join(site, 'broken.egg-info'));
+    const r = await runCli(['capture', '--python', tfPython, '--json'], { cwd: dir, env: cleanEnv({ PYTHONPATH: site }) });
+    expect(r.exitCode).toBe(0);
+    expect(r.json.warnings.join('\n')).toMatch(/broken\.egg-info: no version in its metadata/);
   });
 
   it('records a failing training, keeps its logs, and exits 5', async () => {

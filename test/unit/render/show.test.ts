@@ -122,3 +122,15 @@ describe('renderCaptureDone', () => {
     expect(renderCaptureDone(s, 'snap.yaml', null)).toContain('Run: failed in 12.3 s');
   });
 });
+
+describe('text from a snapshot is printed safely', () => {
+  it('shows terminal escape sequences as visible escapes', async () => {
+    const { makeSnapshot } = await import('../../helpers/snapshot-fixture.js');
+    const { renderSnapshot } = await import('../../../src/render/show.js');
+    const s = makeSnapshot();
+    s.system.os.pretty_name = 'Debian\u001b]0;pwned\u0007\u001b[2J';
+    const text = renderSnapshot(s).join('\n');
+    expect(text).not.toContain('\u001b');
+    expect(text).toContain('Debian\\u001b]0;pwned\\u0007\\u001b[2J');
+  });
+});
