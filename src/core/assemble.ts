@@ -17,6 +17,7 @@ import {
   parseTensorflowBuildInfo,
   parseTorchVersionFile,
 } from './parse/index.js';
+import { normalizePackageName } from './package-name.js';
 import type { CudnnInstall, FrameworksInfo, GpuInfo, PackageRecord, PackageSource, ProbeRecord, PythonInfo, SystemInfo } from './model.js';
 import type { PythonProbeOutput, RawSystem } from './raw-probes.js';
 
@@ -130,7 +131,7 @@ export function collectCudnn(raw: RawSystem, wheel: WheelCudnn): CudnnInstall[] 
     if (version) add({ version, source: path, kind: 'library' });
   }
   for (const w of wheel.wheels) {
-    if (/^nvidia-cudnn(-cu\d+)?$/.test(w.name.toLowerCase().replace(/_/g, '-'))) add({ version: w.version, source: w.name, kind: 'wheel' });
+    if (/^nvidia-cudnn(-cu\d+)?$/.test(normalizePackageName(w.name))) add({ version: w.version, source: w.name, kind: 'wheel' });
   }
   return found;
 }

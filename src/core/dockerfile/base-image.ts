@@ -1,6 +1,7 @@
 // Which base image rebuilds a snapshot: pure, from the snapshot, the user's options and the
 // compatibility table (data/compat.json). Odd or unknown values never throw: they give the
 // nearest safe choice and a warning that says so.
+import { normalizePackageName } from '../package-name.js';
 import pep440 from '@renovatebot/pep440';
 import type { Snapshot } from '../model.js';
 import { compareVersions, isValidPep440, majorMinor } from '../versions.js';
@@ -9,7 +10,6 @@ import {
   cudnnMajorInImage,
   driverFloor,
   jaxPluginCuda,
-  normalizePackageName,
   pythonCodename,
   tensorflowRow,
   torchVariant,

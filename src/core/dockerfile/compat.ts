@@ -2,6 +2,7 @@
 // image tags and drivers, torch wheel indexes, JAX plugins, python image codenames, driver floors.
 // Pure: an adapter reads the file and hands the parsed JSON to parseCompat. data/README.md documents
 // every field and where each value comes from.
+import { normalizePackageName } from '../package-name.js';
 import pep440 from '@renovatebot/pep440';
 import pep440Specifier from '@renovatebot/pep440/lib/specifier.js';
 import { compareVersions, isValidPep440, majorMinor } from '../versions.js';
@@ -353,10 +354,6 @@ export function torchVariant(table: CompatTable, localLabel: string): TorchVaria
   return table.torch.find((t) => t.label === label) ?? null;
 }
 
-/** PEP 503 normalisation: "JAX_CUDA12.Plugin" -> "jax-cuda12-plugin". */
-export function normalizePackageName(name: string): string {
-  return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
-}
 
 /** The CUDA major a JAX CUDA plugin package is built for; null for any other package. */
 export function jaxPluginCuda(table: CompatTable, packageName: string): string | null {

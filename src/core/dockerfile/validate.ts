@@ -59,10 +59,7 @@ export function assertPackageName(value: unknown, field: string): string {
   return name;
 }
 
-/** PEP 503 normalized name: lower-case, every run of - _ . becomes one -. */
-export function normalizePackageName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-');
-}
+export { normalizePackageName } from '../package-name.js';
 
 // What a PEP 440 version may contain once written; the library also accepts surrounding
 // whitespace, which must never reach a file.
