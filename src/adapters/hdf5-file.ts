@@ -10,6 +10,7 @@
 //
 // h5wasm converts big-endian data to little-endian as it reads (H5Tset_order on the memory type), so
 // the accumulator always gets little-endian bytes; the reported dtype keeps the file's byte order.
+import { combineStatuses } from '../core/compare/verdict.js';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import h5wasm from 'h5wasm/node';
@@ -322,21 +323,6 @@ export function h5TensorDiffs(result: H5Comparison, tolerance: Tolerance): Tenso
   return all.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }
 
-/**
- * One status from item statuses, with the precedence verdict.ts uses for outputs: a definite
- * difference (or a missing item) outranks an error, an error outranks equivalent; 'extra' items
- * are harmless here (callers that disagree map them first).
- */
-export function foldItemStatuses(statuses: Iterable<string>): 'identical' | 'equivalent' | 'different' | 'error' {
-  let sawError = false;
-  let sawEquivalent = false;
-  for (const s of statuses) {
-    if (s === 'different' || s === 'missing') return 'different';
-    if (s === 'error') sawError = true;
-    else if (s === 'equivalent') sawEquivalent = true;
-  }
-  return sawError ? 'error' : sawEquivalent ? 'equivalent' : 'identical';
-}
 
 /** A whole .h5 output: the datasets under `tolerance`, the root attributes exactly. */
 export async function compareH5Output(baselinePath: string, candidatePath: string, tolerance: Tolerance, path: string = basename(candidatePath), options: H5CompareOptions = {}): Promise<OutputReport> {
@@ -344,7 +330,7 @@ export async function compareH5Output(baselinePath: string, candidatePath: strin
   if (result.error !== undefined) return { path, format: 'h5', status: 'error', message: result.error };
   const tensors = h5TensorDiffs(result, tolerance);
   const metrics = result.attributes.filter((m) => m.status !== 'identical');
-  const status = foldItemStatuses([...tensors.map((t) => t.status), ...metrics.map((m) => m.status)]);
+  const status = combineStatuses([...tensors.map((t) => t.status), ...metrics.map((m) => m.status)]);
   const off = tensors.filter((t) => t.status !== 'identical').length;
   return {
     path,

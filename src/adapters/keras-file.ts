@@ -6,6 +6,7 @@
 //                  because h5wasm reads files, not buffers, on Node; deleted afterwards)
 //   *.json entries as JSON, exactly by default (ruleFor decides numbers), without the volatile keys
 //   anything else  by sha256 of its decompressed bytes
+import { combineStatuses } from '../core/compare/verdict.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -148,6 +149,8 @@ export async function compareKerasFiles(
   try {
     const [ha, hb] = await Promise.all([sha256File(baselinePath), sha256File(candidatePath)]);
     report.bytes = { baseline_sha256: ha.sha256, candidate_sha256: hb.sha256, baseline_size: ha.size, candidate_size: hb.size };
+    // Equal bytes are identical by definition: no need to unpack the weights.
+    if (ha.sha256 === hb.sha256 && ha.size === hb.size) return { ...report, status: 'identical', message: 'the archives are byte-identical' };
   } catch (error) {
     return { ...report, message: `cannot read ${(error as { path?: string }).path ?? `${baselinePath} or ${candidatePath}`}: ${(error as Error).message}` };
   }
@@ -201,12 +204,12 @@ export async function compareKerasFiles(
     }
   }
 
-  const items = [...tensors.map((t) => t.status), ...metrics.map((m) => m.status)];
-  let status: OutputStatus;
-  if (structural || items.some((s) => s === 'different' || s === 'missing')) status = 'different';
-  else if (errors.length > 0 || items.includes('error')) status = 'error';
-  else if (items.includes('equivalent')) status = 'equivalent';
-  else status = 'identical';
+  // An archive entry only the candidate has is another model: 'different', not a harmless extra.
+  const status: OutputStatus = combineStatuses([
+    ...tensors.map((t) => t.status),
+    ...metrics.map((m) => (m.status === 'extra' && structural ? 'different' : m.status)),
+    ...errors.map(() => 'error' as const),
+  ]);
 
   const notes: string[] = [...errors];
   const offTensors = tensors.filter((t) => t.status !== 'identical');

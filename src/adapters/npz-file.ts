@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { blankTensorDiff, type TensorDiff, type Tolerance } from '../core/compare/model.js';
 import { compareNpySources, type NpySource } from './npy-file.js';
-import { listZip, openZipEntryStream, type ZipEntryInfo } from './zip.js';
+import { ZipArchive, type ZipEntryInfo } from './zip.js';
 
 export interface NpzComparison {
   /** The arrays present on both sides, in the baseline's order. */
@@ -68,9 +68,8 @@ function arrays(entries: ZipEntryInfo[]): Map<string, ZipEntryInfo> {
   return out;
 }
 
-
-async function compareEntry(baselinePath: string, candidatePath: string, b: ZipEntryInfo, c: ZipEntryInfo, name: string, tolerance: Tolerance): Promise<TensorDiff> {
-  const opened = await Promise.allSettled([openZipEntryStream(baselinePath, b.name), openZipEntryStream(candidatePath, c.name)]);
+async function compareEntry(baseline: ZipArchive, candidate: ZipArchive, b: ZipEntryInfo, c: ZipEntryInfo, name: string, tolerance: Tolerance): Promise<TensorDiff> {
+  const opened = await Promise.allSettled([baseline.openStream(b.name), candidate.openStream(c.name)]);
   const sources: StreamSource[] = [];
   const failures: string[] = [];
   opened.forEach((r, i) => {
@@ -88,22 +87,27 @@ async function compareEntry(baselinePath: string, candidatePath: string, b: ZipE
   }
 }
 
-/** Compares two .npz files array by array; never throws for bad files. */
+/** Compares two .npz files array by array, each archive opened once; never throws for bad files. */
 export async function compareNpzFiles(baselinePath: string, candidatePath: string, tolerance: Tolerance): Promise<NpzComparison> {
-  const listed = await Promise.allSettled([listZip(baselinePath), listZip(candidatePath)]);
-  const failures = listed.flatMap((r, i) => (r.status === 'rejected' ? [`${i === 0 ? 'baseline' : 'candidate'}: ${message(r.reason)}`] : []));
-  if (failures.length > 0 || listed[0].status !== 'fulfilled' || listed[1].status !== 'fulfilled') {
-    return { tensors: [], missing: [], extra: [], error: failures.join('; ') };
+  const opened = await Promise.allSettled([ZipArchive.open(baselinePath), ZipArchive.open(candidatePath)]);
+  const [a, b] = opened;
+  try {
+    if (a.status !== 'fulfilled' || b.status !== 'fulfilled') {
+      const failures = opened.flatMap((r, i) => (r.status === 'rejected' ? [`${i === 0 ? 'baseline' : 'candidate'}: ${message(r.reason)}`] : []));
+      return { tensors: [], missing: [], extra: [], error: failures.join('; ') };
+    }
+    const base = arrays(a.value.entries);
+    const cand = arrays(b.value.entries);
+    const tensors: TensorDiff[] = [];
+    const missing: string[] = [];
+    for (const [name, entry] of base) {
+      const other = cand.get(name);
+      if (other === undefined) missing.push(name);
+      else tensors.push(await compareEntry(a.value, b.value, entry, other, name, tolerance));
+    }
+    const extra = [...cand.keys()].filter((name) => !base.has(name));
+    return { tensors, missing, extra };
+  } finally {
+    for (const r of opened) if (r.status === 'fulfilled') r.value.close();
   }
-  const base = arrays(listed[0].value);
-  const cand = arrays(listed[1].value);
-  const tensors: TensorDiff[] = [];
-  const missing: string[] = [];
-  for (const [name, entry] of base) {
-    const other = cand.get(name);
-    if (other === undefined) missing.push(name);
-    else tensors.push(await compareEntry(baselinePath, candidatePath, entry, other, name, tolerance));
-  }
-  const extra = [...cand.keys()].filter((name) => !base.has(name));
-  return { tensors, missing, extra };
 }

@@ -24,10 +24,6 @@ function wrap(path: string, err: unknown): Error {
   return new Error(`not a zip archive (corrupt or truncated): ${path} (${detail})`);
 }
 
-function unsafeName(name: string): boolean {
-  return name.startsWith('/') || name.includes('\\') || /^[A-Za-z]:/.test(name) || name.split('/').includes('..');
-}
-
 async function openArchive(path: string): Promise<yauzl.ZipFile> {
   try {
     return await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: true });
@@ -39,109 +35,133 @@ async function openArchive(path: string): Promise<yauzl.ZipFile> {
 async function entries(zip: yauzl.ZipFile, path: string): Promise<yauzl.Entry[]> {
   const out: yauzl.Entry[] = [];
   try {
-    for await (const entry of zip.eachEntry()) {
-      if (unsafeName(entry.fileName)) throw new Error(`unsafe entry name in zip archive ${path}: ${entry.fileName}`);
-      out.push(entry);
-    }
+    // yauzl (decodeStrings) refuses absolute names, backslashes, drive letters and '..' itself.
+    for await (const entry of zip.eachEntry()) out.push(entry);
   } catch (err) {
-    if (err instanceof Error && err.message.startsWith('unsafe entry name')) throw err;
     throw wrap(path, err);
   }
   return out;
 }
 
-/** The archive's entries (directories included, their names ending in '/'). */
-export async function listZip(path: string): Promise<ZipEntryInfo[]> {
-  const zip = await openArchive(path);
-  try {
-    return (await entries(zip, path)).map((e) => ({
-      name: e.fileName,
-      size: e.uncompressedSize,
-      compressedSize: e.compressedSize,
-      compressed: e.compressionMethod !== 0,
-    }));
-  } finally {
-    zip.close();
-  }
+function info(e: yauzl.Entry): ZipEntryInfo {
+  return { name: e.fileName, size: e.uncompressedSize, compressedSize: e.compressedSize, compressed: e.compressionMethod !== 0 };
 }
 
-async function findEntry(zip: yauzl.ZipFile, path: string, name: string): Promise<yauzl.Entry> {
-  const entry = (await entries(zip, path)).find((e) => e.fileName === name);
-  if (!entry) throw new Error(`no entry ${name} in zip archive ${path}`);
-  if (entry.isEncrypted()) throw new Error(`entry ${name} in zip archive ${path} is encrypted`);
-  if (!entry.canDecodeFileData()) throw new Error(`entry ${name} in zip archive ${path} uses an unsupported compression method (${entry.compressionMethod})`);
-  return entry;
+function checkReadable(entry: yauzl.Entry, path: string): void {
+  if (entry.isEncrypted()) throw new Error(`entry ${entry.fileName} in zip archive ${path} is encrypted`);
+  if (!entry.canDecodeFileData()) throw new Error(`entry ${entry.fileName} in zip archive ${path} uses an unsupported compression method (${entry.compressionMethod})`);
 }
 
 /**
- * The decompressed bytes of one entry as a stream. The archive closes when the stream ends or is
- * destroyed. A stream whose data is corrupt, or longer or shorter than declared, emits an error
- * whose message names the archive.
+ * An archive opened once, its central directory read once: reading many entries (an .npz with
+ * thousands of arrays) costs one pass, not one pass per entry. Close it when done.
  */
-export async function openZipEntryStream(path: string, name: string): Promise<Readable> {
-  const zip = await openArchive(path);
-  try {
-    const entry = await findEntry(zip, path, name);
+export class ZipArchive {
+  private constructor(
+    readonly path: string,
+    private readonly zip: yauzl.ZipFile,
+    private readonly byName: Map<string, yauzl.Entry>,
+  ) {}
+
+  static async open(path: string): Promise<ZipArchive> {
+    const zip = await openArchive(path);
+    try {
+      const list = await entries(zip, path);
+      return new ZipArchive(path, zip, new Map(list.map((e) => [e.fileName, e])));
+    } catch (err) {
+      zip.close();
+      throw err;
+    }
+  }
+
+  /** The archive's entries (directories included, their names ending in '/'). */
+  get entries(): ZipEntryInfo[] {
+    return [...this.byName.values()].map(info);
+  }
+
+  private entry(name: string): yauzl.Entry {
+    const entry = this.byName.get(name);
+    if (!entry) throw new Error(`no entry ${name} in zip archive ${this.path}`);
+    checkReadable(entry, this.path);
+    return entry;
+  }
+
+  /**
+   * The decompressed bytes of one entry as a stream. Corrupt data, or data longer or shorter than
+   * declared, ends the stream with an error whose message names the archive.
+   */
+  async openStream(name: string): Promise<Readable> {
     let stream: Readable;
     try {
-      stream = await zip.openReadStreamPromise(entry);
+      stream = await this.zip.openReadStreamPromise(this.entry(name));
     } catch (err) {
-      throw wrap(path, err);
+      throw err instanceof Error && err.message.includes(this.path) ? err : wrap(this.path, err);
     }
-    // Hand out a PassThrough so that errors can carry the archive's name, and so that
-    // destroying it (a consumer that stops early) releases the entry stream and the archive.
+    // A PassThrough so errors carry the archive's name. It keeps a listener from the start: an
+    // error that comes before the consumer starts reading (the other side still opening) must be
+    // held for that consumer, not crash the process as an unhandled 'error' event.
     const out = new PassThrough();
-    stream.on('error', (err) => {
-      out.destroy(new Error(`cannot read entry ${name} of zip archive ${path}: ${err.message}`));
-    });
-    out.once('close', () => {
-      stream.destroy();
-      zip.close();
-    });
+    out.on('error', () => undefined);
+    stream.on('error', (err) => out.destroy(new Error(`cannot read entry ${name} of zip archive ${this.path}: ${err.message}`)));
+    out.once('close', () => stream.destroy());
     stream.pipe(out);
     return out;
+  }
+
+  /** One entry's decompressed bytes, refusing entries larger than maxBytes. */
+  async read(name: string, maxBytes: number): Promise<Buffer> {
+    const declared = this.entry(name).uncompressedSize;
+    if (declared > maxBytes) throw new Error(`entry ${name} in zip archive ${this.path} is too large: ${declared} bytes (limit ${maxBytes})`);
+    const stream = await this.openStream(name);
+    const parts: Buffer[] = [];
+    let total = 0;
+    try {
+      for await (const chunk of stream) {
+        const buf = chunk as Buffer;
+        total += buf.length;
+        if (total > maxBytes) throw new Error(`entry ${name} in zip archive ${this.path} is larger than ${maxBytes} bytes`);
+        parts.push(buf);
+      }
+    } finally {
+      stream.destroy();
+    }
+    return Buffer.concat(parts, total);
+  }
+
+  close(): void {
+    this.zip.close();
+  }
+}
+
+/** The archive's entries (directories included, their names ending in '/'). */
+export async function listZip(path: string): Promise<ZipEntryInfo[]> {
+  const archive = await ZipArchive.open(path);
+  try {
+    return archive.entries;
+  } finally {
+    archive.close();
+  }
+}
+
+/** One entry as a stream, from an archive opened for it alone; the archive closes with the stream. */
+export async function openZipEntryStream(path: string, name: string): Promise<Readable> {
+  const archive = await ZipArchive.open(path);
+  try {
+    const stream = await archive.openStream(name);
+    stream.once('close', () => archive.close());
+    return stream;
   } catch (err) {
-    zip.close();
+    archive.close();
     throw err;
   }
 }
 
-/** One entry's decompressed bytes, refusing entries declared larger than maxBytes. */
+/** One entry's decompressed bytes, from an archive opened for it alone. */
 export async function readZipEntry(path: string, name: string, maxBytes: number): Promise<Buffer> {
-  const zip = await openArchive(path);
-  let stream: Readable;
+  const archive = await ZipArchive.open(path);
   try {
-    const entry = await findEntry(zip, path, name);
-    if (entry.uncompressedSize > maxBytes) {
-      throw new Error(`entry ${name} in zip archive ${path} is too large: ${entry.uncompressedSize} bytes (limit ${maxBytes})`);
-    }
-    try {
-      stream = await zip.openReadStreamPromise(entry);
-    } catch (err) {
-      throw wrap(path, err);
-    }
-  } catch (err) {
-    zip.close();
-    throw err;
-  }
-  try {
-    const parts: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
-      total += buf.length;
-      if (total > maxBytes) {
-        stream.destroy();
-        throw new Error(`entry ${name} in zip archive ${path} is larger than ${maxBytes} bytes`);
-      }
-      parts.push(buf);
-    }
-    return Buffer.concat(parts, total);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    if (detail.includes(path)) throw err;
-    throw new Error(`cannot read entry ${name} of zip archive ${path}: ${detail}`);
+    return await archive.read(name, maxBytes);
   } finally {
-    zip.close();
+    archive.close();
   }
 }

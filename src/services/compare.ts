@@ -146,8 +146,8 @@ export async function compareOutputs(input: CompareInput): Promise<CompareResult
     const [nameA, a] = [...baseline.files][0] as [string, string];
     const [nameB, b] = [...candidate.files][0] as [string, string];
     const rules = policy.forOutput(nameA);
-    const [extA, extB] = [extname(nameA).toLowerCase(), extname(nameB).toLowerCase()];
-    if (formatOf(nameA) !== formatOf(nameB) || extA !== extB) {
+    if (formatOf(nameA) !== formatOf(nameB)) {
+      const [extA, extB] = [extname(nameA).toLowerCase(), extname(nameB).toLowerCase()];
       outputs.push({ path: nameA, format: formatOf(nameA), status: 'error', message: `the two files are of different kinds (${extA || 'no extension'} vs ${extB || 'no extension'}): ${a} and ${b}` });
     } else {
       outputs.push(await judge(nameA, a, b, rules));
@@ -157,8 +157,9 @@ export async function compareOutputs(input: CompareInput): Promise<CompareResult
     for (const path of paths) {
       const rules = policy.forOutput(path);
       const format = formatOf(path);
+      // Before missing/extra: an output the policy ignores is not missed either.
       if (rules.tolerance.mode === 'ignore') {
-        outputs.push({ path, format, status: 'ignored', message: `ignored by the policy (${rules.source})` });
+        outputs.push(ignoredOutput(path, rules));
         continue;
       }
       const unusable = baseline.unusable.get(path) ?? candidate.unusable.get(path);
@@ -186,8 +187,13 @@ export async function compareOutputs(input: CompareInput): Promise<CompareResult
   };
 }
 
+function ignoredOutput(path: string, rules: ResolvedOutputPolicy): OutputReport {
+  return { path, format: formatOf(path), status: 'ignored', message: `ignored by the policy (${rules.source})` };
+}
+
 /** One output, never throwing: whatever goes wrong becomes that output's `error`. */
 async function judge(path: string, a: string, b: string, rules: ResolvedOutputPolicy): Promise<OutputReport> {
+  if (rules.tolerance.mode === 'ignore') return ignoredOutput(path, rules);
   try {
     return await compareOne(path, a, b, rules);
   } catch (error) {

@@ -216,3 +216,61 @@ describe('the shipped example policies', () => {
     expect(['identical', 'equivalent']).toContain(r.json.result.verdict);
   });
 });
+
+describe('found in review', () => {
+  it('reports a corrupt .npz entry as an error instead of crashing while the other side is still opening', async () => {
+    const dir = join(work, 'npz-crash');
+    mkdirSync(join(dir, 'A'), { recursive: true });
+    mkdirSync(join(dir, 'B'), { recursive: true });
+    // The baseline's deflated entry is corrupt; the candidate's central directory is long, so the
+    // baseline's error arrives before anyone reads from it.
+    python(`
+import numpy as np, zipfile, io
+buf = io.BytesIO(); np.save(buf, np.arange(100000, dtype=np.float32)); data = buf.getvalue()
+with zipfile.ZipFile('${join(dir, 'A', 'x.npz')}', 'w', zipfile.ZIP_DEFLATED) as z: z.writestr('a.npy', data)
+raw = bytearray(open('${join(dir, 'A', 'x.npz')}', 'rb').read())
+for i in range(45, 95): raw[i] = 0xff
+open('${join(dir, 'A', 'x.npz')}', 'wb').write(raw)
+with zipfile.ZipFile('${join(dir, 'B', 'x.npz')}', 'w', zipfile.ZIP_STORED) as z:
+    z.writestr('a.npy', data)
+    for i in range(50000): z.writestr('pad%d.txt' % i, b'')
+`);
+    const r = await runCli(['compare', join(dir, 'A'), join(dir, 'B'), '--json'], { cwd: dir });
+    expect(r.exitCode).toBe(7);
+    expect(r.json.result.outputs[0].status).toBe('error');
+    expect(JSON.stringify(r.json.result.outputs[0])).toMatch(/cannot read entry a\.npy of zip archive .*A\/x\.npz/);
+  }, 60_000);
+
+  it('applies mode: ignore to two single files as it does in folders', async () => {
+    const dir = join(work, 'ignore-files');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'one.log'), 'run 1\n');
+    writeFileSync(join(dir, 'two.log'), 'run 2\n');
+    writeFileSync(join(dir, 'ignore.yaml'), 'version: 1\ndefault:\n  mode: ignore\n');
+    const r = await runCli(['compare', join(dir, 'one.log'), join(dir, 'two.log'), '--policy', join(dir, 'ignore.yaml'), '--json'], { cwd: dir });
+    expect(r.json.result.outputs[0].status).toBe('ignored');
+    expect(r.exitCode).toBe(7); // nothing was judged
+  });
+
+  it('reads a structured field named O as numbers, not as a pickled object array', async () => {
+    const dir = join(work, 'structured-o');
+    mkdirSync(dir);
+    python(`import numpy as np; a = np.zeros(4, dtype=[('O', '<f4')]); np.save('${join(dir, 'a.npy')}', a); a['O'][2] = 1; np.save('${join(dir, 'b.npy')}', a)`);
+    const r = await runCli(['compare', join(dir, 'a.npy'), join(dir, 'b.npy'), '--json'], { cwd: dir });
+    const tensor = r.json.result.outputs[0].tensors[0];
+    expect(tensor).toMatchObject({ status: 'different', mismatched: 1, first_mismatch: [2] });
+  });
+
+  it('treats an item only in the candidate the same way in .npz and metrics: not identical, not failed', async () => {
+    const dir = join(work, 'extras');
+    mkdirSync(join(dir, 'A'), { recursive: true });
+    mkdirSync(join(dir, 'B'), { recursive: true });
+    python(`import numpy as np; np.savez('${join(dir, 'A', 'x.npz')}', a=np.arange(3)); np.savez('${join(dir, 'B', 'x.npz')}', a=np.arange(3), b=np.arange(2))`);
+    writeFileSync(join(dir, 'A', 'm.json'), '{"loss": 1.0}');
+    writeFileSync(join(dir, 'B', 'm.json'), '{"loss": 1.0, "new_metric": 2.0}');
+    const r = await runCli(['compare', join(dir, 'A'), join(dir, 'B'), '--json'], { cwd: dir });
+    const status = Object.fromEntries(r.json.result.outputs.map((o: { path: string; status: string }) => [o.path, o.status]));
+    expect(status).toEqual({ 'm.json': 'equivalent', 'x.npz': 'equivalent' });
+    expect(r.json.result.verdict).toBe('equivalent');
+  });
+});

@@ -1,5 +1,6 @@
 // Metrics JSON (a Keras History dict, an eval summary): flattened to dotted keys, then compared
 // key by key — numbers against a tolerance and an optional direction, everything else exactly.
+import { combineStatuses } from './verdict.js';
 import type { MetricDiff, MetricRule, OutputStatus } from './model.js';
 
 /**
@@ -189,8 +190,6 @@ export function compareKeys(a: string, b: string): number {
 }
 
 /** identical if every item is; equivalent if every item is identical, equivalent or extra; else different. */
-export function metricsStatus(diffs: readonly MetricDiff[]): Extract<OutputStatus, 'identical' | 'equivalent' | 'different'> {
-  if (diffs.every((d) => d.status === 'identical')) return 'identical';
-  if (diffs.every((d) => d.status === 'identical' || d.status === 'equivalent' || d.status === 'extra')) return 'equivalent';
-  return 'different';
+export function metricsStatus(diffs: readonly MetricDiff[]): Exclude<OutputStatus, 'missing' | 'extra' | 'ignored'> {
+  return combineStatuses(diffs.map((d) => d.status));
 }

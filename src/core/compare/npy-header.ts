@@ -15,6 +15,8 @@ export interface NpyDtype {
   /** Bytes per element. */
   itemsize: number;
   littleEndian: boolean;
+  /** Holds Python objects (descr 'O', alone or as a structured field): the data is a pickle. */
+  pickled?: boolean;
 }
 
 export interface NpyHeader {
@@ -124,10 +126,12 @@ export function parseDescr(descr: PyValue): NpyDtype {
       : code === 'c' ? numeric('c', [8, 16])
       : null;
     if (known) return known;
-    return { descr, kind: 'other', itemsize: simpleItemsize(code, size, descr), littleEndian };
+    return { descr, kind: 'other', itemsize: simpleItemsize(code, size, descr), littleEndian, ...(code === 'O' ? { pickled: true } : {}) };
   }
   if (Array.isArray(descr)) {
-    return { descr: renderPy(descr), kind: 'other', itemsize: structuredItemsize(descr), littleEndian: true };
+    const fields = descr.map((field) => (Array.isArray(field) ? parseDescr(field[1] as PyValue) : null));
+    const pickled = fields.some((f) => f?.pickled === true);
+    return { descr: renderPy(descr), kind: 'other', itemsize: structuredItemsize(descr), littleEndian: true, ...(pickled ? { pickled } : {}) };
   }
   throw new Error(`bad .npy header: unknown descr ${renderPy(descr)}`);
 }
@@ -162,7 +166,7 @@ function structuredItemsize(fields: PyValue[]): number {
 
 /** Object arrays hold a pickle after the header, not fixed-size elements. */
 export function npyDataIsPickled(dtype: NpyDtype): boolean {
-  return dtype.kind === 'other' && /(^|[^A-Za-z])O(\d|'|$)/.test(dtype.descr);
+  return dtype.pickled === true;
 }
 
 /** Python's rendering of a literal, for messages: [('a', '<f4'), ('b', '<i8', (2,))]. */

@@ -58,26 +58,37 @@ export function completeTolerance(partial: PolicyTolerance | undefined, base: To
  * "history.val_accuracy.4"), or a glob over the dotted key ("*.loss").
  */
 export function metricKeyMatches(ruleKey: string, key: string): boolean {
-  if (ruleKey.includes('*') || ruleKey.includes('?')) {
-    const toPath = (s: string) => s.split('.').join('/');
-    const isMatch = picomatch(toPath(ruleKey), { dot: true });
-    // A glob may also name a prefix of the key: "*.loss" covers "history.loss.3".
-    const segments = key.split('.');
-    for (let end = segments.length; end > 0; end--) if (isMatch(segments.slice(0, end).join('/'))) return true;
-    return false;
-  }
-  const padded = `.${key}.`;
-  return padded.includes(`.${ruleKey}.`);
+  return metricKeyMatcher(ruleKey)(key);
 }
 
-function metricRuleIn(rules: Record<string, PolicyMetricRule> | undefined, key: string): PolicyMetricRule | undefined {
-  if (!rules) return undefined;
-  // The most specific matching rule wins: the longest rule key.
-  let best: [string, PolicyMetricRule] | undefined;
-  for (const [ruleKey, rule] of Object.entries(rules)) {
-    if (metricKeyMatches(ruleKey, key) && (best === undefined || ruleKey.length > best[0].length)) best = [ruleKey, rule];
+/** Compiles a rule key once; the matcher runs for every key of every metrics file. */
+function metricKeyMatcher(ruleKey: string): (key: string) => boolean {
+  if (ruleKey.includes('*') || ruleKey.includes('?')) {
+    const isMatch = picomatch(ruleKey.split('.').join('/'), { dot: true });
+    // A glob may also name a prefix of the key: "*.loss" covers "history.loss.3".
+    return (key) => {
+      const segments = key.split('.');
+      for (let end = segments.length; end > 0; end--) if (isMatch(segments.slice(0, end).join('/'))) return true;
+      return false;
+    };
   }
-  return best?.[1];
+  const needle = `.${ruleKey}.`;
+  return (key) => `.${key}.`.includes(needle);
+}
+
+type MetricRules = Array<{ ruleKey: string; rule: PolicyMetricRule; matches: (key: string) => boolean }>;
+
+function compileMetricRules(rules: Record<string, PolicyMetricRule> | undefined): MetricRules {
+  return Object.entries(rules ?? {}).map(([ruleKey, rule]) => ({ ruleKey, rule, matches: metricKeyMatcher(ruleKey) }));
+}
+
+function metricRuleIn(rules: MetricRules, key: string): PolicyMetricRule | undefined {
+  // The most specific matching rule wins: the longest rule key.
+  let best: MetricRules[number] | undefined;
+  for (const candidate of rules) {
+    if (candidate.matches(key) && (best === undefined || candidate.ruleKey.length > best.ruleKey.length)) best = candidate;
+  }
+  return best?.rule;
 }
 
 export function buildPolicy(document: PolicyDocument | null): Policy {
@@ -86,7 +97,9 @@ export function buildPolicy(document: PolicyDocument | null): Policy {
     rule,
     index,
     isMatch: picomatch(rule.match, { dot: true, matchBase: !rule.match.includes('/') }),
+    metrics: compileMetricRules(rule.metrics),
   }));
+  const topMetrics = compileMetricRules(document?.metrics);
   return {
     forOutput(path: string): ResolvedOutputPolicy {
       const hit = rules.find((r) => r.isMatch(path));
@@ -95,7 +108,7 @@ export function buildPolicy(document: PolicyDocument | null): Policy {
         tolerance,
         source: hit ? `rules[${hit.index}] (${hit.rule.match})` : 'default',
         metricRule(key: string): MetricRule {
-          const specific = metricRuleIn(hit?.rule.metrics, key) ?? metricRuleIn(document?.metrics, key);
+          const specific = (hit ? metricRuleIn(hit.metrics, key) : undefined) ?? metricRuleIn(topMetrics, key);
           if (!specific) return tolerance;
           const completed = completeTolerance(specific, tolerance);
           return specific.greater_is_better === undefined ? completed : { ...completed, greater_is_better: specific.greater_is_better };

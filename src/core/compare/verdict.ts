@@ -18,13 +18,21 @@ export function verdictOf(summary: CompareSummary): Verdict {
   return summary.equivalent > 0 ? 'equivalent' : 'identical';
 }
 
-/** Folds item statuses (tensors, metrics, parts of an archive) into the status of one output. */
-export function combineStatuses(statuses: ReadonlyArray<ItemStatus | 'missing' | 'extra'>): OutputStatus {
-  if (statuses.some((s) => s === 'different' || s === 'missing')) return 'different';
-  if (statuses.some((s) => s === 'error')) return 'error';
-  if (statuses.some((s) => s === 'equivalent')) return 'equivalent';
-  // An entry only the candidate has does not break what the baseline had.
-  return 'identical';
+/**
+ * Folds item statuses (tensors, metrics, parts of an archive) into the status of one output, the
+ * same way for every format. An item only the candidate has (an extra array in an .npz, a new key
+ * in a metrics file) keeps the output from being identical but is not a failure; model formats
+ * that treat an extra weight as another model report it as 'different' before folding.
+ */
+export function combineStatuses(statuses: Iterable<ItemStatus | 'missing' | 'extra'>): Exclude<OutputStatus, 'missing' | 'extra' | 'ignored'> {
+  let error = false;
+  let equivalent = false;
+  for (const s of statuses) {
+    if (s === 'different' || s === 'missing') return 'different';
+    if (s === 'error') error = true;
+    else if (s === 'equivalent' || s === 'extra') equivalent = true;
+  }
+  return error ? 'error' : equivalent ? 'equivalent' : 'identical';
 }
 
 /** Which reader handles a path: the same classification capture records in baseline manifests. */

@@ -77,7 +77,7 @@ describe('verdict', () => {
 
   it('combines the parts of one output', () => {
     expect(combineStatuses(['identical', 'identical'])).toBe('identical');
-    expect(combineStatuses(['identical', 'extra'])).toBe('identical');
+    expect(combineStatuses(['identical', 'extra'])).toBe('equivalent');
     expect(combineStatuses(['identical', 'equivalent'])).toBe('equivalent');
     expect(combineStatuses(['equivalent', 'error'])).toBe('error');
     expect(combineStatuses(['error', 'missing'])).toBe('different');
