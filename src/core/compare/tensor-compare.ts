@@ -108,7 +108,6 @@ class Accumulator implements TensorAccumulator {
   private readonly cStrides: number[];
   private readonly total: number;
 
-  private seen = 0;
   private anyBitDiff = false;
   private mismatched = 0;
   private maxAbs = 0;
@@ -143,7 +142,6 @@ class Accumulator implements TensorAccumulator {
     if (candidateChunk.byteLength !== len) throw new Error('tensor accumulator: chunks differ in length');
     if (len % this.itemsize !== 0) throw new Error('tensor accumulator: chunk is not a whole number of elements');
     const n = len / this.itemsize;
-    this.seen += n;
     if (n === 0) return;
     const a = asBuffer(baselineChunk);
     const b = asBuffer(candidateChunk);
@@ -397,11 +395,6 @@ function fortranToCFlat(flat: number, shape: readonly number[], strides: readonl
     rest = Math.floor(rest / dim);
   }
   return c;
-}
-
-/** Flat index in Fortran (column-major) storage order to the C-order flat index of the same element. */
-export function fortranToCIndex(flat: number, shape: readonly number[]): number {
-  return fortranToCFlat(flat, shape, cStrides(shape));
 }
 
 /** Reorders a whole Fortran-order array's bytes into C order (for comparing it with a C-order one). */
