@@ -1,7 +1,7 @@
 // `snapshot dockerfile`: a build context folder (Dockerfile, pinned requirements, the snapshot, the
 // probe, and the code at the captured commit) written atomically from a snapshot.
 import { copyFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { planDockerfile, type DockerfilePlan } from '../core/dockerfile/plan.js';
 import { unsafeValue } from '../core/dockerfile/validate.js';
 import { besideSnapshot } from '../core/paths.js';
@@ -52,7 +52,8 @@ function assertNotInside(outputDir: string, holds: Array<[string, string]>): voi
   }
 }
 
-type CodeSource = { repo: string; commit: string; patch: string | null } | { reason: string };
+/** `root`: the repository's top level (the patch has full-tree paths); `subdir`: the code folder in it. */
+type CodeSource = { repo: string; root: string; subdir: string; commit: string; patch: string | null } | { reason: string };
 
 /** Finds the repository and patch for the code layer, refusing paths from the snapshot that leave its folder. */
 async function locateCode(snapshot: Snapshot, input: DockerfileInput, snapshotPath: string): Promise<CodeSource> {
@@ -65,6 +66,12 @@ async function locateCode(snapshot: Snapshot, input: DockerfileInput, snapshotPa
   }
   const has = await runProcess('git', ['-C', repo, 'cat-file', '-e', `${git.commit}^{commit}`], { timeoutMs: input.timeoutMs });
   if (has.outcome !== 'ok') return { reason: `commit ${git.commit.slice(0, 12)} is not in ${repo} (fetch it, or pass --code DIR)` };
+  // The code folder may be a subfolder of its repository: the layer is the whole tree, as the
+  // patch is, and the image starts in that subfolder. A subfolder name that cannot be written
+  // safely leaves the image at the root.
+  const top = await runProcess('git', ['-C', repo, 'rev-parse', '--show-toplevel'], { timeoutMs: input.timeoutMs });
+  const root = top.outcome === 'ok' ? top.stdout.trim() : repo;
+  const inside = relative(root, repo).split(sep).join('/');
   let patch: string | null = null;
   if (git.patch_file !== null) {
     const snapshotDir = dirname(snapshotPath);
@@ -73,11 +80,11 @@ async function locateCode(snapshot: Snapshot, input: DockerfileInput, snapshotPa
     if (isAbsolute(git.patch_file) || !isInside(snapshotDir, patch)) throw unsafeValue('code.git.patch_file', git.patch_file, "points outside the snapshot's folder");
     if ((await statKind(patch)) !== 'file') return { reason: `the captured patch ${patch} is missing, and the commit alone is not the captured tree` };
   }
-  return { repo, commit: git.commit, patch };
+  return { repo, root, subdir: /^[A-Za-z0-9._/-]*$/.test(inside) && !inside.startsWith('..') ? inside : '', commit: git.commit, patch };
 }
 
 /** git archive of the commit, extracted, with the captured patch applied outside any repository. */
-async function writeCode(staged: StagedFolder, source: { repo: string; commit: string; patch: string | null }, timeoutMs: number): Promise<void> {
+async function writeCode(staged: StagedFolder, source: { root: string; commit: string; patch: string | null }, timeoutMs: number): Promise<void> {
   const tarPath = staged.path('.code.tar');
   const codeDir = staged.path('code');
   await makeDir(codeDir);
@@ -87,7 +94,7 @@ async function writeCode(staged: StagedFolder, source: { repo: string; commit: s
     const result = await runProcess(command, args, { cwd, timeoutMs, env: { ...process.env, GIT_CEILING_DIRECTORIES: dirname(codeDir) } });
     if (result.outcome !== 'ok') throw new UserInputError('CODE_LAYER_FAILED', `${what} failed: ${result.reason ?? 'unknown error'}`, { hint: 'Pass --no-code to leave the code out of the image.' });
   };
-  await step(`git archive of ${source.commit.slice(0, 12)}`, 'git', ['-C', source.repo, 'archive', '--format=tar', '-o', tarPath, source.commit]);
+  await step(`git archive of ${source.commit.slice(0, 12)}`, 'git', ['-C', source.root, 'archive', '--format=tar', '-o', tarPath, source.commit]);
   await step('extracting the code', 'tar', ['-xf', tarPath, '-C', codeDir, '--no-same-owner']);
   await removePath(tarPath);
   if (source.patch !== null) await step('applying the captured patch', 'git', ['apply', '--whitespace=nowarn', source.patch], codeDir);
@@ -103,7 +110,7 @@ export async function generateDockerfile(input: DockerfileInput): Promise<Docker
   const [table, templates, code] = await Promise.all([loadCompatTable(), loadTemplates(), locateCode(snapshot, input, snapshotPath)]);
 
   const included = 'repo' in code;
-  if (included) assertNotInside(outputDir, [['the code repository', code.repo]]);
+  if (included) assertNotInside(outputDir, [['the code repository', code.root]]);
   const plan = planDockerfile(
     snapshot,
     {
@@ -112,7 +119,7 @@ export async function generateDockerfile(input: DockerfileInput): Promise<Docker
       baseImage: input.baseImage,
       toolVersion: input.toolVersion,
       uvImage: UV_IMAGE,
-      code: included ? { included: true, commit: code.commit, patched: code.patch !== null } : { included: false, reason: code.reason },
+      code: included ? { included: true, commit: code.commit, patched: code.patch !== null, subdir: code.subdir } : { included: false, reason: code.reason },
     },
     table,
     templates,

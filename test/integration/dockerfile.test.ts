@@ -160,6 +160,28 @@ describe('a context from a real capture', () => {
     expect(existsSync(join(project, 'snapshot.yaml'))).toBe(true);
   });
 
+  it('takes the whole repository when the code folder is a subfolder, and starts the image there', async () => {
+    const repo = join(work, 'mono');
+    mkdirSync(join(repo, 'models', 'tiny'), { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args]);
+    git('init', '-q');
+    writeFileSync(join(repo, 'common.py'), 'X = 1\n');
+    writeFileSync(join(repo, 'models', 'tiny', 'train.py'), 'print(1)\n');
+    git('add', '-A');
+    git('commit', '-qm', 'first');
+    // Changes both inside and outside the code folder: the patch covers the whole tree.
+    writeFileSync(join(repo, 'common.py'), 'X = 2\n');
+    writeFileSync(join(repo, 'models', 'tiny', 'train.py'), 'print(2)\n');
+    const dir = join(repo, 'models', 'tiny');
+    const captured = await runCli(['capture', '--python', tfPython], { cwd: dir, env: cleanEnv() });
+    expect(captured.exitCode).toBe(0);
+    const r = await runCli(['dockerfile', '--output-dir', join(work, 'ctx-mono'), '--json'], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(work, 'ctx-mono', 'code', 'common.py'), 'utf8')).toBe('X = 2\n');
+    expect(readFileSync(join(work, 'ctx-mono', 'code', 'models', 'tiny', 'train.py'), 'utf8')).toBe('print(2)\n');
+    expect(readFileSync(join(work, 'ctx-mono', 'Dockerfile'), 'utf8')).toMatch(/^WORKDIR \/workspace\/code\/models\/tiny$/m);
+  });
+
   it('leaves the code out, with a warning, when the repository is not there', async () => {
     const r = await runCli(['dockerfile', join(project, 'snapshot.yaml'), '--code', join(work, 'nowhere'), '--output-dir', join(work, 'ctx-nocode'), '--json'], { cwd: work });
     expect(r.exitCode).toBe(0);

@@ -7,7 +7,7 @@ import type { CompatTable } from './compat.js';
 import { renderRequirements, SKIP_REASONS } from './requirements.js';
 import { renderEach, renderTemplate } from './template.js';
 import { DETERMINISM_ENV_ALLOWLIST } from '../determinism.js';
-import { assertDeterminismEnvValue, assertEnvName, assertHttpUrl, assertImageReference, dockerfileEnvValue, dockerfileLabelValue, unsafeValue } from './validate.js';
+import { assertDeterminismEnvValue, assertEnvName, assertHttpUrl, assertRelativePosixPath, assertImageReference, dockerfileEnvValue, dockerfileLabelValue, unsafeValue } from './validate.js';
 
 export const TEMPLATE_NAMES = [
   'Dockerfile',
@@ -37,7 +37,11 @@ export const SNAPSHOT_PATH_IN_IMAGE = '/opt/snapshot/snapshot.yaml';
 export interface PlanOptions extends BaseOptions {
   toolVersion: string;
   /** The code layer, when the generator could rebuild the tree at the captured commit. */
-  code: { included: true; commit: string; patched: boolean } | { included: false; reason: string };
+  /**
+   * The code layer: the repository at the captured commit. `subdir` is where the captured code
+   * folder sits inside the repository ('' for its root); the image starts there.
+   */
+  code: { included: true; commit: string; patched: boolean; subdir: string } | { included: false; reason: string };
   uvImage: string;
 }
 
@@ -153,6 +157,13 @@ function systemPackages(templates: Templates, snapshot: Snapshot, base: BaseChoi
   return renderTemplate(templates['system-packages'], { packages: [...new Set(packages)].sort().join(' '), reason: reasons.join(', ') }, 'system-packages');
 }
 
+export const CODE_PATH_IN_IMAGE = '/workspace/code';
+
+function workdirFor(code: PlanOptions['code']): string {
+  if (!code.included || code.subdir === '') return CODE_PATH_IN_IMAGE;
+  return `${CODE_PATH_IN_IMAGE}/${assertRelativePosixPath(code.subdir, 'code.path (inside its repository)')}`;
+}
+
 export function planDockerfile(snapshot: Snapshot, options: PlanOptions, table: CompatTable, templates: Templates): DockerfilePlan {
   const pythonVersion = pythonVersionOf(snapshot);
   if (options.baseImage !== undefined) assertImageReference(options.baseImage, '--base-image');
@@ -187,6 +198,7 @@ export function planDockerfile(snapshot: Snapshot, options: PlanOptions, table: 
               'environment',
             ),
       code,
+      workdir: workdirFor(options.code),
     },
     'Dockerfile',
   );
