@@ -20,18 +20,11 @@ async function readSmall(path: string, maxBytes: number): Promise<Buffer | null>
 
 /** Compares two files by content hash; `path` is the report path (default: the candidate's file name). */
 export async function compareBytesFiles(baselinePath: string, candidatePath: string, path: string = basename(candidatePath)): Promise<OutputReport> {
-  let base: { sha256: string; size: number };
-  let cand: { sha256: string; size: number };
-  try {
-    base = await sha256File(baselinePath);
-  } catch (error) {
-    return { path, format: 'bytes', status: 'error', message: `cannot read baseline ${baselinePath}: ${describeFsError(error)}` };
-  }
-  try {
-    cand = await sha256File(candidatePath);
-  } catch (error) {
-    return { path, format: 'bytes', status: 'error', message: `cannot read candidate ${candidatePath}: ${describeFsError(error)}` };
-  }
+  // Both sides at once: two files on a disk read faster together than one after the other.
+  const [left, right] = await Promise.allSettled([sha256File(baselinePath), sha256File(candidatePath)]);
+  if (left.status === 'rejected') return { path, format: 'bytes', status: 'error', message: `cannot read baseline ${baselinePath}: ${describeFsError(left.reason)}` };
+  if (right.status === 'rejected') return { path, format: 'bytes', status: 'error', message: `cannot read candidate ${candidatePath}: ${describeFsError(right.reason)}` };
+  const [base, cand] = [left.value, right.value];
   const bytes = { baseline_sha256: base.sha256, candidate_sha256: cand.sha256, baseline_size: base.size, candidate_size: cand.size };
   if (base.sha256 === cand.sha256) return { path, format: 'bytes', status: 'identical', bytes };
   const report: OutputReport = {

@@ -34,10 +34,18 @@ export async function readTextIfExists(path: string, maxBytes = 1024 * 1024): Pr
   }
 }
 
-export async function readText(path: string, what: string): Promise<string> {
+/** A whole text file; one larger than maxBytes is refused rather than read into memory. */
+export async function readText(path: string, what: string, maxBytes = 256 * 1024 * 1024): Promise<string> {
   try {
+    const { size } = await stat(path);
+    if (size > maxBytes) {
+      throw new UserInputError('FILE_TOO_LARGE', `${what} ${path} is ${size} bytes, more than the ${maxBytes} this reader holds in memory`, {
+        hint: 'Compare it by bytes instead (a policy rule for it), or split it.',
+      });
+    }
     return await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof UserInputError) throw error;
     throw new UserInputError('UNREADABLE_FILE', `cannot read ${what} ${path}: ${describeFsError(error)}`, {
       hint: 'Check the path and its permissions.',
       cause: error,

@@ -41,17 +41,13 @@ export function schemaProblems(schemaPath: string, value: unknown): string[] {
   return [...new Set(problems)];
 }
 
-const MAX_YAML_BYTES = 256 * 1024 * 1024;
-
 /**
  * Reads a YAML file strictly: the core schema only (no custom tags), bounded alias expansion,
  * unique keys. `what` names the file in errors ("snapshot", "policy").
  */
 export async function readYamlFile(path: string, what: string, code: string): Promise<unknown> {
+  // readText refuses files too large to hold in memory before reading them.
   const text = await readText(path, what);
-  if (text.length > MAX_YAML_BYTES) {
-    throw new UserInputError(`${code}_TOO_LARGE`, `${what} ${path} is larger than ${MAX_YAML_BYTES} bytes`, { hint: `Is this really a ${what} file?` });
-  }
   try {
     return YAML.parse(text, { schema: 'core', maxAliasCount: 100, uniqueKeys: true });
   } catch (error) {

@@ -7,7 +7,7 @@
 //   *.json entries as JSON, exactly by default (ruleFor decides numbers), without the volatile keys
 //   anything else  by sha256 of its decompressed bytes
 import { combineStatuses } from '../core/compare/verdict.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { compareMetrics, parseMetricsJson } from '../core/compare/metrics.js';
 import type { MetricDiff, MetricRule, OutputReport, OutputStatus, TensorDiff, Tolerance } from '../core/compare/model.js';
 import { sha256File } from './fs.js';
 import { compareH5Files, h5TensorDiffs } from './hdf5-file.js';
-import { listZip, openZipEntryStream, readZipEntry, type ZipEntryInfo } from './zip.js';
+import { ZipArchive, type ZipEntryInfo } from './zip.js';
 
 export interface KerasCompareOptions {
   /** Largest .h5 entry extracted to a temporary file (default 8 GiB). */
@@ -64,20 +64,20 @@ interface Part {
   errors: string[];
 }
 
-async function entrySha256(archive: string, name: string): Promise<string> {
+async function entrySha256(archive: ZipArchive, name: string): Promise<string> {
   const hash = createHash('sha256');
-  const stream = await openZipEntryStream(archive, name);
+  const stream = await archive.openStream(name);
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-async function extractEntry(archive: string, entry: ZipEntryInfo, target: string, limit: number): Promise<void> {
-  if (entry.size > limit) throw new Error(`entry ${entry.name} in ${archive} is ${entry.size} bytes, over the ${limit}-byte limit for extracting weights`);
-  await pipeline(await openZipEntryStream(archive, entry.name), createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+async function extractEntry(archive: ZipArchive, entry: ZipEntryInfo, target: string, limit: number): Promise<void> {
+  if (entry.size > limit) throw new Error(`entry ${entry.name} in ${archive.path} is ${entry.size} bytes, over the ${limit}-byte limit for extracting weights`);
+  await pipeline(await archive.openStream(entry.name), createWriteStream(target, { flags: 'wx', mode: 0o600 }));
 }
 
-async function compareH5Entry(a: string, b: string, ea: ZipEntryInfo, eb: ZipEntryInfo, tolerance: Tolerance, limit: number): Promise<Part> {
-  const dir = await mkdtemp(join(tmpdir(), `snapshot-keras-${randomBytes(4).toString('hex')}-`));
+async function compareH5Entry(a: ZipArchive, b: ZipArchive, ea: ZipEntryInfo, eb: ZipEntryInfo, tolerance: Tolerance, limit: number): Promise<Part> {
+  const dir = await mkdtemp(join(tmpdir(), 'snapshot-keras-'));
   try {
     const fa = join(dir, 'baseline.h5');
     const fb = join(dir, 'candidate.h5');
@@ -86,7 +86,7 @@ async function compareH5Entry(a: string, b: string, ea: ZipEntryInfo, eb: ZipEnt
     const result = await compareH5Files(fa, fb, tolerance);
     if (result.error !== undefined) {
       // The temporary names mean nothing to a reader: name the archive and the entry instead.
-      const message = result.error.replace(fa, `${a}:${ea.name}`).replace(fb, `${b}:${eb.name}`);
+      const message = result.error.replace(fa, `${a.path}:${ea.name}`).replace(fb, `${b.path}:${eb.name}`);
       return { tensors: [], metrics: [], ignored: [], errors: [message] };
     }
     const prefix = ea.name === 'model.weights.h5' ? '' : `${ea.name}:`;
@@ -98,13 +98,13 @@ async function compareH5Entry(a: string, b: string, ea: ZipEntryInfo, eb: ZipEnt
   }
 }
 
-async function compareJsonEntry(a: string, b: string, name: string, ruleFor: (key: string) => MetricRule, limit: number): Promise<Part> {
-  const parse = async (archive: string): Promise<unknown> => {
-    const bytes = await readZipEntry(archive, name, limit);
+async function compareJsonEntry(a: ZipArchive, b: ZipArchive, name: string, ruleFor: (key: string) => MetricRule, limit: number): Promise<Part> {
+  const parse = async (archive: ZipArchive): Promise<unknown> => {
+    const bytes = await archive.read(name, limit);
     try {
       return parseMetricsJson(bytes.toString('utf8'));
     } catch (error) {
-      throw new Error(`entry ${name} in ${archive} is not valid JSON: ${(error as Error).message}`);
+      throw new Error(`entry ${name} in ${archive.path} is not valid JSON: ${(error as Error).message}`);
     }
   };
   let left = await parse(a);
@@ -124,7 +124,7 @@ async function compareJsonEntry(a: string, b: string, name: string, ruleFor: (ke
   return { tensors: [], metrics, ignored, errors: [] };
 }
 
-async function compareOtherEntry(a: string, b: string, name: string): Promise<Part> {
+async function compareOtherEntry(a: ZipArchive, b: ZipArchive, name: string): Promise<Part> {
   const [ha, hb] = await Promise.all([entrySha256(a, name), entrySha256(b, name)]);
   const metrics: MetricDiff[] = ha === hb ? [] : [{ key: name, status: 'different', baseline: `sha256:${ha}`, candidate: `sha256:${hb}`, difference: null, tolerance: null, message: 'entry content differs' }];
   return { tensors: [], metrics, ignored: [], errors: [] };
@@ -155,18 +155,29 @@ export async function compareKerasFiles(
     return { ...report, message: `cannot read ${(error as { path?: string }).path ?? `${baselinePath} or ${candidatePath}`}: ${(error as Error).message}` };
   }
 
-  let listA: ZipEntryInfo[];
-  let listB: ZipEntryInfo[];
+  // Each archive is opened and its directory read once, for all its entries.
+  const opened = await Promise.allSettled([ZipArchive.open(baselinePath), ZipArchive.open(candidatePath)]);
   try {
-    listA = await listZip(baselinePath);
-  } catch (error) {
-    return { ...report, message: `cannot read the baseline .keras archive: ${(error as Error).message}` };
+    const [oa, ob] = opened;
+    if (oa.status === 'rejected') return { ...report, message: `cannot read the baseline .keras archive: ${(oa.reason as Error).message}` };
+    if (ob.status === 'rejected') return { ...report, message: `cannot read the candidate .keras archive: ${(ob.reason as Error).message}` };
+    return await compareArchives(oa.value, ob.value, report, tolerance, ruleFor, maxWeights, maxJson);
+  } finally {
+    for (const r of opened) if (r.status === 'fulfilled') r.value.close();
   }
-  try {
-    listB = await listZip(candidatePath);
-  } catch (error) {
-    return { ...report, message: `cannot read the candidate .keras archive: ${(error as Error).message}` };
-  }
+}
+
+async function compareArchives(
+  za: ZipArchive,
+  zb: ZipArchive,
+  report: OutputReport,
+  tolerance: Tolerance,
+  ruleFor: (key: string) => MetricRule,
+  maxWeights: number,
+  maxJson: number,
+): Promise<OutputReport> {
+  const listA = za.entries;
+  const listB = zb.entries;
   const filesA = new Map(listA.filter((e) => !e.name.endsWith('/')).map((e) => [e.name, e]));
   const filesB = new Map(listB.filter((e) => !e.name.endsWith('/')).map((e) => [e.name, e]));
   const names = [...new Set([...filesA.keys(), ...filesB.keys()])].sort();
@@ -191,10 +202,10 @@ export async function compareKerasFiles(
     }
     try {
       const part = name.endsWith('.h5')
-        ? await compareH5Entry(baselinePath, candidatePath, ea, eb, tolerance, maxWeights)
+        ? await compareH5Entry(za, zb, ea, eb, tolerance, maxWeights)
         : name.endsWith('.json')
-          ? await compareJsonEntry(baselinePath, candidatePath, name, ruleFor, maxJson)
-          : await compareOtherEntry(baselinePath, candidatePath, name);
+          ? await compareJsonEntry(za, zb, name, ruleFor, maxJson)
+          : await compareOtherEntry(za, zb, name);
       tensors.push(...part.tensors);
       metrics.push(...part.metrics);
       ignored.push(...part.ignored);

@@ -86,9 +86,15 @@ function tensorOutput(path: string, format: OutputReport['format'], result: { te
 }
 
 async function parseJsonFile(path: string, side: string): Promise<{ value?: unknown; error?: string }> {
+  let text: string;
+  try {
+    text = await readText(path, `${side} output`);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
   try {
     // Python's json.dump writes NaN and Infinity for a diverged loss: accept them.
-    return { value: parseMetricsJson(await readText(path, `${side} output`)) };
+    return { value: parseMetricsJson(text) };
   } catch (error) {
     return { error: `${side} ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
