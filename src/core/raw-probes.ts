@@ -1,6 +1,6 @@
 // What the adapters hand to the pure core: raw program outputs and file texts, each with the
 // record of how its probe went. The core parses these; the adapters never interpret them.
-import type { ProbeRecord, PythonInfo } from './model.js';
+import type { KerasInfo, ProbeRecord, PythonInfo } from './model.js';
 
 export interface RawText {
   probe: ProbeRecord;
@@ -43,14 +43,7 @@ export interface PythonProbeOutput {
   }>;
   frameworks: {
     tensorflow: { version: string | null; distribution: string | null; build_info_source: string | null; build_info_path?: string | null } | null;
-    keras: {
-      version: string | null;
-      backend: string;
-      backend_source: 'KERAS_BACKEND' | 'keras.json' | 'default';
-      keras_home: string;
-      tf_keras_version: string | null;
-      use_legacy_keras: boolean;
-    } | null;
+    keras: KerasInfo | null;
     torch: { version: string | null; version_file_source: string | null; version_file_path?: string | null } | null;
     jax: { version: string | null; jaxlib: string | null; cuda_plugins: Array<{ name: string; version: string }> } | null;
     numpy: { version: string } | null;

