@@ -13,13 +13,15 @@ export interface RunOptions {
   maxBuffer?: number;
   /** Stream stdout into this file instead of memory (large outputs such as a binary diff). */
   stdoutFile?: string;
+  /** Aborting stops the program and its process group, as a timeout does (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 export interface ProcessResult {
   command: string;
   args: string[];
-  /** 'ok' exited 0; 'failed' exited non-zero; 'absent' the program does not exist; 'timeout' killed after timeoutMs. */
-  outcome: 'ok' | 'failed' | 'absent' | 'timeout';
+  /** 'ok' exited 0; 'failed' exited non-zero; 'absent' the program does not exist; 'timeout' killed after timeoutMs; 'aborted' stopped through the signal. */
+  outcome: 'ok' | 'failed' | 'absent' | 'timeout' | 'aborted';
   exitCode: number | null;
   signal: string | null;
   stdout: string;
@@ -51,13 +53,14 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 
 /**
  * Runs a program with an argument array (never through a shell) and always resolves. With a
- * timeout the program runs in its own process group, so the timeout ends its helpers and
- * grandchildren too (they would otherwise hold its output open), and the wait is bounded even if
- * nothing can be killed.
+ * timeout or an abort signal the program runs in its own process group, so stopping it ends its
+ * helpers and grandchildren too (they would otherwise hold its output open), and the wait is
+ * bounded even if nothing can be killed.
  */
 export async function runProcess(command: string, args: string[], options: RunOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
-  const timeoutMs = options.timeoutMs;
+  const { timeoutMs, signal } = options;
+  const ownGroup = timeoutMs !== undefined || signal !== undefined;
   const subprocess = execa(command, args, {
     cwd: options.cwd,
     env: options.env,
@@ -70,31 +73,37 @@ export async function runProcess(command: string, args: string[], options: RunOp
     maxBuffer: options.maxBuffer ?? DEFAULT_MAX_BUFFER,
     reject: false,
     stripFinalNewline: false,
-    detached: timeoutMs !== undefined,
+    detached: ownGroup,
     cleanup: true,
   });
   const pid = subprocess.pid;
-  if (timeoutMs !== undefined && pid !== undefined) liveGroups.add(pid);
-  let timedOut = false;
+  if (ownGroup && pid !== undefined) liveGroups.add(pid);
+  let stoppedBy: 'timeout' | 'aborted' | null = null;
   const timers: NodeJS.Timeout[] = [];
-  const deadline =
-    timeoutMs === undefined
-      ? null
-      : new Promise<null>((resolveDeadline) => {
-          timers.push(
-            setTimeout(() => {
-              timedOut = true;
-              killGroup(pid, 'SIGTERM');
-              timers.push(setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS / 2));
-              timers.push(setTimeout(() => resolveDeadline(null), KILL_GRACE_MS));
-            }, timeoutMs),
-          );
-        });
-  const result = await (deadline === null ? subprocess : Promise.race([subprocess, deadline]));
+  let onAbort: (() => void) | null = null;
+  const stopped = !ownGroup
+    ? null
+    : new Promise<null>((resolveStopped) => {
+        const stop = (why: 'timeout' | 'aborted') => {
+          if (stoppedBy !== null) return;
+          stoppedBy = why;
+          killGroup(pid, 'SIGTERM');
+          timers.push(setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS / 2));
+          timers.push(setTimeout(() => resolveStopped(null), KILL_GRACE_MS));
+        };
+        if (timeoutMs !== undefined) timers.push(setTimeout(() => stop('timeout'), timeoutMs));
+        if (signal !== undefined) {
+          onAbort = () => stop('aborted');
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        }
+      });
+  const result = await (stopped === null ? subprocess : Promise.race([subprocess, stopped]));
   for (const timer of timers) clearTimeout(timer);
+  if (onAbort !== null) signal?.removeEventListener('abort', onAbort);
   if (pid !== undefined) liveGroups.delete(pid);
   const durationMs = Math.round(performance.now() - started);
-  if (timedOut || result === null) {
+  if (stoppedBy !== null || result === null) {
     return {
       command,
       args,
@@ -103,8 +112,8 @@ export async function runProcess(command: string, args: string[], options: RunOp
       stdout: String(result?.stdout ?? ''),
       stderr: String(result?.stderr ?? ''),
       durationMs,
-      outcome: 'timeout',
-      reason: `${command} did not finish within ${timeoutMs} ms and was killed`,
+      outcome: stoppedBy === 'aborted' ? 'aborted' : 'timeout',
+      reason: stoppedBy === 'aborted' ? `${command} was stopped (interrupted)` : `${command} did not finish within ${timeoutMs} ms and was killed`,
     };
   }
   const base = {

@@ -1,7 +1,7 @@
 // Finds the target interpreter and runs the shipped probe with it, once.
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserInputError } from '../errors.js';
+import { InterruptedError, UserInputError } from '../errors.js';
 import type { ProbeRecord } from '../core/model.js';
 import type { PythonProbeOutput } from '../core/raw-probes.js';
 import { isExecutable, statKind } from './fs.js';
@@ -57,10 +57,11 @@ export async function chooseInterpreter(flag: string | undefined, env: NodeJS.Pr
 const VERSION_SNIPPET = "import sys; sys.stdout.write('%d.%d.%d' % tuple(sys.version_info[:3]))";
 
 /** Runs the probe; a result that is not the probe's JSON is explained in terms of the --python given. */
-export async function runPythonProbe(interpreter: InterpreterChoice, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<{ output: PythonProbeOutput; probe: ProbeRecord }> {
+export async function runPythonProbe(interpreter: InterpreterChoice, timeoutMs: number, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ output: PythonProbeOutput; probe: ProbeRecord }> {
   const shown = interpreter.origin === '--python' ? `--python ${interpreter.path}` : `the interpreter ${interpreter.path} (from ${interpreter.origin})`;
   // The probe runs in the user's own environment: PYTHONPATH, user site and KERAS_* all shape what it sees.
-  const result = await runProcess(interpreter.path, [PROBE_SCRIPT], { timeoutMs, env });
+  const result = await runProcess(interpreter.path, [PROBE_SCRIPT], { timeoutMs, env, signal });
+  if (result.outcome === 'aborted') throw new InterruptedError(signal, 'probing');
   if (result.outcome === 'timeout') {
     throw new UserInputError('PYTHON_PROBE_TIMEOUT', `${shown}: the probe did not answer within ${timeoutMs} ms`, { hint: 'Raise --probe-timeout, or check that the interpreter starts.' });
   }

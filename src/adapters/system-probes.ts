@@ -8,14 +8,14 @@ import { pathExists, readTextIfExists } from './fs.js';
 import { runProcess, type ProcessResult } from './process.js';
 
 export function probeFromProcess(result: ProcessResult): ProbeRecord {
-  const status = result.outcome === 'ok' ? 'ok' : result.outcome === 'failed' ? 'error' : result.outcome;
+  const status = result.outcome === 'ok' ? 'ok' : result.outcome === 'failed' || result.outcome === 'aborted' ? 'error' : result.outcome;
   return result.reason === undefined
     ? { status, duration_ms: result.durationMs }
     : { status, duration_ms: result.durationMs, reason: result.reason };
 }
 
-async function command(cmd: string, args: string[], timeoutMs: number): Promise<RawText> {
-  const result = await runProcess(cmd, args, { timeoutMs, maxBuffer: 8 * 1024 * 1024 });
+async function command(cmd: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<RawText> {
+  const result = await runProcess(cmd, args, { timeoutMs, signal, maxBuffer: 8 * 1024 * 1024 });
   // A failing nvidia-smi still explains itself on stdout ("couldn't communicate with the driver").
   const text = result.outcome === 'ok' || result.outcome === 'failed' ? result.stdout + result.stderr : null;
   return { probe: probeFromProcess(result), text: result.outcome === 'ok' ? result.stdout : text };
@@ -52,7 +52,8 @@ export async function readHeaders(paths: string[]): Promise<Array<{ path: string
 }
 
 /** Runs every system probe at once; the slowest one (under its timeout) sets the pace. */
-export async function collectSystem(timeoutMs: number): Promise<RawSystem> {
+export async function collectSystem(timeoutMs: number, signal?: AbortSignal): Promise<RawSystem> {
+  const run = (cmd: string, args: string[]) => command(cmd, args, timeoutMs, signal);
   const [
     nvidiaSmiQuery,
     nvidiaSmiHeader,
@@ -70,18 +71,18 @@ export async function collectSystem(timeoutMs: number): Promise<RawSystem> {
     dockerenv,
     containerenv,
   ] = await Promise.all([
-    command('nvidia-smi', nvidiaSmiQueryArgs(), timeoutMs),
-    command('nvidia-smi', [], timeoutMs),
+    run('nvidia-smi', nvidiaSmiQueryArgs()),
+    run('nvidia-smi', []),
     file('/proc/driver/nvidia/version'),
-    command('nvcc', ['--version'], timeoutMs),
+    run('nvcc', ['--version']),
     readTextIfExists('/usr/local/cuda/version.json'),
     readTextIfExists('/usr/local/cuda/version.txt'),
     readHeaders(CUDNN_HEADER_CANDIDATES),
-    command('ldconfig', ['-p'], timeoutMs),
+    run('ldconfig', ['-p']),
     file('/etc/os-release').then(async (r) => (r.text === null ? file('/usr/lib/os-release') : r)),
     file('/proc/cpuinfo'),
     file('/proc/meminfo'),
-    command('getconf', ['GNU_LIBC_VERSION'], timeoutMs).then(async (r) => (r.probe.status === 'ok' ? r : command('ldd', ['--version'], timeoutMs))),
+    run('getconf', ['GNU_LIBC_VERSION']).then(async (r) => (r.probe.status === 'ok' ? r : run('ldd', ['--version']))),
     readTextIfExists('/proc/1/cgroup'),
     pathExists('/.dockerenv'),
     pathExists('/run/.containerenv'),

@@ -1,7 +1,11 @@
 // The process choke point against real programs: timeouts end whole process groups, and a
 // failing program's output is made safe to record.
 import { describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runProcess } from '../../src/adapters/process.js';
+import { processEnds, processGone } from '../helpers/processes.js';
 
 describe('runProcess', () => {
   it('ends a timed-out program together with the children that hold its output open', async () => {
@@ -19,11 +23,40 @@ describe('runProcess', () => {
   });
 
   it('tells a missing program from a failing one, and keeps binary output out of the reason', async () => {
-    expect((await runProcess('no-such-program-here', [], { timeoutMs: 1000 })).outcome).toBe('absent');
-    const r = await runProcess('sh', ['-c', 'printf "\\001\\033[2Jbinary\\377"; exit 3'], { timeoutMs: 1000 });
+    // Bounds far above what these take: they must finish on their own, not be killed.
+    expect((await runProcess('no-such-program-here', [], { timeoutMs: 60_000 })).outcome).toBe('absent');
+    const r = await runProcess('sh', ['-c', 'printf "\\001\\033[2Jbinary\\377"; exit 3'], { timeoutMs: 60_000 });
     expect(r.outcome).toBe('failed');
     expect(r.exitCode).toBe(3);
     expect(r.reason).toMatch(/^sh exited with code 3: /);
     expect([...(r.reason ?? "")].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
+  });
+
+  it('stops a program and the children it started when the signal aborts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'snapshot-process-'));
+    try {
+      const pidFile = join(dir, 'child.pid');
+      const controller = new AbortController();
+      const running = runProcess('sh', ['-c', `sleep 600 & echo $! > ${pidFile}; wait`], { signal: controller.signal });
+      // Abort once the grandchild exists (polled without a deadline: the test's timeout bounds it).
+      while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') await new Promise((resolve) => setTimeout(resolve, 20));
+      const grandchild = Number(readFileSync(pidFile, 'utf8'));
+      controller.abort();
+      const r = await running;
+      expect(r.outcome).toBe('aborted');
+      expect(r.reason).toBe('sh was stopped (interrupted)');
+      // The grandchild got the signal too: it ends long before its 600 s (the test times out at 60 s otherwise).
+      await processEnds(grandchild);
+      expect(processGone(grandchild)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('does not start a program whose signal is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const r = await runProcess('sh', ['-c', 'sleep 30'], { signal: controller.signal });
+    expect(r.outcome).toBe('aborted');
   });
 });
