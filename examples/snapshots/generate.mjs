@@ -49,7 +49,12 @@ function base(id, created) {
   s.created_at = created;
   s.python.executable = '/home/alice/project/.venv/bin/python';
   s.python.prefix = '/home/alice/project/.venv';
-  s.code = { path: '/home/alice/project', git: { commit: '4f3c2b1a09876543210fedcba98765432100abcd', branch: 'main', remote_url: 'https://github.com/example/keras-tiny.git', dirty: false, patch_file: null, untracked: [] } };
+  // The capture is schema 1; the examples are written in the current schema (2).
+  s.schema = 2;
+  s.code = {
+    path: '/home/alice/project',
+    git: { commit: '4f3c2b1a09876543210fedcba98765432100abcd', branch: 'main', remote_url: 'https://github.com/example/keras-tiny.git', dirty: false, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null, untracked: [] },
+  };
   s.data = [];
   s.run = null;
   return s;

@@ -36,8 +36,10 @@ function describe(error: ErrorObject): string {
 export function schemaProblems(schemaPath: string, value: unknown): string[] {
   const validate = schemaValidator(schemaPath);
   if (validate(value)) return [];
-  // A bad key is reported once, by name (its own error), not also as "property name must be valid".
-  const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'propertyNames').map(describe);
+  // A bad key is reported once, by name (its own error), not also as "property name must be valid";
+  // an object that fails a nullable field's object branch is not also told it "must be null".
+  const nullBranch = (e: ErrorObject) => e.keyword === 'type' && e.params.type === 'null' && /\/anyOf\/\d+\/type$/.test(e.schemaPath);
+  const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'propertyNames' && !nullBranch(e)).map(describe);
   return [...new Set(problems)];
 }
 

@@ -1,7 +1,8 @@
 // The snapshot document: what `snapshot capture` writes and every later command reads.
 // schemas/snapshot.schema.json is the contract for the YAML file; these types mirror it.
 
-export const SCHEMA_VERSION = 1;
+/** The schema this tool writes; older ones are read through core/snapshot-versions.ts. */
+export const SCHEMA_VERSION = 2;
 
 export type ProbeStatus = 'ok' | 'absent' | 'timeout' | 'error';
 
@@ -132,6 +133,11 @@ export interface CodeInfo {
     dirty: boolean;
     /** Path of the uncommitted patch, relative to the snapshot file. */
     patch_file: string | null;
+    /** sha256 and size of the patch, checked wherever it is read (null without a patch, or from schema 1). */
+    patch_sha256: string | null;
+    patch_size: number | null;
+    /** Why the uncommitted changes could not be saved (capture --allow-missing-patch): the code is not the captured tree. */
+    patch_error: string | null;
     untracked: string[];
   } | null;
 }

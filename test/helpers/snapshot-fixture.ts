@@ -1,7 +1,7 @@
 // A complete, schema-valid Snapshot for tests: one GPU, TensorFlow with Keras, a git checkout,
 // one data directory and a run with a baseline. Override any top-level section.
 import { treeDigest } from '../../src/core/manifest.js';
-import type { FileEntry, Snapshot } from '../../src/core/model.js';
+import { SCHEMA_VERSION, type FileEntry, type Snapshot } from '../../src/core/model.js';
 
 const DATA_FILES: FileEntry[] = [
   { path: 'train.csv', size: 1024, sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' },
@@ -10,7 +10,7 @@ const DATA_FILES: FileEntry[] = [
 
 export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
   const snapshot: Snapshot = {
-    schema: 1,
+    schema: SCHEMA_VERSION,
     id: '3f2b8c1e-7d4a-4e9b-8c2f-1a6d5e0b9c47',
     created_at: '2025-06-01T12:34:56.789Z',
     tool: { name: 'snapshot', version: '0.1.0' },
@@ -88,6 +88,9 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
         remote_url: 'https://github.com/org/project.git',
         dirty: true,
         patch_file: 'snapshot.patch',
+        patch_sha256: 'c0535e4be2b79ffd93291305436bf889314e4a3faec05ecffcbb7df31ad9e51a',
+        patch_size: 6,
+        patch_error: null,
         untracked: ['notes.md'],
       },
     },

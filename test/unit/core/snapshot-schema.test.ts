@@ -69,8 +69,8 @@ describe('validateSnapshot', () => {
     expect(e.message).toContain('unknown field');
   });
 
-  it('names schema when it is 2', () => {
-    const e = invalid(makeSnapshot({ schema: 2 }));
+  it.each([0, 1.5, '2'])('names schema when it is %j', (schema) => {
+    const e = invalid({ ...makeSnapshot(), schema });
     expect(e.message).toMatch(/\bschema\b: /);
   });
 
@@ -107,7 +107,7 @@ describe('validateSnapshot', () => {
   });
 
   it('lists the errors in data and refuses non-objects', () => {
-    const e = invalid({ ...makeSnapshot(), schema: 2, secrets: 1 });
+    const e = invalid({ ...makeSnapshot(), schema: 0, secrets: 1 });
     expect(e.data?.errors).toEqual(expect.arrayContaining([expect.stringContaining('schema'), expect.stringContaining('secrets')]));
     expect(invalid(null).message).toContain('(top level)');
     expect(invalid([]).code).toBe('SNAPSHOT_INVALID');
@@ -145,14 +145,14 @@ describe('serializeSnapshot and readSnapshot', () => {
   });
 
   it('refuses a duplicate key', async () => {
-    const text = serializeSnapshot(makeSnapshot()).replace(/^schema: 1$/m, 'schema: 1\nschema: 1');
-    expect(text).toMatch(/^schema: 1\nschema: 1$/m);
+    const text = serializeSnapshot(makeSnapshot()).replace(/^schema: 2$/m, 'schema: 2\nschema: 2');
+    expect(text).toMatch(/^schema: 2\nschema: 2$/m);
     const e = await readError(writeTemp(text));
     expect(e.code).toBe('SNAPSHOT_NOT_YAML');
   });
 
   it('refuses valid YAML that breaks the schema, naming the field', async () => {
-    const text = serializeSnapshot(makeSnapshot()).replace(/^schema: 1$/m, 'schema: 2');
+    const text = serializeSnapshot(makeSnapshot()).replace(/^schema: 2$/m, 'schema: two');
     const e = await readError(writeTemp(text));
     expect(e.code).toBe('SNAPSHOT_INVALID');
     expect(e.message).toContain('schema');

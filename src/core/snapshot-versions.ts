@@ -1,0 +1,49 @@
+// Snapshot schema versions: every snapshot a released tool wrote stays readable. Each older version
+// is validated against its own schema file first, then lifted here, step by step, to the current
+// one. Pure: a validated document in, the current document out.
+import { SCHEMA_VERSION, type Snapshot } from './model.js';
+
+/** Every version this tool reads, oldest first; the last one is SCHEMA_VERSION. */
+export const READABLE_SCHEMA_VERSIONS = [1, 2] as const;
+
+export type SchemaSupport = { kind: 'current' } | { kind: 'older'; version: number } | { kind: 'newer'; version: number } | { kind: 'unknown' };
+
+/** What the document's `schema` field says about how to read it. */
+export function schemaSupport(value: unknown): SchemaSupport {
+  const version = typeof value === 'object' && value !== null ? (value as { schema?: unknown }).schema : undefined;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) return { kind: 'unknown' };
+  if (version === SCHEMA_VERSION) return { kind: 'current' };
+  if (version > SCHEMA_VERSION) return { kind: 'newer', version };
+  return (READABLE_SCHEMA_VERSIONS as readonly number[]).includes(version) ? { kind: 'older', version } : { kind: 'unknown' };
+}
+
+type Document = Record<string, unknown>;
+
+/** v1 -> v2: the patch gains its checksum and size (unknown for v1) and the reason it is missing. */
+function v1ToV2(doc: Document): Document {
+  const code = doc.code as { git: Document | null } | null;
+  const git = code?.git ? { ...code.git, patch_sha256: null, patch_size: null, patch_error: null } : null;
+  // Keys keep the v2 order, so a migrated snapshot serialises like a captured one.
+  const withGit = git === null ? null : reorder(git, ['commit', 'branch', 'remote_url', 'dirty', 'patch_file', 'patch_sha256', 'patch_size', 'patch_error', 'untracked']);
+  return { ...doc, schema: 2, code: code === null ? null : { ...code, git: withGit } };
+}
+
+const STEPS: Record<number, (doc: Document) => Document> = { 1: v1ToV2 };
+
+/** Lifts a document valid under schema `from` to the current schema. */
+export function migrateSnapshot(value: unknown, from: number): Snapshot {
+  let doc = value as Document;
+  for (let version = from; version < SCHEMA_VERSION; version++) {
+    const step = STEPS[version];
+    if (step === undefined) throw new Error(`no migration from snapshot schema ${version}`);
+    doc = step(doc);
+  }
+  return doc as unknown as Snapshot;
+}
+
+function reorder(doc: Document, keys: string[]): Document {
+  const out: Document = {};
+  for (const key of keys) if (key in doc) out[key] = doc[key];
+  for (const [key, value] of Object.entries(doc)) if (!(key in out)) out[key] = value;
+  return out;
+}
