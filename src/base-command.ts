@@ -24,9 +24,12 @@ export abstract class SnapshotCommand extends Command {
   /** The exit status of a command that succeeded in running but reports a failure (a verdict). */
   protected resultStatus = 0;
 
-  /** Progress and notes go to stderr, so stdout carries only the result. */
+  /**
+   * Progress and notes go to stderr, so stdout carries only the result; in JSON mode too (oclif's
+   * logToStderr is silent there), since a long step must still show that it is moving.
+   */
   protected note(message: string): void {
-    this.logToStderr(message);
+    process.stderr.write(`${message}\n`);
   }
 
   /** Warnings are printed as they come in human mode and gathered into the envelope in JSON mode. */

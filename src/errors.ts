@@ -19,6 +19,10 @@ export const ExitCode = {
   verdictError: 7,
   /** A bug in snapshot itself. */
   internal: 70,
+  /** Stopped by SIGINT (Ctrl-C), as shells report 128 + 2. */
+  interrupted: 130,
+  /** Stopped by SIGTERM (a job manager or CI cancelling), 128 + 15. */
+  terminated: 143,
 } as const;
 
 export interface ErrorOptions {
@@ -61,6 +65,15 @@ export class OutputRefusedError extends SnapshotError {
 export class ExternalError extends SnapshotError {
   constructor(code: string, message: string, options: ErrorOptions = {}) {
     super(code, message, ExitCode.external, options);
+  }
+}
+
+/** Ctrl-C or SIGTERM stopped the work; whatever was staged is discarded. */
+export class InterruptedError extends SnapshotError {
+  /** `signal`: the aborted signal, whose reason names what stopped us ('SIGTERM'; anything else reads as Ctrl-C). */
+  constructor(signal: AbortSignal | undefined, what = 'the work') {
+    const by = signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+    super('INTERRUPTED', `interrupted (${by}) during ${what}; nothing was written`, by === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
   }
 }
 

@@ -5,7 +5,7 @@ import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { access, appendFile, copyFile, lstat, mkdir, open, opendir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { OutputRefusedError, UserInputError } from '../errors.js';
+import { InterruptedError, OutputRefusedError, UserInputError } from '../errors.js';
 import type { FileEntry } from '../core/model.js';
 
 const HASH_CHUNK = 1024 * 1024;
@@ -53,16 +53,68 @@ export async function readText(path: string, what: string, maxBytes = 256 * 1024
   }
 }
 
-/** sha256 of a file, read in 1 MiB chunks through one reused buffer: memory stays flat. */
-export async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
+/** sha256 of a file, read in 1 MiB chunks through one reused buffer: memory stays flat. Aborting stops the read. */
+export async function sha256File(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  const stream = createReadStream(path, { highWaterMark: HASH_CHUNK });
+  const stream = createReadStream(path, { highWaterMark: HASH_CHUNK, signal });
   for await (const chunk of stream) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), size };
+}
+
+/** A file's size in bytes, or null when it cannot be read. */
+export async function fileSize(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return null;
+  }
+}
+
+export interface LargeFile {
+  /** Path relative to the folder searched, with '/' separators. */
+  path: string;
+  size: number;
+  /** Holds a NUL byte in its first 8000 bytes: git's own test for binary. */
+  binary: boolean;
+}
+
+/**
+ * The regular files among relativePaths (under root) of at least minBytes, largest first. Only
+ * those are opened (for the binary test), so a large tree costs one lstat a file.
+ */
+export async function findLargeFiles(root: string, relativePaths: string[], minBytes: number): Promise<LargeFile[]> {
+  const found: LargeFile[] = [];
+  const batch = 64;
+  for (let i = 0; i < relativePaths.length; i += batch) {
+    await Promise.all(
+      relativePaths.slice(i, i + batch).map(async (rel) => {
+        const absolute = join(root, rel);
+        const info = await lstat(absolute).catch(() => null);
+        if (info === null || !info.isFile() || info.size < minBytes) return;
+        found.push({ path: toPosix(rel), size: info.size, binary: await holdsNul(absolute) });
+      }),
+    );
+  }
+  return found.sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
+}
+
+async function holdsNul(path: string): Promise<boolean> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(8000);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return buffer.subarray(0, bytesRead).includes(0);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false;
+  }
 }
 
 export interface WalkedFile {
@@ -114,8 +166,8 @@ export async function walkFiles(root: string, onSkip?: (relativePath: string, re
   return files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
 }
 
-/** Hashes many files with a small fixed concurrency: disk speed, bounded memory. */
-export async function hashFiles(files: WalkedFile[], concurrency = 2): Promise<FileEntry[]> {
+/** Hashes many files with a small fixed concurrency: disk speed, bounded memory. Aborting stops it. */
+export async function hashFiles(files: WalkedFile[], concurrency = 2, signal?: AbortSignal): Promise<FileEntry[]> {
   const results: FileEntry[] = new Array(files.length);
   let next = 0;
   async function worker(): Promise<void> {
@@ -123,10 +175,12 @@ export async function hashFiles(files: WalkedFile[], concurrency = 2): Promise<F
       const index = next++;
       const file = files[index];
       if (file === undefined) return;
+      if (signal?.aborted) throw new InterruptedError(signal, 'hashing the data');
       try {
-        const { sha256, size } = await sha256File(file.absolutePath);
+        const { sha256, size } = await sha256File(file.absolutePath, signal);
         results[index] = { path: file.relativePath, size, sha256 };
       } catch (error) {
+        if (signal?.aborted) throw new InterruptedError(signal, 'hashing the data');
         throw new UserInputError('UNREADABLE_DATA', `cannot read data file ${file.absolutePath}: ${describeFsError(error)}`, {
           hint: 'Fix its permissions or leave it out of --data.',
           cause: error,

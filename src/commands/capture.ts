@@ -27,16 +27,23 @@ export default class Capture extends SnapshotCommand {
     outputs: Flags.string({ description: 'folder the training writes its outputs to; kept as the baseline', dependsOn: ['run'], helpValue: 'DIR' }),
     output: Flags.string({ char: 'o', description: 'snapshot file to write', default: 'snapshot.yaml', helpValue: 'FILE' }),
     force: Flags.boolean({ char: 'f', description: 'replace an existing snapshot and its bundle', default: false }),
-    'probe-timeout': Flags.integer({ description: 'seconds each probe may take before it is recorded as timed out', default: 10, min: 1, max: 3600 }),
+    'probe-timeout': Flags.integer({ description: 'seconds each probe may take before it is recorded as timed out (the code patch has no timeout)', default: 10, min: 1, max: 3600 }),
+    'allow-missing-patch': Flags.boolean({
+      description: 'when the uncommitted changes cannot be saved as a patch, keep a snapshot of the commit alone (recorded as such) instead of failing',
+      default: false,
+    }),
   };
 
   async run(): Promise<Snapshot> {
     const { flags } = await this.parse(Capture);
-    // Ctrl-C during the training stops it and discards the staged bundle. Without --run, Node's
-    // default (exit at once) is right: nothing is written until the very end, and atomically.
+    // Ctrl-C, or a SIGTERM that reaches only us (a job manager, CI cancelling), stops every step:
+    // the patch being written, the hashing, the training; the staged bundle is discarded and the
+    // command ends with its message and exit code instead of dying mid-write.
     const controller = new AbortController();
-    const onInterrupt = () => controller.abort();
-    if (flags.run !== undefined) process.once('SIGINT', onInterrupt);
+    const onSigint = () => controller.abort('SIGINT');
+    const onSigterm = () => controller.abort('SIGTERM');
+    process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigterm);
     let result: CaptureResult;
     try {
       result = await capture({
@@ -51,6 +58,7 @@ export default class Capture extends SnapshotCommand {
         cwd: process.cwd(),
         toolVersion: this.config.version,
         echoRun: true,
+        allowMissingPatch: flags['allow-missing-patch'],
         signal: controller.signal,
         log: (line) => this.note(line),
       });
@@ -58,7 +66,8 @@ export default class Capture extends SnapshotCommand {
       if (error instanceof RunFailedError) this.report(error.result);
       throw error;
     } finally {
-      process.removeListener('SIGINT', onInterrupt);
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
     }
     this.report(result);
     return result.snapshot;

@@ -30,6 +30,10 @@ export default class Dockerfile extends SnapshotCommand {
     'python-from': Flags.option({ description: 'how the exact Python arrives: with the base image, from uv, or the distribution\'s apt python3', options: ['base', 'apt', 'uv'] as const })(),
     code: Flags.string({ description: 'git repository holding the captured commit [default: the folder the snapshot recorded]', helpValue: 'DIR' }),
     'no-code': Flags.boolean({ description: 'leave the code out of the image (replay mounts it)', default: false }),
+    'commit-only': Flags.boolean({
+      description: 'build the captured commit even though the uncommitted changes the training ran with were not captured (the output says so)',
+      default: false,
+    }),
     force: Flags.boolean({ char: 'f', description: 'replace an existing output folder', default: false }),
   };
 
@@ -43,6 +47,7 @@ export default class Dockerfile extends SnapshotCommand {
       pythonFrom: flags['python-from'],
       codeDir: flags.code,
       noCode: flags['no-code'],
+      commitOnly: flags['commit-only'],
       force: flags.force,
       cwd: process.cwd(),
       toolVersion: this.config.version,

@@ -45,3 +45,16 @@ export function parsePorcelainZ(output: string): PorcelainStatus {
   }
   return { dirty, untracked: untracked.sort() };
 }
+
+/** What the snapshot's code record can give back: the tree the training ran on, or less. */
+export type CapturedTree =
+  | { kind: 'clean' }
+  | { kind: 'patched'; patchFile: string }
+  /** Uncommitted changes the training ran with were not saved: the commit alone is other code. */
+  | { kind: 'commit-only'; reason: string };
+
+export function capturedTree(git: { dirty: boolean; patch_file: string | null; patch_error: string | null }): CapturedTree {
+  if (git.patch_file !== null) return { kind: 'patched', patchFile: git.patch_file };
+  if (!git.dirty) return { kind: 'clean' };
+  return { kind: 'commit-only', reason: git.patch_error ?? 'the snapshot records uncommitted changes but no patch' };
+}

@@ -13,7 +13,12 @@ export function renderDockerfileDone(result: DockerfileResult): string[] {
   }
   lines.push(`Requirements: ${requirements.pinned} pinned, ${requirements.skipped.length} left out`);
   if (environment.length) lines.push(`Environment: ${environment.map((e) => e.name).join(', ')}`);
-  lines.push(result.code.included ? `Code: commit ${result.code.commit?.slice(0, 12)}${result.code.patched ? ' + captured patch' : ''}` : `Code: not included (${result.code.reason})`);
+  const c = result.code;
+  lines.push(
+    c.included
+      ? `Code: commit ${c.commit?.slice(0, 12)}${c.patched ? ' + captured patch' : ''}${c.commitOnly ? ' ONLY, without the uncommitted changes the training ran with (--commit-only)' : ''}`
+      : `Code: not included (${c.reason})`,
+  );
   lines.push(`Build: docker build -t snapshot-replay ${result.outputDir}`);
   return lines;
 }

@@ -1,11 +1,9 @@
 // Pure renderers: a snapshot in, lines of text out. What a person wants at a glance: the
 // framework, CUDA/cuDNN/driver, GPUs, Python and the findings.
 import type { Snapshot } from '../core/model.js';
+import { capturedTree } from '../core/git.js';
+import { formatBytes } from '../core/units.js';
 import { printable } from './text.js';
-
-function gib(bytes: number): string {
-  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-}
 
 function row(label: string, value: string): string {
   return `  ${label.padEnd(13)}${printable(value)}`;
@@ -57,12 +55,17 @@ export function renderSnapshot(s: Snapshot): string[] {
   const os = s.system.os;
   lines.push(row('OS', `${os.pretty_name ?? os.id ?? 'unknown'}; kernel ${s.system.kernel}; ${s.system.arch}; glibc ${s.system.glibc ?? 'unknown'}`));
   lines.push(row('CPU', `${s.system.cpu.model ?? 'unknown'} x${s.system.cpu.logical_cores}; ${s.system.cpu.flags.join(' ') || 'no numerics flags recorded'}`));
-  lines.push(row('Memory', gib(s.system.memory_total_bytes)));
+  lines.push(row('Memory', formatBytes(s.system.memory_total_bytes)));
   if (s.system.container.inside) lines.push(row('Container', s.system.container.runtime ?? 'yes'));
 
   if (s.code?.git) {
     const c = s.code.git;
-    lines.push(row('Code', `${c.commit.slice(0, 12)}${c.branch ? ` on ${c.branch}` : ''}${c.dirty ? ' + uncommitted changes' : ''}${c.untracked.length ? `, ${c.untracked.length} untracked` : ''}${c.remote_url ? ` (${c.remote_url})` : ''}`));
+    const tree = capturedTree(c);
+    const changes = tree.kind === 'patched' ? ' + uncommitted changes (saved as a patch)' : '';
+    lines.push(row('Code', `${c.commit.slice(0, 12)}${c.branch ? ` on ${c.branch}` : ''}${changes}${c.untracked.length ? `, ${c.untracked.length} untracked` : ''}${c.remote_url ? ` (${c.remote_url})` : ''}`));
+    if (tree.kind === 'commit-only') {
+      lines.push(`  ! The code is not the captured tree: the training ran with uncommitted changes that were not saved (${printable(tree.reason)}); the commit alone is other code.`);
+    }
   } else if (s.code) {
     lines.push(row('Code', `${s.code.path} (not a git repository)`));
   }

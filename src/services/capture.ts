@@ -6,8 +6,9 @@ import { assembleFrameworks, assembleGpu, assemblePackages, assemblePython, asse
 import { buildDeterminism } from '../core/determinism.js';
 import { outputKind, treeDigest } from '../core/manifest.js';
 import { besideSnapshot } from '../core/paths.js';
+import { formatBytes } from '../core/units.js';
 import { SCHEMA_VERSION, type DataRecord, type FileEntry, type ProbeRecord, type RunRecord, type Snapshot } from '../core/model.js';
-import { ExitCode, InternalError, SnapshotError, UserInputError } from '../errors.js';
+import { ExitCode, ExternalError, InternalError, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
 import {
   assertWritableTarget,
   isEmptyFolder,
@@ -38,6 +39,12 @@ export interface CaptureInput {
   toolVersion: string;
   /** Mirror the training's output on stderr while it runs. */
   echoRun: boolean;
+  /**
+   * Keep a snapshot whose uncommitted changes could not be saved as a patch (recorded as such);
+   * without it that is an error before anything runs.
+   */
+  allowMissingPatch: boolean;
+  /** Aborted by Ctrl-C or SIGTERM (its reason says which): every step stops and nothing is written. */
   signal?: AbortSignal;
   log: (line: string) => void;
 }
@@ -78,13 +85,13 @@ async function checkInputs(input: CaptureInput, snapshotPath: string, bundlePath
   }
 }
 
-async function manifestOf(path: string, cwd: string, warnings: string[]): Promise<DataRecord> {
+async function manifestOf(path: string, cwd: string, warnings: string[], signal?: AbortSignal): Promise<DataRecord> {
   const absolute = resolve(cwd, path);
   const kind = await statKind(absolute);
   const listed = kind === 'directory'
     ? await walkFiles(absolute, (rel, reason) => warnings.push(`--data ${path}: ${rel} is left out: ${reason}`))
     : [{ relativePath: basename(absolute), absolutePath: absolute }];
-  const files = await hashFiles(listed);
+  const files = await hashFiles(listed, 2, signal);
   return {
     path,
     kind: kind === 'directory' ? 'directory' : 'file',
@@ -118,14 +125,34 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
   try {
     const dataStarted = performance.now();
     const [python, raw, gitState, data] = await Promise.all([
-      runPythonProbe(interpreter, input.probeTimeoutMs, input.env),
-      collectSystem(input.probeTimeoutMs),
-      readGitState(codeDir, input.probeTimeoutMs, staged.path('code.patch')),
-      Promise.all(input.data.map((p) => manifestOf(p, input.cwd, warnings))),
+      runPythonProbe(interpreter, input.probeTimeoutMs, input.env, input.signal),
+      collectSystem(input.probeTimeoutMs, input.signal),
+      readGitState(codeDir, {
+        timeoutMs: input.probeTimeoutMs,
+        patchPath: staged.path('code.patch'),
+        signal: input.signal,
+        onPatchProgress: (bytes, ms) => input.log(`saving the uncommitted changes as a patch: ${formatBytes(bytes)} so far (${Math.round(ms / 1000)} s)`),
+      }),
+      Promise.all(input.data.map((p) => manifestOf(p, input.cwd, warnings, input.signal))),
     ]);
+    if (input.signal?.aborted) throw new InterruptedError(input.signal, 'probing');
     const dataProbe: ProbeRecord = { status: 'ok', duration_ms: Math.round(performance.now() - dataStarted) };
     for (const message of python.output.errors) warnings.push(`python probe: ${message}`);
-    if (gitState.patchError) warnings.push(`the uncommitted changes in ${codeDir} could not be saved as a patch: ${gitState.patchError}`);
+    if (gitState.patchError !== null) {
+      const what = `the uncommitted changes in ${codeDir} could not be saved as a patch: ${gitState.patchError}`;
+      // Decided before the training runs: a snapshot that only has the commit must be asked for.
+      if (!input.allowMissingPatch) {
+        throw new ExternalError('PATCH_NOT_SAVED', `${what}; without them the snapshot would name other code than the training ran`, {
+          hint: 'Fix the cause (disk space, the repository) and capture again, or commit the changes first; --allow-missing-patch keeps a snapshot that records only the commit, and says so wherever it is used.',
+        });
+      }
+      warnings.push(`${what}; the snapshot records only the commit, and show, dockerfile and replay will say the code is not the captured tree (--allow-missing-patch)`);
+    }
+    for (const file of gitState.largeFiles) {
+      warnings.push(
+        `${file.path} in the code repository is ${formatBytes(file.size)}${file.binary ? ' of binary data' : ''}: large files in the code are usually model weights or data; pass them with --data so they are hashed and mounted as data, and keep them out of git (or in git LFS) so they stay out of the image's code layer`,
+      );
+    }
 
     const frameworks = assembleFrameworks(python.output);
     const wheelHeaders = await readHeaders(python.output.cuda_wheel_files.cudnn_headers);
@@ -138,8 +165,13 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
       if (record.status === 'timeout' || record.status === 'error') warnings.push(`probe ${name}: ${record.status}${record.reason ? ` (${record.reason})` : ''}`);
     }
 
-    const hasPatch = gitState.git?.dirty === true && gitState.patchError === null;
-    if (!hasPatch) await removePath(staged.path('code.patch'));
+    const hasPatch = gitState.git?.dirty === true && gitState.patch !== null;
+    if (hasPatch) {
+      // The bundle is meant to be committed: git must never rewrite the patch's line endings.
+      await staged.writeFile('.gitattributes', 'code.patch -text\n');
+    } else {
+      await removePath(staged.path('code.patch'));
+    }
     const run = input.run
       ? await runTraining(input, staged, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, warnings)
       : null;
@@ -165,6 +197,9 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
               remote_url: gitState.git.remote_url,
               dirty: gitState.git.dirty,
               patch_file: hasPatch ? relToSnapshot(join(bundlePath, 'code.patch')) : null,
+              patch_sha256: gitState.patch?.sha256 ?? null,
+              patch_size: gitState.patch?.size ?? null,
+              patch_error: gitState.patchError,
               untracked: gitState.git.untracked,
             }
           : null,
@@ -224,9 +259,7 @@ async function runTraining(
     echo: input.echoRun,
     signal: input.signal,
   });
-  if (input.signal?.aborted) {
-    throw new SnapshotError('INTERRUPTED', 'interrupted while the training ran; nothing was written', 130);
-  }
+  if (input.signal?.aborted) throw new InterruptedError(input.signal, 'the training');
   if (outcome.failedToStart) {
     throw new UserInputError('RUN_NOT_STARTED', `--run ${spec.command}: could not start: ${outcome.failedToStart}`, { hint: 'Check the command line.' });
   }

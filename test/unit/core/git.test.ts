@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parsePorcelainZ, stripUrlCredentials } from '../../../src/core/git.js';
+import { capturedTree, parsePorcelainZ, stripUrlCredentials } from '../../../src/core/git.js';
 
 describe('stripUrlCredentials', () => {
   it.each([
@@ -70,5 +70,17 @@ describe('parsePorcelainZ', () => {
   it('mixes everything', () => {
     const output = z(' M train.py', 'A  model.py', ' D old.py', 'R  renamed.py', 'orig.py', '?? new data.csv', '!! cache.pkl');
     expect(parsePorcelainZ(output)).toEqual({ dirty: true, untracked: ['new data.csv'] });
+  });
+});
+
+describe('capturedTree', () => {
+  it('is the commit for a clean tree, the commit and patch for a saved dirty tree', () => {
+    expect(capturedTree({ dirty: false, patch_file: null, patch_error: null })).toEqual({ kind: 'clean' });
+    expect(capturedTree({ dirty: true, patch_file: 'snapshot.bundle/code.patch', patch_error: null })).toEqual({ kind: 'patched', patchFile: 'snapshot.bundle/code.patch' });
+  });
+
+  it('is only the commit when a dirty tree was not saved, with the reason when one was recorded', () => {
+    expect(capturedTree({ dirty: true, patch_file: null, patch_error: 'git diff exited with code 128' })).toEqual({ kind: 'commit-only', reason: 'git diff exited with code 128' });
+    expect(capturedTree({ dirty: true, patch_file: null, patch_error: null })).toEqual({ kind: 'commit-only', reason: 'the snapshot records uncommitted changes but no patch' });
   });
 });

@@ -82,10 +82,23 @@ describe('renderSnapshot', () => {
     expect(line(lines, 'Python')).toBe('  Python       3.11.9 CPython (venv) /opt/venv/bin/python');
     expect(line(lines, 'Packages')).toBe('  Packages     3 installed');
     expect(line(lines, 'OS')).toBe('  OS           Ubuntu 22.04.4 LTS; kernel 6.8.0-45-generic; x86_64; glibc 2.35');
-    expect(line(lines, 'Code')).toBe('  Code         89abcdef0123 on main + uncommitted changes, 1 untracked (https://github.com/org/project.git)');
+    expect(line(lines, 'Code')).toBe('  Code         89abcdef0123 on main + uncommitted changes (saved as a patch), 1 untracked (https://github.com/org/project.git)');
     expect(line(lines, 'Data')).toContain('data: 2 files, 1280 bytes, digest ');
     expect(line(lines, 'Run')).toBe('  Run          python train.py --epochs 3 -> succeeded (exit 0, 12.3 s)');
     expect(line(lines, 'Baseline')).toBe('  Baseline     2 outputs in baseline');
+  });
+
+  it('says plainly when the code is not the captured tree, whatever the schema version recorded', () => {
+    const base = makeSnapshot();
+    const git = base.code?.git as NonNullable<NonNullable<Snapshot['code']>['git']>;
+    const failed = renderSnapshot(makeSnapshot({ code: { path: '/p', git: { ...git, patch_file: null, patch_sha256: null, patch_size: null, patch_error: 'git exited with code 128: fatal: write error' } } }));
+    expect(line(failed, 'Code')).not.toContain('uncommitted changes (saved');
+    expect(text(failed)).toContain('  ! The code is not the captured tree: the training ran with uncommitted changes that were not saved (git exited with code 128: fatal: write error); the commit alone is other code.');
+    // Schema 1 could record a dirty tree whose patch was lost, with no reason.
+    const legacy = renderSnapshot(makeSnapshot({ code: { path: '/p', git: { ...git, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null } } }));
+    expect(text(legacy)).toContain('The code is not the captured tree: the training ran with uncommitted changes that were not saved (the snapshot records uncommitted changes but no patch)');
+    const clean = renderSnapshot(makeSnapshot({ code: { path: '/p', git: { ...git, dirty: false, patch_file: null, patch_sha256: null, patch_size: null } } }));
+    expect(text(clean)).not.toContain('not the captured tree');
   });
 
   it('does not list probes that answered', () => {
