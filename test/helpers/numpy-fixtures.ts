@@ -3,8 +3,8 @@
 // TensorDiff numbers the comparator must report.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tolerance } from '../../../src/core/compare/model.js';
-import { runProcess } from '../../../src/adapters/process.js';
+import type { Tolerance } from '../../src/core/compare/model.js';
+import { runProcess } from '../../src/adapters/process.js';
 
 export const PYTHON = join(process.cwd(), '.cache/envs/tf221/bin/python');
 

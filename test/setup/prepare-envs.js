@@ -2,10 +2,10 @@
 // Reused when already there; honours PIP_INDEX_URL (a company mirror), and otherwise uses
 // this machine's local index alone so pip never waits on an unreachable default index.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPython } from './pythons.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const envsDir = join(root, '.cache', 'envs');
@@ -15,17 +15,6 @@ export const TF_ENV = {
   python: '3.11',
   packages: ['tensorflow-cpu==2.21.0', 'keras==3.15.1', 'h5py'],
 };
-
-/** The newest pyenv-installed CPython of a minor version, else pythonX.Y on PATH. */
-export function pyenvPython(minor) {
-  const root = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv');
-  const versions = existsSync(join(root, 'versions')) ? readdirSync(join(root, 'versions')) : [];
-  const match = versions
-    .filter((v) => v === minor || v.startsWith(`${minor}.`))
-    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
-    .pop();
-  return match ? join(root, 'versions', match, 'bin', 'python') : `python${minor}`;
-}
 
 function indexArgs() {
   if (process.env.PIP_INDEX_URL) return [];
@@ -48,7 +37,9 @@ export function ensureEnv(spec) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(envsDir, { recursive: true });
   process.stderr.write(`[test setup] creating ${dir} (${spec.packages.join(' ')})\n`);
-  run(pyenvPython(spec.python), ['-m', 'venv', dir]);
+  const python = findPython(spec.python);
+  if (python === null) throw new Error(`no Python ${spec.python} on this machine (pyenv or PATH): install it to build ${dir}`);
+  run(python, ['-m', 'venv', dir]);
   run(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', ...indexArgs(), ...spec.packages]);
   writeFileSync(stamp, want);
   return join(dir, 'bin', 'python');

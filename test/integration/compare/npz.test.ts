@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareNpzFiles } from '../../../src/adapters/npz-file.js';
 import { listZip, openZipEntryStream, readZipEntry } from '../../../src/adapters/zip.js';
-import { BIT, CLOSE, runPython, type Expected } from './numpy-fixtures.js';
+import { BIT, CLOSE, runPython, type Expected } from '../../helpers/numpy-fixtures.js';
 
 // Baseline holds x, y, z and big; candidate holds x, y (changed), big (changed) and w.
 const SCRIPT = String.raw`

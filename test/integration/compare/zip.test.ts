@@ -24,8 +24,8 @@ describe('ZipArchive', () => {
     const archive = await ZipArchive.open(join(dir, 'bad.zip'));
     try {
       const stream = await archive.openStream('a.bin');
-      // Let the decompression fail before anyone listens.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Let the decompression fail before anyone reads: wait for the failure itself, however long it takes.
+      await new Promise((resolve) => stream.once('error', resolve));
       const read = async () => {
         for await (const chunk of stream) void chunk;
       };

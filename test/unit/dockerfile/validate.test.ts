@@ -134,11 +134,13 @@ describe('assertImageReference', () => {
     expect(refused(() => assertImageReference('Nvidia/cuda:12.5.1', '--base-image')).message).toContain('"Nvidia"');
   });
 
-  it('answers a long crafted reference quickly (no regex backtracking blow-up)', () => {
+  it('answers a long crafted reference without regex backtracking blow-up', () => {
+    // Catastrophic backtracking on 250 characters would take longer than the universe's age; a
+    // linear check takes microseconds. 10 s separates the two on any machine, however loaded.
     const started = Date.now();
     refused(() => assertImageReference(`${'a'.repeat(250)}!`, '--base-image'));
     refused(() => assertImageReference(`${'a-'.repeat(120)}!x`, '--base-image'));
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
 
