@@ -109,4 +109,20 @@ describe('the installed package', () => {
     expect(r.exitCode).toBe(0);
     expect(readdirSync(installedRoot).sort()).toEqual(['README.md', 'bin', 'data', 'dist', 'examples', 'oclif.manifest.json', 'package.json', 'python', 'schemas', 'templates'].concat(existsSync(join(installedRoot, 'node_modules')) ? ['node_modules'] : []).sort());
   });
+
+  it('installs from a git URL too, building itself on the way (the prepare script)', async () => {
+    // npm clones the committed tree, installs its dev dependencies and runs `prepare` (the build).
+    const inside = await runProcess('git', ['-C', repoRoot, 'rev-parse', '--is-inside-work-tree'], { timeoutMs: 60_000 });
+    if (inside.outcome !== 'ok') throw new Error(`${repoRoot} is not a git checkout, so the git install cannot be tried`);
+    const consumer = join(work, 'git-consumer');
+    mkdirSync(consumer);
+    must(await runProcess('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', `git+file://${repoRoot}`], { cwd: consumer, timeoutMs: 600_000 }));
+    const installed = join(consumer, 'node_modules', 'snapshot-ml');
+    expect(existsSync(join(installed, 'dist', 'commands', 'dockerfile.js'))).toBe(true);
+    expect(existsSync(join(installed, 'oclif.manifest.json'))).toBe(true);
+    const cli = join(consumer, 'node_modules', '.bin', 'snapshot');
+    must(await runProcess(cli, ['--version'], { cwd: consumer, timeoutMs: 120_000 }));
+    const r = must(await runProcess(cli, ['dockerfile', join(repoRoot, 'examples', 'snapshots', 'tf221-cpu.yaml'), '--no-code', '--output-dir', join(consumer, 'ctx'), '--json'], { cwd: consumer, timeoutMs: 120_000 }));
+    expect(JSON.parse(r.stdout).result.plan.base.image).toBe('python:3.11.7-slim-bookworm');
+  });
 });
