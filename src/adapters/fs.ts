@@ -1,12 +1,13 @@
 // The one module that touches the file system for snapshot's own inputs and outputs:
 // atomic writes, streaming hashes, tree walks and bundle folders.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, constants, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { access, appendFile, copyFile, lstat, mkdir, open, opendir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InterruptedError, OutputRefusedError, UserInputError } from '../errors.js';
 import type { FileEntry } from '../core/model.js';
+import type { ByteReader } from './byte-reader.js';
 
 const HASH_CHUNK = 1024 * 1024;
 
@@ -128,7 +129,12 @@ export interface WalkedFile {
  * root, so a link cannot pull files from elsewhere into a manifest or a bundle, and each real
  * folder is listed once, so links that form a cycle cannot make the walk endless.
  */
-export async function walkFiles(root: string, onSkip?: (relativePath: string, reason: string) => void): Promise<WalkedFile[]> {
+export interface WalkOptions {
+  /** 'throw' (default): a folder that cannot be read is an error; 'report': it is skipped through onSkip with why. */
+  unreadableFolders?: 'throw' | 'report';
+}
+
+export async function walkFiles(root: string, onSkip?: (relativePath: string, reason: string) => void, options: WalkOptions = {}): Promise<WalkedFile[]> {
   const rootReal = await realpath(root);
   const files: WalkedFile[] = [];
   const visited = new Set<string>();
@@ -139,6 +145,10 @@ export async function walkFiles(root: string, onSkip?: (relativePath: string, re
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
+      if (options.unreadableFolders === 'report' && dir !== root && onSkip) {
+        onSkip(rel(dir), `a folder that cannot be read (${describeFsError(error)})`);
+        return;
+      }
       throw new UserInputError('UNREADABLE_FOLDER', `cannot read folder ${dir}: ${describeFsError(error)}`, { hint: 'Fix its permissions.', cause: error });
     }
     for (const entry of entries) {
@@ -236,6 +246,28 @@ export async function assertWritableTarget(path: string, force: boolean, what: s
   } catch (error) {
     throw new OutputRefusedError('OUTPUT_UNWRITABLE', `cannot write ${what} ${path}: folder ${dir} ${describeFsError(error)}`, {
       hint: 'Create the folder or choose a writable --output.',
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Fails early, before any work, when a report file named by a flag cannot be written: its folder
+ * must exist and be writable, and the path must not be a folder. An existing file is replaced (the
+ * flag asked for it).
+ */
+export async function assertReportTarget(path: string, flag: string): Promise<void> {
+  if ((await statKind(path)) === 'directory') {
+    throw new OutputRefusedError('OUTPUT_IS_FOLDER', `${flag} ${path} is a folder`, { hint: `Pass a file name for ${flag}.` });
+  }
+  const dir = dirname(resolve(path));
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) throw new Error('not a directory');
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    throw new OutputRefusedError('OUTPUT_UNWRITABLE', `cannot write ${flag} ${path}: folder ${dir} ${describeFsError(error)}`, {
+      hint: `Create the folder first, or pass another ${flag} path.`,
       cause: error,
     });
   }
@@ -370,9 +402,10 @@ export async function removePath(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
 }
 
+/** True when candidate is root or under it. A name that merely starts with '..' ('..data', as Kubernetes lays out volumes) is inside. */
 export function isInside(root: string, candidate: string): boolean {
   const rel = relative(root, candidate);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 function toPosix(path: string): string {
@@ -398,4 +431,87 @@ export function describeFsError(error: unknown): string {
     default:
       return error instanceof Error ? error.message : String(error);
   }
+}
+
+/** A file as a ByteReader: sequential reads from the start, and reads at any position. */
+export async function openFileReader(path: string, label: string): Promise<ByteReader> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw new Error(`${label}: cannot open ${path}: ${describeFsError(error)}`);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new Error(`${label}: not a regular file: ${path}`);
+    const opened = handle;
+    const size = info.size;
+    let position = 0;
+    const readAt = async (target: Uint8Array, length: number, at: number): Promise<number> => {
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await opened.read(target, filled, length - filled, at + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled;
+    };
+    return {
+      label,
+      size,
+      get position() {
+        return position;
+      },
+      async read(target, length) {
+        const got = await readAt(target, length, position);
+        position += got;
+        return got;
+      },
+      async skip(length) {
+        const skipped = Math.max(0, Math.min(length, size - position));
+        position += skipped;
+        return skipped;
+      },
+      readAt,
+      close: () => opened.close(),
+    };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/**
+ * A file's bytes pulled synchronously, chunk by chunk, through one reused buffer: for the JSON
+ * walk, which reads millions of tokens and must not pay a promise for each. Close it when done.
+ */
+export function openSyncFeed(path: string, label: string, chunkBytes = 1 << 20): { next(): Uint8Array | null; close(): void } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new Error(`cannot read ${label} ${path}: ${describeFsError(error)}`);
+  }
+  // Two buffers: the reader may still hold the previous chunk while the next one is read.
+  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
+  let turn = 0;
+  let open = true;
+  return {
+    next() {
+      if (!open) return null;
+      const buffer = buffers[turn] as Buffer;
+      turn ^= 1;
+      let got: number;
+      try {
+        got = readSync(fd, buffer, 0, buffer.length, null);
+      } catch (error) {
+        throw new Error(`cannot read ${label} ${path}: ${describeFsError(error)}`);
+      }
+      return got === 0 ? null : buffer.subarray(0, got);
+    },
+    close() {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
 }

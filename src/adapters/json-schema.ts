@@ -39,7 +39,7 @@ export function schemaProblems(schemaPath: string, value: unknown): string[] {
   // A bad key is reported once, by name (its own error), not also as "property name must be valid";
   // an object that fails a nullable field's object branch is not also told it "must be null".
   const nullBranch = (e: ErrorObject) => e.keyword === 'type' && e.params.type === 'null' && /\/anyOf\/\d+\/type$/.test(e.schemaPath);
-  const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'propertyNames' && !nullBranch(e)).map(describe);
+  const problems = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if' && e.keyword !== 'propertyNames' && !nullBranch(e)).map(describe);
   return [...new Set(problems)];
 }
 

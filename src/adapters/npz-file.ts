@@ -1,112 +1,134 @@
-// Comparing two .npz archives (np.savez: stored entries; np.savez_compressed: deflated) array by
-// array. Each array's entry is streamed from both archives in lockstep, re-cut into aligned,
-// preallocated chunks (stream chunks have arbitrary sizes), so memory stays flat.
+// Reading two .npz archives (np.savez: stored entries; np.savez_compressed: deflated) entry by
+// entry. Every entry is judged, as np.load sees it: an entry whose bytes start with the .npy magic
+// is an array (named without its '.npy', whatever its name), whatever else is in the archive (a
+// notes.txt, a meta.json) is compared by its bytes, with a text diff when small. Each entry is
+// streamed from both archives in lockstep, so memory stays flat.
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { blankTensorDiff, type TensorDiff, type Tolerance } from '../core/compare/model.js';
-import { compareNpySources, type NpySource } from './npy-file.js';
+import { blankTensorDiff, type MetricDiff, type TensorDiff, type Tolerance } from '../core/compare/model.js';
+import { looksLikeText, TEXT_DIFF_MAX_BYTES, unifiedTextDiff } from '../core/compare/text-diff.js';
+import type { PairOptions } from '../core/compare/tensor-pair.js';
+import { StreamByteReader } from './byte-reader.js';
+import { compareNpyReaders } from './npy-file.js';
 import { ZipArchive, type ZipEntryInfo } from './zip.js';
 
 export interface NpzComparison {
-  /** The arrays present on both sides, in the baseline's order. */
+  /** Array entries present on both sides (one item per array they hold), sorted by name. */
   tensors: TensorDiff[];
-  /** Arrays only in the baseline. */
+  /** Non-array entries present on both sides, by entry name: identical or different by bytes. */
+  entries: MetricDiff[];
+  /** Names of entries only in the baseline / only in the candidate (arrays without '.npy'). */
   missing: string[];
-  /** Arrays only in the candidate. */
   extra: string[];
-  /** Set when an archive cannot be read at all (then tensors, missing and extra are empty). */
+  /** Set when an archive cannot be read at all. */
   error?: string;
 }
 
-/** Reads a stream's bytes into caller-provided buffers, exactly as many as asked (fewer only at its end). */
-export class StreamSource implements NpySource {
-  private readonly iterator: AsyncIterator<unknown>;
-  private leftover: Uint8Array | null = null;
-  private leftoverOffset = 0;
-
-  constructor(
-    readonly label: string,
-    private readonly stream: Readable,
-    readonly size: number | null,
-  ) {
-    this.iterator = stream[Symbol.asyncIterator]();
-  }
-
-  async read(target: Uint8Array, length: number): Promise<number> {
-    let filled = 0;
-    while (filled < length) {
-      if (this.leftover === null) {
-        const next = await this.iterator.next();
-        if (next.done) break;
-        const value = next.value;
-        this.leftover = typeof value === 'string' ? Buffer.from(value) : (value as Uint8Array);
-        this.leftoverOffset = 0;
-      }
-      const available = this.leftover.length - this.leftoverOffset;
-      const take = Math.min(available, length - filled);
-      target.set(this.leftover.subarray(this.leftoverOffset, this.leftoverOffset + take), filled);
-      filled += take;
-      this.leftoverOffset += take;
-      if (this.leftoverOffset >= this.leftover.length) this.leftover = null;
-    }
-    return filled;
-  }
-
-  async close(): Promise<void> {
-    this.stream.destroy();
-  }
-}
+const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function arrays(entries: ZipEntryInfo[]): Map<string, ZipEntryInfo> {
-  const out = new Map<string, ZipEntryInfo>();
-  for (const e of entries) {
-    if (e.name.endsWith('.npy') && !e.name.endsWith('/')) out.set(e.name.slice(0, -'.npy'.length), e);
+async function startsWithMagic(archive: ZipArchive, entry: ZipEntryInfo): Promise<boolean> {
+  if (entry.size < MAGIC.length) return false;
+  const stream = await archive.openStream(entry.name);
+  try {
+    const reader = new StreamByteReader('', stream, entry.size);
+    const head = new Uint8Array(MAGIC.length);
+    const got = await reader.read(head, head.length);
+    return got === MAGIC.length && Buffer.from(head).equals(MAGIC);
+  } finally {
+    stream.destroy();
+  }
+}
+
+interface Classified {
+  entry: ZipEntryInfo;
+  /** The name np.load gives it: without '.npy' for arrays. */
+  name: string;
+  array: boolean;
+}
+
+async function classify(archive: ZipArchive): Promise<Map<string, Classified>> {
+  const out = new Map<string, Classified>();
+  for (const entry of archive.entries) {
+    if (entry.name.endsWith('/')) continue;
+    const array = await startsWithMagic(archive, entry);
+    const stripped = array && entry.name.endsWith('.npy') ? entry.name.slice(0, -'.npy'.length) : entry.name;
+    // Two entries that load under one name ('x' and 'x.npy'): keep both, by their stored names.
+    const name = out.has(stripped) ? entry.name : stripped;
+    out.set(name, { entry, name, array });
   }
   return out;
 }
 
-async function compareEntry(baseline: ZipArchive, candidate: ZipArchive, b: ZipEntryInfo, c: ZipEntryInfo, name: string, tolerance: Tolerance): Promise<TensorDiff> {
-  const opened = await Promise.allSettled([baseline.openStream(b.name), candidate.openStream(c.name)]);
-  const sources: StreamSource[] = [];
-  const failures: string[] = [];
-  opened.forEach((r, i) => {
-    const label = i === 0 ? 'baseline' : 'candidate';
-    if (r.status === 'fulfilled') sources.push(new StreamSource(label, r.value, (i === 0 ? b : c).size));
-    else failures.push(`${label}: ${message(r.reason)}`);
-  });
+async function digest(stream: Readable, keep: number): Promise<{ sha256: string; size: number; head: Buffer | null }> {
+  const hash = createHash('sha256');
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = chunk as Buffer;
+    hash.update(buffer);
+    if (size + buffer.length <= keep) parts.push(buffer);
+    size += buffer.length;
+  }
+  return { sha256: hash.digest('hex'), size, head: size <= keep ? Buffer.concat(parts) : null };
+}
+
+async function compareBytesEntry(a: ZipArchive, b: ZipArchive, ea: ZipEntryInfo, eb: ZipEntryInfo, name: string): Promise<MetricDiff> {
+  const [da, db] = await Promise.all([digest(await a.openStream(ea.name), TEXT_DIFF_MAX_BYTES), digest(await b.openStream(eb.name), TEXT_DIFF_MAX_BYTES)]);
+  const same = da.sha256 === db.sha256 && da.size === db.size;
+  const diff: MetricDiff = { key: name, status: same ? 'identical' : 'different', baseline: `sha256:${da.sha256}`, candidate: `sha256:${db.sha256}`, difference: null, tolerance: null };
+  if (same) return diff;
+  diff.message = `entry content differs (${da.size} bytes in the baseline, ${db.size} in the candidate)`;
+  if (da.head && db.head && looksLikeText(da.head) && looksLikeText(db.head)) diff.text_diff = unifiedTextDiff(da.head.toString('utf8'), db.head.toString('utf8'));
+  return diff;
+}
+
+async function compareArrayEntry(a: ZipArchive, b: ZipArchive, ea: ZipEntryInfo, eb: ZipEntryInfo, name: string, tolerance: Tolerance, options: PairOptions): Promise<TensorDiff[]> {
+  const opened = await Promise.allSettled([a.openStream(ea.name), b.openStream(eb.name)]);
+  const readers = opened.map((r, i) => (r.status === 'fulfilled' ? new StreamByteReader(i === 0 ? 'baseline' : 'candidate', r.value, (i === 0 ? ea : eb).size) : null));
   try {
-    if (failures.length > 0) return blankTensorDiff(name, 'error', tolerance, { message: failures.join('; ') });
-    return await compareNpySources(sources[0] as StreamSource, sources[1] as StreamSource, tolerance, name);
+    const failures = opened.flatMap((r, i) => (r.status === 'rejected' ? [`${i === 0 ? 'baseline' : 'candidate'}: ${message(r.reason)}`] : []));
+    if (failures.length > 0) return [blankTensorDiff(name, 'error', tolerance, { message: failures.join('; ') })];
+    return await compareNpyReaders(readers[0] as StreamByteReader, readers[1] as StreamByteReader, tolerance, name, options);
   } catch (err) {
-    return blankTensorDiff(name, 'error', tolerance, { message: message(err) });
+    return [blankTensorDiff(name, 'error', tolerance, { message: message(err) })];
   } finally {
-    await Promise.all(sources.map((s) => s.close()));
+    await Promise.all(readers.map((r) => r?.close()));
   }
 }
 
-/** Compares two .npz files array by array, each archive opened once; never throws for bad files. */
-export async function compareNpzFiles(baselinePath: string, candidatePath: string, tolerance: Tolerance): Promise<NpzComparison> {
+/** Compares two .npz files entry by entry, each archive opened once; never throws for bad files. */
+export async function compareNpzFiles(baselinePath: string, candidatePath: string, toleranceFor: (name: string) => Tolerance, options: PairOptions = {}): Promise<NpzComparison> {
   const opened = await Promise.allSettled([ZipArchive.open(baselinePath), ZipArchive.open(candidatePath)]);
   const [a, b] = opened;
   try {
     if (a.status !== 'fulfilled' || b.status !== 'fulfilled') {
       const failures = opened.flatMap((r, i) => (r.status === 'rejected' ? [`${i === 0 ? 'baseline' : 'candidate'}: ${message(r.reason)}`] : []));
-      return { tensors: [], missing: [], extra: [], error: failures.join('; ') };
+      return { tensors: [], entries: [], missing: [], extra: [], error: failures.join('; ') };
     }
-    const base = arrays(a.value.entries);
-    const cand = arrays(b.value.entries);
+    const [base, cand] = await Promise.all([classify(a.value), classify(b.value)]);
     const tensors: TensorDiff[] = [];
+    const entries: MetricDiff[] = [];
     const missing: string[] = [];
-    for (const [name, entry] of base) {
-      const other = cand.get(name);
-      if (other === undefined) missing.push(name);
-      else tensors.push(await compareEntry(a.value, b.value, entry, other, name, tolerance));
+    for (const [name, left] of [...base.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+      const right = cand.get(name);
+      if (right === undefined) {
+        missing.push(name);
+      } else if (left.array && right.array) {
+        tensors.push(...(await compareArrayEntry(a.value, b.value, left.entry, right.entry, name, toleranceFor(name), options)));
+      } else if (!left.array && !right.array) {
+        entries.push(await compareBytesEntry(a.value, b.value, left.entry, right.entry, name));
+      } else {
+        entries.push({ key: name, status: 'different', baseline: left.array ? 'an array' : 'not an array', candidate: right.array ? 'an array' : 'not an array', difference: null, tolerance: null, message: 'an array on one side only' });
+      }
     }
-    const extra = [...cand.keys()].filter((name) => !base.has(name));
-    return { tensors, missing, extra };
+    const extra = [...cand.keys()].filter((name) => !base.has(name)).sort();
+    return { tensors, entries, missing, extra };
+  } catch (err) {
+    return { tensors: [], entries: [], missing: [], extra: [], error: message(err) };
   } finally {
     for (const r of opened) if (r.status === 'fulfilled') r.value.close();
   }

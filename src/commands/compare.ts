@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { SnapshotCommand } from '../base-command.js';
-import type { CompareReport } from '../core/compare/model.js';
+import { jsonSafe, type CompareReport } from '../core/compare/model.js';
 import { ExitCode } from '../errors.js';
 import { resolve } from 'node:path';
-import { appendText, writeFileAtomic } from '../adapters/fs.js';
+import { appendText, assertReportTarget, writeFileAtomic } from '../adapters/fs.js';
 import { renderCompareTable, renderMarkdown } from '../render/compare.js';
 import { compareOutputs } from '../services/compare.js';
 
@@ -35,7 +35,10 @@ export default class Compare extends SnapshotCommand {
 
   async run(): Promise<CompareReport> {
     const { args, flags } = await this.parse(Compare);
-    const { report, warnings } = await compareOutputs({ baseline: args.baseline, candidate: args.candidate, policyPath: flags.policy, cwd: process.cwd() });
+    // Before the work: a report that cannot be written must not lose a verdict that took minutes.
+    if (flags.junit) await assertReportTarget(flags.junit, '--junit');
+    if (flags.markdown) await assertReportTarget(flags.markdown, '--markdown');
+    const { report, warnings } = await compareOutputs({ baseline: args.baseline, candidate: args.candidate, policyPath: flags.policy, cwd: process.cwd(), log: (line) => this.note(line) });
     for (const warning of warnings) this.addWarning(warning);
     if (flags.junit) {
       const { renderJUnit } = await import('../render/junit.js');
@@ -50,6 +53,7 @@ export default class Compare extends SnapshotCommand {
     if (!this.jsonEnabled()) this.log(renderCompareTable(report, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }).join('\n'));
     this.resultStatus = report.verdict === 'different' ? ExitCode.different : report.verdict === 'error' ? ExitCode.verdictError : ExitCode.ok;
     process.exitCode = this.resultStatus;
-    return report;
+    // NaN, infinities, -0 and big integers survive --json as strings.
+    return jsonSafe(report);
   }
 }

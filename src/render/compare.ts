@@ -1,6 +1,8 @@
 // Pure renderers for `snapshot compare`: a CompareReport in, text out — a terminal table, a Markdown
 // CI job summary, and JUnit XML (one test case per output).
+import { isOptimizerState } from '../core/compare/fold.js';
 import type { CompareReport, MetricDiff, OutputReport, OutputStatus, TensorDiff, Tolerance, Verdict } from '../core/compare/model.js';
+import { printable } from './text.js';
 
 /** Non-identical tensors/metrics listed per output before "... and N more". */
 export const MAX_ITEMS_PER_OUTPUT = 20;
@@ -18,6 +20,7 @@ function paint(status: OutputStatus | Verdict | MetricDiff['status'], text: stri
 export function formatNumber(value: number | null | undefined): string {
   if (value === null || value === undefined) return '-';
   if (Number.isNaN(value)) return 'nan';
+  if (Object.is(value, -0)) return '-0';
   if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
   if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
   const abs = Math.abs(value);
@@ -27,6 +30,7 @@ export function formatNumber(value: number | null | undefined): string {
 
 function formatValue(value: unknown): string {
   if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return '-';
   return JSON.stringify(value) ?? String(value);
@@ -63,8 +67,23 @@ function tensorName(t: TensorDiff): string {
   return t.name === '' ? '(array)' : t.name;
 }
 
+const SEVERITY: Record<string, number> = { error: 0, missing: 1, different: 2, extra: 3, equivalent: 4, identical: 5 };
+
+/** The items worth a line, out-of-tolerance first; identical ones are only counted. */
 function nonIdentical<T extends { status: string }>(items: readonly T[] | undefined): T[] {
-  return (items ?? []).filter((item) => item.status !== 'identical');
+  return (items ?? []).filter((item) => item.status !== 'identical').sort((a, b) => (SEVERITY[a.status] ?? 9) - (SEVERITY[b.status] ?? 9));
+}
+
+/** Tensors in the groups a reader looks for: the model's weights, then its optimizer state. */
+function tensorGroups(tensors: readonly TensorDiff[] | undefined): Array<{ title: string | null; all: TensorDiff[]; shown: TensorDiff[] }> {
+  const list = tensors ?? [];
+  const optimizer = list.filter((t) => isOptimizerState(t.name));
+  if (optimizer.length === 0) return [{ title: null, all: [...list], shown: nonIdentical(list) }];
+  const model = list.filter((t) => !isOptimizerState(t.name));
+  return [
+    { title: 'weights', all: model, shown: nonIdentical(model) },
+    { title: 'optimizer state', all: optimizer, shown: nonIdentical(optimizer) },
+  ];
 }
 
 /** A one-line description of why an output is what it is: its message, else counts of what is not identical. */
@@ -78,30 +97,43 @@ export function outputDetail(o: OutputReport): string {
   return parts.join('; ');
 }
 
-/** The detail lines of one output (no header), indented by four spaces. */
+function tensorLine(t: TensorDiff, color: boolean): string {
+  return (
+    `${paint(t.status, t.status, color)} tensor ${printable(tensorName(t))}  shape ${sidePair(t.shape, shapeText)}  dtype ${printable(sidePair(t.dtype, (d) => d || '-'))}` +
+    `  max abs diff ${formatNumber(t.max_abs_diff)}  max rel diff ${formatNumber(t.max_rel_diff)}  mismatched ${mismatchText(t)}` +
+    `  first mismatch ${t.first_mismatch === null ? '-' : shapeText(t.first_mismatch)}  tolerance ${formatTolerance(t.tolerance)}${t.message ? `  (${printable(t.message)})` : ''}`
+  );
+}
+
+/**
+ * The detail lines of one output (no header), indented by four spaces. Out-of-tolerance items come
+ * first; identical tensors are folded into a count, so a model with thousands of them stays readable.
+ * Everything that comes from the outputs (names, keys, text) is printed terminal-safe.
+ */
 export function outputLines(o: OutputReport, color: boolean): string[] {
   const lines: string[] = [];
   const indent = '    ';
-  if (o.message) lines.push(`${indent}${o.message}`);
-  const tensors = nonIdentical(o.tensors);
-  for (const t of tensors.slice(0, MAX_ITEMS_PER_OUTPUT)) {
-    lines.push(
-      `${indent}${paint(t.status, t.status, color)} tensor ${tensorName(t)}  shape ${sidePair(t.shape, shapeText)}  dtype ${sidePair(t.dtype, (d) => d || '-')}` +
-        `  max abs diff ${formatNumber(t.max_abs_diff)}  max rel diff ${formatNumber(t.max_rel_diff)}  mismatched ${mismatchText(t)}` +
-        `  first mismatch ${t.first_mismatch === null ? '-' : shapeText(t.first_mismatch)}  tolerance ${formatTolerance(t.tolerance)}${t.message ? `  (${t.message})` : ''}`,
-    );
+  const push = (text: string) => lines.push(`${indent}${printable(text)}`);
+  if (o.message) push(o.message);
+  for (const group of tensorGroups(o.tensors)) {
+    if (group.all.length === 0) continue;
+    const identical = group.all.length - group.shown.length;
+    if (group.title !== null) push(`${group.title}: ${group.all.length} tensors, ${identical} identical`);
+    for (const t of group.shown.slice(0, MAX_ITEMS_PER_OUTPUT)) lines.push(`${indent}${group.title === null ? '' : '  '}${tensorLine(t, color)}`);
+    if (group.shown.length > MAX_ITEMS_PER_OUTPUT) push(`${group.title === null ? '' : '  '}... and ${group.shown.length - MAX_ITEMS_PER_OUTPUT} more not identical`);
+    if (group.title === null && identical > 0 && group.shown.length > 0) push(`${identical} other tensor${identical === 1 ? '' : 's'} identical`);
   }
-  if (tensors.length > MAX_ITEMS_PER_OUTPUT) lines.push(`${indent}... and ${tensors.length - MAX_ITEMS_PER_OUTPUT} more tensors`);
   const metrics = nonIdentical(o.metrics);
   for (const m of metrics.slice(0, MAX_ITEMS_PER_OUTPUT)) {
     lines.push(
-      `${indent}${paint(m.status, m.status, color)} ${m.key}  baseline ${formatValue(m.baseline)}  candidate ${formatValue(m.candidate)}` +
-        `  difference ${formatDifference(m.difference)}  tolerance ${formatTolerance(m.tolerance)}${m.message ? `  (${m.message})` : ''}`,
+      `${indent}${paint(m.status, m.status, color)} ${printable(m.key)}  baseline ${printable(formatValue(m.baseline))}  candidate ${printable(formatValue(m.candidate))}` +
+        `  difference ${formatDifference(m.difference)}  tolerance ${formatTolerance(m.tolerance)}${m.message ? `  (${printable(m.message)})` : ''}`,
     );
+    for (const line of m.text_diff ?? []) push(`  ${line}`);
   }
-  if (metrics.length > MAX_ITEMS_PER_OUTPUT) lines.push(`${indent}... and ${metrics.length - MAX_ITEMS_PER_OUTPUT} more`);
-  if (o.status !== 'identical' && o.text_diff && o.text_diff.length > 0) for (const line of o.text_diff) lines.push(`${indent}${line}`);
-  if (o.ignored && o.ignored.length > 0) lines.push(`${indent}ignored: ${o.ignored.join('; ')}`);
+  if (metrics.length > MAX_ITEMS_PER_OUTPUT) push(`... and ${metrics.length - MAX_ITEMS_PER_OUTPUT} more`);
+  if (o.status !== 'identical' && o.text_diff && o.text_diff.length > 0) for (const line of o.text_diff) push(line);
+  if (o.ignored && o.ignored.length > 0) push(`ignored: ${o.ignored.join('; ')}`);
   return lines;
 }
 
@@ -116,7 +148,7 @@ export function renderCompareTable(report: CompareReport, options: { color: bool
   const lines: string[] = [];
   const width = Math.max(10, ...report.outputs.map((o) => o.status.length));
   for (const o of report.outputs) {
-    lines.push(`${paint(o.status, o.status.padEnd(width), color)}  ${o.path}  (${o.format})`);
+    lines.push(`${paint(o.status, o.status.padEnd(width), color)}  ${printable(o.path)}  (${o.format})`);
     lines.push(...outputLines(o, color));
   }
   if (report.outputs.length > 0) lines.push('');
@@ -126,16 +158,17 @@ export function renderCompareTable(report: CompareReport, options: { color: bool
 
 // ---------------------------------------------------------------- Markdown
 
-/** Safe inside a Markdown table cell: pipes and backticks escaped, HTML characters as entities, one line. */
+/**
+ * Safe inside Markdown text and table cells: emphasis, code, link and table characters escaped,
+ * HTML characters as entities, control characters visible, one line.
+ */
 export function escapeMarkdown(text: string): string {
-  return text
+  return printable(text.replace(/\r?\n/g, ' '))
     .replace(/\\/g, '\\\\')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/`/g, '\\`')
-    .replace(/\r?\n/g, ' ');
+    .replace(/([|`*_~[\]#])/g, '\\$1');
 }
 
 const VERDICT_MARK: Record<Verdict, string> = { identical: '✅', equivalent: '✅', different: '❌', error: '⚠️' };
@@ -169,8 +202,10 @@ export function renderMarkdown(report: CompareReport): string {
   for (const o of notIdentical) {
     out.push(`#### ${e(o.path)}: ${o.status}`, '');
     if (o.message) out.push(e(o.message), '');
-    const tensors = nonIdentical(o.tensors);
-    if (tensors.length > 0) {
+    for (const group of tensorGroups(o.tensors)) {
+      const tensors = group.shown;
+      if (tensors.length === 0) continue;
+      if (group.title !== null) out.push(`${group.title}: ${group.all.length} tensors, ${group.all.length - tensors.length} identical`, '');
       const rows = tensors.slice(0, MAX_ITEMS_PER_OUTPUT).map((t) => [
         e(tensorName(t)),
         t.status,
@@ -184,7 +219,9 @@ export function renderMarkdown(report: CompareReport): string {
         e(t.message ?? ''),
       ]);
       out.push(...mdTable(['Tensor', 'Status', 'Shape', 'Dtype', 'Max abs diff', 'Max rel diff', 'Mismatched', 'First mismatch', 'Tolerance', 'Note'], rows));
-      if (tensors.length > MAX_ITEMS_PER_OUTPUT) out.push('', `... and ${tensors.length - MAX_ITEMS_PER_OUTPUT} more tensors`);
+      if (tensors.length > MAX_ITEMS_PER_OUTPUT) out.push('', `... and ${tensors.length - MAX_ITEMS_PER_OUTPUT} more not identical`);
+      const identical = group.all.length - tensors.length;
+      if (group.title === null && identical > 0) out.push('', `${identical} other tensor${identical === 1 ? '' : 's'} identical`);
       out.push('');
     }
     const metrics = nonIdentical(o.metrics);
@@ -195,8 +232,9 @@ export function renderMarkdown(report: CompareReport): string {
       out.push('');
     }
     if (o.text_diff && o.text_diff.length > 0) {
-      const f = fence(o.text_diff);
-      out.push(`${f}diff`, ...o.text_diff, f, '');
+      const lines = o.text_diff.map(printable);
+      const f = fence(lines);
+      out.push(`${f}diff`, ...lines, f, '');
     }
     if (o.ignored && o.ignored.length > 0) out.push(`Ignored: ${o.ignored.map(e).join('; ')}`, '');
   }

@@ -1,15 +1,17 @@
 // `snapshot compare`: pair the outputs of two folders (or two files, or a snapshot's baseline and a
 // folder), judge each with the reader for its format under the policy, and fold it all into one
-// verdict. One unreadable output never stops the others from being judged.
+// verdict. Outputs are judged several at a time; one unreadable output never stops the others.
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { buildPolicy, type Policy, type ResolvedOutputPolicy } from '../core/compare/policy.js';
 import { compareCsv } from '../core/compare/csv.js';
-import { compareMetrics, metricsStatus, parseMetricsJson } from '../core/compare/metrics.js';
-import type { CompareReport, OutputReport, TensorDiff } from '../core/compare/model.js';
-import { combineStatuses, formatOf, summarize, verdictOf } from '../core/compare/verdict.js';
+import { absentItems, foldOutput } from '../core/compare/fold.js';
+import { StreamCursor } from '../core/compare/json-cursor.js';
+import { compareJsonCursors } from '../core/compare/metrics.js';
+import type { CompareReport, OutputReport } from '../core/compare/model.js';
+import { buildPolicy, type Policy, type ResolvedOutputPolicy } from '../core/compare/policy.js';
+import { formatOf, summarize, verdictOf } from '../core/compare/verdict.js';
 import { UserInputError } from '../errors.js';
 import { compareBytesFiles } from '../adapters/bytes-file.js';
-import { hashFiles, isInside, readText, statKind, walkFiles } from '../adapters/fs.js';
+import { hashFiles, isInside, openSyncFeed, readText, statKind, walkFiles } from '../adapters/fs.js';
 import { compareNpyFiles } from '../adapters/npy-file.js';
 import { compareNpzFiles } from '../adapters/npz-file.js';
 
@@ -19,6 +21,8 @@ export interface CompareInput {
   policyPath?: string;
   cwd: string;
   log?: (line: string) => void;
+  /** Outputs judged at once (default 8): many small files are bound by their latency, not the disk. */
+  concurrency?: number;
 }
 
 export interface CompareResult {
@@ -31,7 +35,7 @@ interface Side {
   kind: 'directory' | 'file';
   /** Relative path -> absolute path. */
   files: Map<string, string>;
-  /** Entries that cannot be compared (symlinks out of the folder), with why. */
+  /** Entries that cannot be compared (symlinks out of the folder, unreadable folders), with why. */
   unusable: Map<string, string>;
 }
 
@@ -41,7 +45,8 @@ async function readSide(path: string, flag: 'BASELINE' | 'CANDIDATE'): Promise<S
   if (kind === 'other') throw new UserInputError(`${flag}_NOT_REGULAR`, `${flag} ${path}: not a regular file or folder`);
   if (kind === 'file') return { root: dirname(path), kind, files: new Map([[basename(path), path]]), unusable: new Map() };
   const unusable = new Map<string, string>();
-  const walked = await walkFiles(path, (rel, reason) => unusable.set(rel, reason));
+  // A folder that cannot be read is one output's error, not the end of the comparison.
+  const walked = await walkFiles(path, (rel, reason) => unusable.set(rel, reason), { unreadableFolders: 'report' });
   return { root: path, kind, files: new Map(walked.map((f) => [f.relativePath, f.absolutePath])), unusable };
 }
 
@@ -75,64 +80,70 @@ async function resolveBaseline(path: string, warnings: string[]): Promise<string
   return dir;
 }
 
-function tensorOutput(path: string, format: OutputReport['format'], result: { tensors: TensorDiff[]; missing: string[]; extra: string[]; error?: string }): OutputReport {
-  if (result.error !== undefined) return { path, format, status: 'error', message: result.error, tensors: result.tensors };
-  const status = combineStatuses([...result.tensors.map((t) => t.status), ...result.missing.map(() => 'missing' as const), ...result.extra.map(() => 'extra' as const)]);
-  const notes = [
-    result.missing.length ? `missing in the candidate: ${result.missing.join(', ')}` : null,
-    result.extra.length ? `only in the candidate: ${result.extra.join(', ')}` : null,
-  ].filter((n): n is string => n !== null);
-  return { path, format, status, tensors: result.tensors, ...(notes.length ? { message: notes.join('; ') } : {}) };
-}
-
-async function parseJsonFile(path: string, side: string): Promise<{ value?: unknown; error?: string }> {
-  let text: string;
+function compareJsonFiles(path: string, a: string, b: string, rules: ResolvedOutputPolicy): OutputReport {
+  let fa: ReturnType<typeof openSyncFeed> | null = null;
+  let fb: ReturnType<typeof openSyncFeed> | null = null;
   try {
-    text = await readText(path, `${side} output`);
+    fa = openSyncFeed(a, 'baseline');
+    fb = openSyncFeed(b, 'candidate');
+    const result = compareJsonCursors(new StreamCursor(fa, `baseline ${a}`), new StreamCursor(fb, `candidate ${b}`), rules.metrics);
+    return foldOutput(path, 'json', { metrics: result.listed, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
-  try {
-    // Python's json.dump writes NaN and Infinity for a diverged loss: accept them.
-    return { value: parseMetricsJson(text) };
-  } catch (error) {
-    return { error: `${side} ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+    return foldOutput(path, 'json', { errors: [error instanceof Error ? error.message : String(error)] });
+  } finally {
+    fa?.close();
+    fb?.close();
   }
 }
 
 async function compareOne(path: string, a: string, b: string, rules: ResolvedOutputPolicy): Promise<OutputReport> {
   const format = formatOf(path);
-  const tolerance = rules.tolerance;
   switch (format) {
-    case 'npy':
-      return tensorOutput(path, format, { tensors: [await compareNpyFiles(a, b, tolerance)], missing: [], extra: [] });
-    case 'npz':
-      return tensorOutput(path, format, await compareNpzFiles(a, b, tolerance));
+    case 'npy': {
+      const result = await compareNpyFiles(a, b, rules.tolerance);
+      return foldOutput(path, format, { tensors: result.tensors, errors: result.error === undefined ? [] : [result.error] });
+    }
+    case 'npz': {
+      const result = await compareNpzFiles(a, b, (name) => rules.tensorTolerance(name));
+      return foldOutput(path, format, { tensors: result.tensors, metrics: [...result.entries.filter((e) => e.status !== 'identical'), ...absentItems(result.missing, result.extra, 'entry')], errors: result.error === undefined ? [] : [result.error] });
+    }
     case 'h5': {
       // Loaded on first use: importing h5wasm costs about 0.1 s that other comparisons need not pay.
-      const { compareH5Output } = await import('../adapters/hdf5-file.js');
-      // Includes the root attributes (legacy Keras model_config, keras_version), not only datasets.
-      return compareH5Output(a, b, tolerance, path);
+      const { compareH5Files } = await import('../adapters/hdf5-file.js');
+      const result = await compareH5Files(a, b, rules.tolerance, { toleranceFor: (name) => rules.tensorTolerance(name) });
+      const metrics = [...result.attributes.filter((m) => m.status !== 'identical'), ...absentItems(result.missing, result.extra, 'dataset')];
+      return foldOutput(path, format, { tensors: result.tensors, metrics, errors: result.error === undefined ? [] : [result.error] });
     }
     case 'keras': {
       const { compareKerasFiles } = await import('../adapters/keras-file.js');
-      return compareKerasFiles(a, b, tolerance, (key) => rules.metricRule(key), path);
+      return compareKerasFiles(a, b, rules, path);
     }
-    case 'json': {
-      const [left, right] = await Promise.all([parseJsonFile(a, 'baseline'), parseJsonFile(b, 'candidate')]);
-      if (left.error || right.error) return { path, format, status: 'error', message: [left.error, right.error].filter(Boolean).join('; ') };
-      const metrics = compareMetrics(left.value, right.value, (key) => rules.metricRule(key));
-      return { path, format, status: metricsStatus(metrics), metrics: metrics.filter((m) => m.status !== 'identical') };
-    }
+    case 'json':
+      return compareJsonFiles(path, a, b, rules);
     case 'csv': {
       const [left, right] = await Promise.all([readText(a, 'baseline output'), readText(b, 'candidate output')]);
-      const result = compareCsv(left, right, (column) => rules.metricRule(column));
-      return { path, format, status: result.status, metrics: result.metrics, ...(result.message ? { message: result.message } : {}) };
+      const result = compareCsv(left, right, rules.metrics);
+      return { path, format, status: result.status, ...(result.metrics.length > 0 ? { metrics: result.metrics } : {}), ...(result.message ? { message: result.message } : {}) };
     }
-    default: {
+    default:
       return compareBytesFiles(a, b, path);
-    }
   }
+}
+
+/** Runs the tasks with at most `limit` at once; the results keep the tasks' order. */
+async function inOrder<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const index = next++;
+      const task = tasks[index];
+      if (task === undefined) return;
+      results[index] = await task();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, () => worker()));
+  return results;
 }
 
 export async function compareOutputs(input: CompareInput): Promise<CompareResult> {
@@ -147,16 +158,16 @@ export async function compareOutputs(input: CompareInput): Promise<CompareResult
     });
   }
 
-  const outputs: OutputReport[] = [];
+  const tasks: Array<() => Promise<OutputReport>> = [];
   if (baseline.kind === 'file') {
     const [nameA, a] = [...baseline.files][0] as [string, string];
     const [nameB, b] = [...candidate.files][0] as [string, string];
     const rules = policy.forOutput(nameA);
     if (formatOf(nameA) !== formatOf(nameB)) {
       const [extA, extB] = [extname(nameA).toLowerCase(), extname(nameB).toLowerCase()];
-      outputs.push({ path: nameA, format: formatOf(nameA), status: 'error', message: `the two files are of different kinds (${extA || 'no extension'} vs ${extB || 'no extension'}): ${a} and ${b}` });
+      tasks.push(async () => ({ path: nameA, format: formatOf(nameA), status: 'error', message: `the two files are of different kinds (${extA || 'no extension'} vs ${extB || 'no extension'}): ${a} and ${b}` }));
     } else {
-      outputs.push(await judge(nameA, a, b, rules));
+      tasks.push(() => judge(nameA, a, b, rules));
     }
   } else {
     const paths = [...new Set([...baseline.files.keys(), ...candidate.files.keys(), ...baseline.unusable.keys(), ...candidate.unusable.keys()])].sort();
@@ -165,26 +176,26 @@ export async function compareOutputs(input: CompareInput): Promise<CompareResult
       const format = formatOf(path);
       // Before missing/extra: an output the policy ignores is not missed either.
       if (rules.tolerance.mode === 'ignore') {
-        outputs.push(ignoredOutput(path, rules));
+        tasks.push(async () => ignoredOutput(path, rules));
         continue;
       }
       const unusable = baseline.unusable.get(path) ?? candidate.unusable.get(path);
       if (unusable !== undefined) {
         const side = baseline.unusable.has(path) ? 'baseline' : 'candidate';
-        outputs.push({ path, format, status: 'error', message: `${side} ${path} is ${unusable}; not compared` });
+        tasks.push(async () => ({ path, format, status: 'error', message: `${side} ${path} is ${unusable}; not compared` }));
         continue;
       }
       const a = baseline.files.get(path);
       const b = candidate.files.get(path);
-      if (a === undefined) outputs.push({ path, format, status: 'extra', message: 'only in the candidate' });
-      else if (b === undefined) outputs.push({ path, format, status: 'missing', message: 'in the baseline but missing from the candidate' });
-      else {
-        input.log?.(`comparing ${path}`);
-        outputs.push(await judge(path, a, b, rules));
-      }
+      if (a === undefined) tasks.push(async () => ({ path, format, status: 'extra', message: 'only in the candidate' }));
+      else if (b === undefined) tasks.push(async () => ({ path, format, status: 'missing', message: 'in the baseline but missing from the candidate' }));
+      else tasks.push(() => judge(path, a, b, rules));
     }
     if (baseline.files.size === 0 && baseline.unusable.size === 0) warnings.push(`the baseline folder ${baseline.root} has no outputs: there is nothing to judge`);
   }
+  if (tasks.length > 20) input.log?.(`comparing ${tasks.length} outputs`);
+  const outputs = await inOrder(tasks, input.concurrency ?? 8);
+  for (const unused of policy.unusedRules()) warnings.push(`policy ${input.policyPath ?? ''}: ${unused}`);
 
   const summary = summarize(outputs.map((o) => o.status));
   return {

@@ -56,8 +56,9 @@ def expect(a, b, tol):
         return out
     va, vb = _values(ac), _values(bc)
     if va is None:
+        # No numeric value: only the bytes count, and no distance is reported.
         mism = differ
-        maxabs, maxrel = 0.0, 0.0
+        maxabs, maxrel = None, None
     else:
         if isinstance(va, list):
             d = np.array([float(abs(x - y)) for x, y in zip(va, vb)], dtype=np.float64)
@@ -76,7 +77,12 @@ def expect(a, b, tol):
         maxabs = float(d[sel].max()) if sel.any() else 0.0
         rs = sel & (absb != 0)
         maxrel = float((d[rs] / absb[rs]).max()) if rs.any() else 0.0
-        mism = differ if tol['mode'] == 'bitwise' else ~close
+        if tol['mode'] == 'bitwise':
+            # With nan_equal off, a NaN never equals anything, in every mode.
+            nan_any = (np.isnan(va) | np.isnan(vb)) if not isinstance(va, list) else np.zeros(n, bool)
+            mism = differ | (nan_any & (not tol['nan_equal']))
+        else:
+            mism = ~close
     if n:
         out['max_abs_diff'], out['max_rel_diff'] = maxabs, maxrel
     m = int(np.count_nonzero(mism))

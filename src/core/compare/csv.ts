@@ -2,8 +2,10 @@
 // cell — numeric columns against the column's rule, other cells exactly. Only the cells that are not
 // identical are listed, with counts in the message, so a 100 000-row log stays a short report.
 import { parse } from 'csv-parse/sync';
+import { numberFromToken, type JsonNumber } from './json-cursor.js';
 import { compareNumbers } from './metrics.js';
-import type { MetricDiff, MetricRule, OutputStatus } from './model.js';
+import type { MetricDiff, OutputStatus } from './model.js';
+import { formatMetricPath, type MetricRules } from './policy.js';
 
 export interface CsvComparison {
   status: OutputStatus;
@@ -16,8 +18,11 @@ export const MAX_LISTED_CELLS = 200;
 
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
-/** A cell as a number: finite decimals, and nan/inf/infinity in any case with an optional sign (numpy and pandas spell them so). */
-export function parseNumericCell(cell: string): number | null {
+/**
+ * A cell as a number: decimals (integers beyond 2^53 exactly, as bigints), and nan/inf/infinity in
+ * any case with an optional sign (numpy and pandas spell them so).
+ */
+export function parseNumericCell(cell: string): JsonNumber | null {
   const text = cell.trim();
   if (text === '') return null;
   if (NON_FINITE.test(text)) {
@@ -27,6 +32,7 @@ export function parseNumericCell(cell: string): number | null {
   }
   // Number('') and Number('0x10') are too lenient: only decimal notation counts.
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return null;
+  if (/^[+-]?\d+$/.test(text)) return numberFromToken(text.replace(/^\+/, ''));
   const value = Number(text);
   return Number.isFinite(value) ? value : null;
 }
@@ -35,7 +41,7 @@ function parseTable(text: string): string[][] {
   return parse(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];
 }
 
-export function compareCsv(baselineText: string, candidateText: string, ruleFor: (column: string) => MetricRule): CsvComparison {
+export function compareCsv(baselineText: string, candidateText: string, rules: MetricRules): CsvComparison {
   let base: string[][];
   let cand: string[][];
   try {
@@ -70,11 +76,13 @@ export function compareCsv(baselineText: string, candidateText: string, ruleFor:
   const differingColumns = new Set<string>();
   let notIdentical = 0;
   for (const column of columns) {
-    const rule = ruleFor(column.name);
+    // A cell's key path is [column, row]: a rule for the column covers its cells.
+    const ruleOf = rules.elementRules([column.name]);
     for (let row = 0; row < baseRows.length; row++) {
+      const rule = ruleOf(row);
       const b = baseRows[row]?.[column.index] ?? '';
       const c = candRows[row]?.[column.index] ?? '';
-      const key = `${column.name}.${row}`;
+      const key = formatMetricPath([column.name, row]);
       let diff: MetricDiff;
       const nb = column.numeric ? parseNumericCell(b) : null;
       const nc = column.numeric ? parseNumericCell(c) : null;
@@ -83,7 +91,8 @@ export function compareCsv(baselineText: string, candidateText: string, ruleFor:
         const result = compareNumbers(nb, nc, rule);
         if (result.status === 'different') counts.numericDifferent++;
         if (result.status === 'equivalent') counts.numericEquivalent++;
-        diff = { key, status: result.status, baseline: nb, candidate: nc, difference: result.difference, tolerance: rule, ...(result.message && result.status !== 'identical' ? { message: result.message } : {}) };
+        const shown = (v: JsonNumber) => (typeof v === 'bigint' ? v.toString() : v);
+        diff = { key, status: result.status, baseline: shown(nb), candidate: shown(nc), difference: result.difference, tolerance: rule, ...(result.message && result.status !== 'identical' ? { message: result.message } : {}) };
       } else {
         // Text cells, and an empty cell in a numeric column: exact.
         counts.text++;

@@ -1,82 +1,12 @@
-// Metrics JSON (a Keras History dict, an eval summary): flattened to dotted keys, then compared
-// key by key — numbers against a tolerance and an optional direction, everything else exactly.
-import { combineStatuses } from './verdict.js';
-import type { MetricDiff, MetricRule, OutputStatus } from './model.js';
-
-/**
- * Nested objects become dotted keys and lists are indexed (`{"history": {"loss": [0.5]}}` gives
- * `history.loss.0`). An empty object or array is a leaf of its own (except the whole document:
- * `{}` has no keys). A top-level scalar has key ''.
- */
-export function flattenJson(value: unknown): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  const visit = (node: unknown, prefix: string): void => {
-    if (Array.isArray(node)) {
-      if (node.length === 0 && prefix !== '') out.set(prefix, []);
-      node.forEach((item, index) => visit(item, join(prefix, String(index))));
-    } else if (node !== null && typeof node === 'object') {
-      const entries = Object.entries(node as Record<string, unknown>);
-      if (entries.length === 0 && prefix !== '') out.set(prefix, {});
-      for (const [key, item] of entries) visit(item, join(prefix, key));
-    } else if (!out.has(prefix)) {
-      // A key spelt with a dot ("a.b") can collide with a nested one; the first one wins.
-      out.set(prefix, node);
-    }
-  };
-  visit(value, '');
-  return out;
-}
-
-function join(prefix: string, key: string): string {
-  return prefix === '' ? key : `${prefix}.${key}`;
-}
-
-/**
- * Parses JSON as Python's json module writes it: bare NaN, Infinity and -Infinity (what
- * `json.dump(history.history)` emits for a diverged loss) are accepted as numbers.
- */
-export function parseMetricsJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (strictError) {
-    const marker = `\u0000snapshot-nonfinite-${Math.random().toString(36).slice(2)}:`;
-    let rewritten = '';
-    let inString = false;
-    let changed = false;
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i] as string;
-      if (inString) {
-        rewritten += ch;
-        if (ch === '\\') {
-          rewritten += text[i + 1] ?? '';
-          i++;
-        } else if (ch === '"') inString = false;
-        continue;
-      }
-      if (ch === '"') {
-        inString = true;
-        rewritten += ch;
-        continue;
-      }
-      const match = /^(-?Infinity|NaN)/.exec(text.slice(i, i + 9));
-      if (match) {
-        rewritten += JSON.stringify(marker + match[1]);
-        i += match[1]!.length - 1;
-        changed = true;
-        continue;
-      }
-      rewritten += ch;
-    }
-    if (!changed) throw strictError;
-    return JSON.parse(rewritten, (_key, value: unknown) => {
-      if (typeof value === 'string' && value.startsWith(marker)) {
-        const token = value.slice(marker.length);
-        return token === 'NaN' ? Number.NaN : token === '-Infinity' ? -Infinity : Infinity;
-      }
-      return value;
-    }) as unknown;
-  }
-}
+// Metrics documents (a Keras History, an eval summary, a model's config.json) compared value by
+// value, walking both documents in lockstep through JsonCursors: numbers against the rule of their
+// key path, everything else exactly, and the structure itself (an object is not a list, a key
+// spelt "a.b" is not a key "b" inside "a"). Nothing is flattened into per-key objects: the walk
+// counts what it judges and keeps only the first non-identical items for the report, so a document
+// of 20 million numbers costs the same memory as one of ten.
+import { valueCursor, type JsonCursor, type JsonNumber, type JsonValue } from './json-cursor.js';
+import type { ItemStatus, MetricDiff, MetricRule } from './model.js';
+import { formatMetricPath, type MetricPath, type MetricRules } from './policy.js';
 
 export interface NumberComparison {
   status: 'identical' | 'equivalent' | 'different';
@@ -85,18 +15,21 @@ export interface NumberComparison {
   message?: string;
 }
 
+function isIntegral(value: JsonNumber): boolean {
+  return typeof value === 'bigint' || Number.isInteger(value);
+}
+
 /**
  * One number against another under a rule.
- * - identical: the same value, bit for bit as a double (Object.is: -0 and 0 are NOT identical;
- *   NaN and NaN are, when nan_equal).
- * - bitwise: anything else is different — bitwise means bitwise, so -0 vs 0 is different there
- *   (as it is for tensors, where the bytes differ). In allclose mode -0 vs 0 is equivalent (|a - b| = 0).
- * - allclose: numpy.isclose, |a - b| <= atol + rtol * |b| with b the baseline; infinities must be equal.
- * - ignore: a change is equivalent ("ignored by the policy").
- * - greater_is_better: a change beyond the tolerance in the welcome direction is equivalent,
- *   "better than the baseline".
+ * - identical: the same value (bit for bit as a double, exactly for big integers; -0 and 0 are
+ *   not identical; NaN and NaN are only when nan_equal).
+ * - bitwise: anything else is different. allclose: numpy.isclose, |a - b| <= atol + rtol * |b| with
+ *   b the baseline; infinities must be equal. ignore: a change is equivalent.
+ * - greater_is_better: a finite change beyond the tolerance in the welcome direction is
+ *   equivalent, "better than the baseline". A non-finite value is never "better".
  */
-export function compareNumbers(baseline: number, candidate: number, rule: MetricRule): NumberComparison {
+export function compareNumbers(baseline: JsonNumber, candidate: JsonNumber, rule: MetricRule): NumberComparison {
+  if (typeof baseline === 'bigint' || typeof candidate === 'bigint') return compareBig(baseline, candidate, rule);
   const raw = candidate - baseline;
   const difference = Number.isFinite(raw) ? raw : null;
   if (Object.is(baseline, candidate)) {
@@ -107,15 +40,12 @@ export function compareNumbers(baseline: number, candidate: number, rule: Metric
   if (Number.isNaN(baseline) || Number.isNaN(candidate)) {
     return { status: 'different', difference, message: Number.isNaN(baseline) ? 'baseline is NaN' : 'candidate is NaN' };
   }
-  let within = false;
+  const finite = Number.isFinite(baseline) && Number.isFinite(candidate);
   if (rule.mode === 'allclose') {
-    if (Number.isFinite(baseline) && Number.isFinite(candidate)) {
-      within = Math.abs(candidate - baseline) <= rule.atol + rule.rtol * Math.abs(baseline);
-    } else {
-      within = baseline === candidate; // inf == inf; -0 == 0 cannot reach here with an infinity
-    }
+    const within = finite ? Math.abs(candidate - baseline) <= rule.atol + rule.rtol * Math.abs(baseline) : baseline === candidate;
     if (within) return { status: 'equivalent', difference, message: 'within tolerance' };
   }
+  if (!finite) return { status: 'different', difference, message: `${Number.isFinite(candidate) ? 'baseline' : 'candidate'} is ${Number.isFinite(candidate) ? baseline : candidate}` };
   if (rule.greater_is_better !== undefined) {
     const better = rule.greater_is_better ? candidate > baseline : candidate < baseline;
     if (better) return { status: 'equivalent', difference, message: 'better than the baseline' };
@@ -126,70 +56,309 @@ export function compareNumbers(baseline: number, candidate: number, rule: Metric
   return { status: 'different', difference, message: `beyond tolerance (atol ${rule.atol}, rtol ${rule.rtol})` };
 }
 
-/** Compares two metrics documents key by key; the result is sorted by key (numeric segments numerically). */
-export function compareMetrics(baseline: unknown, candidate: unknown, ruleFor: (key: string) => MetricRule): MetricDiff[] {
-  const base = flattenJson(baseline);
-  const cand = flattenJson(candidate);
-  const keys = new Set<string>([...base.keys(), ...cand.keys()]);
-  const diffs: MetricDiff[] = [];
-  for (const key of keys) {
-    const inBase = base.has(key);
-    const inCand = cand.has(key);
-    const b = base.get(key);
-    const c = cand.get(key);
-    if (!inCand) {
-      diffs.push({ key, status: 'missing', baseline: b, candidate: null, difference: null, tolerance: null, message: 'missing from the candidate' });
-      continue;
-    }
-    if (!inBase) {
-      diffs.push({ key, status: 'extra', baseline: null, candidate: c, difference: null, tolerance: null, message: 'only in the candidate' });
-      continue;
-    }
-    diffs.push(compareValues(key, b, c, ruleFor));
+/** Integers beyond 2^53 compared exactly; the difference is exact before it becomes a double. */
+function compareBig(baseline: JsonNumber, candidate: JsonNumber, rule: MetricRule): NumberComparison {
+  const bothIntegral = isIntegral(baseline) && isIntegral(candidate) && Number.isFinite(Number(baseline)) && Number.isFinite(Number(candidate));
+  if (bothIntegral && BigInt(baseline) === BigInt(candidate)) return { status: 'identical', difference: 0 };
+  const difference = bothIntegral ? Number(BigInt(candidate) - BigInt(baseline)) : Number(candidate) - Number(baseline);
+  const diff = Number.isFinite(difference) ? difference : null;
+  if (rule.mode === 'ignore') return { status: 'equivalent', difference: diff, message: 'ignored by the policy' };
+  if (Number.isNaN(Number(baseline)) || Number.isNaN(Number(candidate))) return { status: 'different', difference: diff, message: 'one side is NaN' };
+  if (rule.mode === 'allclose' && diff !== null && Math.abs(diff) <= rule.atol + rule.rtol * Math.abs(Number(baseline))) {
+    return { status: 'equivalent', difference: diff, message: 'within tolerance' };
   }
-  return diffs.sort((x, y) => compareKeys(x.key, y.key));
+  if (rule.greater_is_better !== undefined && diff !== null && Number.isFinite(Number(candidate))) {
+    if (rule.greater_is_better ? diff > 0 : diff < 0) return { status: 'equivalent', difference: diff, message: 'better than the baseline' };
+  }
+  return { status: 'different', difference: diff, message: rule.mode === 'bitwise' ? 'differs (bitwise)' : `beyond tolerance (atol ${rule.atol}, rtol ${rule.rtol})` };
 }
 
-/** One leaf against another: numbers through compareNumbers, anything else exactly. */
+export interface MetricCounts {
+  /** Values judged (leaves of both documents, and lists judged by their last or best value). */
+  compared: number;
+  identical: number;
+  equivalent: number;
+  different: number;
+  missing: number;
+  extra: number;
+  /** Values on one side only, or that differ, under a rule with mode ignore. */
+  ignored: number;
+}
+
+export interface JsonComparison {
+  status: ItemStatus;
+  /** The first non-identical items, at most maxListed of them. */
+  listed: MetricDiff[];
+  counts: MetricCounts;
+  /** Counts in words, and how many were listed. */
+  message?: string;
+  /** Keys dropped as volatile ('metadata.json: date_saved'), with how often. */
+  dropped: Map<string, number>;
+}
+
+export interface JsonCompareOptions {
+  /** Non-identical items listed; the counts cover them all (default 200). */
+  maxListed?: number;
+  /** Keys to leave out, by their parent path (volatile parts of a format: a save time, Python object ids). */
+  dropKey?: (parent: MetricPath, key: string) => boolean;
+}
+
+export const MAX_LISTED_METRICS = 200;
+
+/** How a value of one side is shown in the report: scalars as they are, containers summarised. */
+export function reportValue(value: JsonValue): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (value instanceof Map) return `an object with ${value.size} key${value.size === 1 ? '' : 's'}`;
+  return value;
+}
+
+const DESCRIBE_KIND: Record<string, string> = { object: 'an object', array: 'a list', string: 'a string', number: 'a number', boolean: 'a boolean', null: 'null' };
+
+class Walk {
+  readonly counts: MetricCounts = { compared: 0, identical: 0, equivalent: 0, different: 0, missing: 0, extra: 0, ignored: 0 };
+  readonly listed: MetricDiff[] = [];
+  /** Volatile keys dropped, per side: a key counts as many places as the side with more of them. */
+  private readonly droppedBySide = [new Map<string, number>(), new Map<string, number>()] as const;
+  private readonly path: Array<string | number> = [];
+  private readonly maxListed: number;
+
+  constructor(
+    private readonly rules: MetricRules,
+    private readonly options: JsonCompareOptions,
+  ) {
+    this.maxListed = options.maxListed ?? MAX_LISTED_METRICS;
+  }
+
+  get dropped(): Map<string, number> {
+    const [a, b] = this.droppedBySide;
+    return new Map([...new Set([...a.keys(), ...b.keys()])].map((key) => [key, Math.max(a.get(key) ?? 0, b.get(key) ?? 0)]));
+  }
+
+  private record(status: Exclude<MetricDiff['status'], 'error'> | 'ignored', baseline: unknown, candidate: unknown, difference: number | null, rule: MetricRule | null, message?: string, at?: readonly (string | number)[]): void {
+    this.counts.compared++;
+    this.counts[status]++;
+    if (status === 'identical' || this.listed.length >= this.maxListed) return;
+    const key = formatMetricPath(at ?? this.path);
+    this.listed.push({ key, status: status === 'ignored' ? 'equivalent' : status, baseline, candidate, difference, tolerance: rule, ...(message ? { message } : {}) });
+  }
+
+  /** A value one side lacks: each of its leaves, missing or extra, unless the policy ignores it. */
+  private oneSided(cursor: JsonCursor, side: 'missing' | 'extra'): void {
+    const base = [...this.path];
+    cursor.skipValue((below, value) => {
+      const at = [...base, ...below];
+      const rule = this.rules.rule(at);
+      const shown = reportValue(value);
+      if (rule.mode === 'ignore') this.record('ignored', side === 'missing' ? shown : null, side === 'extra' ? shown : null, null, rule, `${side === 'missing' ? 'missing from the candidate' : 'only in the candidate'}; ignored by the policy`, at);
+      else this.record(side, side === 'missing' ? shown : null, side === 'extra' ? shown : null, null, null, side === 'missing' ? 'missing from the candidate' : 'only in the candidate', at);
+    });
+  }
+
+  value(a: JsonCursor, b: JsonCursor, rule?: MetricRule): void {
+    const ka = a.kind();
+    const kb = b.kind();
+    if (ka !== kb) {
+      const resolved = rule ?? this.rules.rule(this.path);
+      const va = ka === 'object' || ka === 'array' ? (a.skipValue(), DESCRIBE_KIND[ka]) : reportValue(a.readValue());
+      const vb = kb === 'object' || kb === 'array' ? (b.skipValue(), DESCRIBE_KIND[kb]) : reportValue(b.readValue());
+      const message = `type changed: ${DESCRIBE_KIND[ka]} in the baseline, ${DESCRIBE_KIND[kb]} in the candidate`;
+      this.record(resolved.mode === 'ignore' ? 'ignored' : 'different', va, vb, null, null, resolved.mode === 'ignore' ? `${message}; ignored by the policy` : message);
+      return;
+    }
+    if (ka === 'object') return this.object(a, b);
+    if (ka === 'array') return this.array(a, b);
+    const resolved = rule ?? this.rules.rule(this.path);
+    if (ka === 'number') {
+      const x = a.readNumber();
+      const y = b.readNumber();
+      const result = compareNumbers(x, y, resolved);
+      this.record(result.status, typeof x === 'bigint' ? x.toString() : x, typeof y === 'bigint' ? y.toString() : y, result.difference, resolved, result.status === 'identical' ? undefined : result.message);
+      return;
+    }
+    const x = a.readValue();
+    const y = b.readValue();
+    if (x === y) this.record('identical', x, y, null, null);
+    else if (resolved.mode === 'ignore') this.record('ignored', x, y, null, resolved, 'ignored by the policy');
+    else this.record('different', x, y, null, null);
+  }
+
+  private object(a: JsonCursor, b: JsonCursor): void {
+    a.enterObject();
+    b.enterObject();
+    const parent = [...this.path];
+    const drop = this.options.dropKey;
+    const next = (cursor: JsonCursor): string | null => {
+      const tally = this.droppedBySide[cursor === a ? 0 : 1];
+      for (;;) {
+        const key = cursor.nextKey();
+        if (key === null || drop === undefined || !drop(parent, key)) return key;
+        tally.set(key, (tally.get(key) ?? 0) + 1);
+        cursor.skipValue();
+      }
+    };
+    let ka = next(a);
+    let kb = next(b);
+    // The same keys in the same order: compare as they come, holding nothing.
+    while (ka !== null && kb !== null && ka === kb) {
+      this.path.push(ka);
+      this.value(a, b);
+      this.path.pop();
+      ka = next(a);
+      kb = next(b);
+    }
+    if (ka === null && kb === null) return;
+    // Keys diverge: the rest of both objects is read whole and matched by key.
+    const rest = (cursor: JsonCursor, first: string | null): Map<string, JsonValue> => {
+      const out = new Map<string, JsonValue>();
+      for (let key = first; key !== null; key = next(cursor)) {
+        const value = cursor.readValue();
+        out.delete(key);
+        out.set(key, value);
+      }
+      return out;
+    };
+    const ra = rest(a, ka);
+    const rb = rest(b, kb);
+    for (const [key, value] of ra) {
+      this.path.push(key);
+      const other = rb.get(key);
+      if (other === undefined) this.oneSided(valueCursor(value), 'missing');
+      else this.value(valueCursor(value), valueCursor(other));
+      this.path.pop();
+    }
+    for (const [key, value] of rb) {
+      if (ra.has(key)) continue;
+      this.path.push(key);
+      this.oneSided(valueCursor(value), 'extra');
+      this.path.pop();
+    }
+  }
+
+  private array(a: JsonCursor, b: JsonCursor): void {
+    const own = this.rules.rule(this.path);
+    if (own.at !== undefined) return this.judgedList(a, b, own as MetricRule & { at: 'last' | 'best' });
+    a.enterArray();
+    b.enterArray();
+    const ruleOf = this.rules.elementRules(this.path);
+    let index = 0;
+    let moreA = a.nextElement();
+    let moreB = b.nextElement();
+    while (moreA && moreB) {
+      this.path.push(index);
+      const kind = a.kind();
+      // Scalars take their rule from the list's (resolved once); containers resolve their own keys.
+      this.value(a, b, kind === 'object' || kind === 'array' ? undefined : ruleOf(index));
+      this.path.pop();
+      index++;
+      moreA = a.nextElement();
+      moreB = b.nextElement();
+    }
+    for (const [cursor, more, side] of [
+      [a, moreA, 'missing'],
+      [b, moreB, 'extra'],
+    ] as const) {
+      let has = more;
+      let i = index;
+      while (has) {
+        this.path.push(i++);
+        this.oneSided(cursor, side);
+        this.path.pop();
+        has = cursor.nextElement();
+      }
+    }
+  }
+
+  /**
+   * A list of numbers judged by one value, as the rule says: the last, or the best (by
+   * greater_is_better). Every value is still checked for identity: a list whose other values moved
+   * is never identical, only equivalent at best.
+   */
+  private judgedList(a: JsonCursor, b: JsonCursor, rule: MetricRule & { at: 'last' | 'best' }): void {
+    const read = (cursor: JsonCursor): JsonValue[] => {
+      const value = cursor.readValue();
+      return Array.isArray(value) ? value : [];
+    };
+    const la = read(a);
+    const lb = read(b);
+    const numeric = (list: JsonValue[]) => list.length > 0 && list.every((v) => typeof v === 'number' || typeof v === 'bigint');
+    if (!numeric(la) || !numeric(lb)) {
+      // Not a list of numbers: every value is judged, as without `at`.
+      this.value(valueCursor(la), valueCursor(lb));
+      return;
+    }
+    const pick = (list: JsonValue[]): number => {
+      if (rule.at === 'last') return list.length - 1;
+      let best = 0;
+      for (let i = 1; i < list.length; i++) {
+        const v = Number(list[i]);
+        const w = Number(list[best]);
+        if (Number.isNaN(w) || (rule.greater_is_better ? v > w : v < w)) best = i;
+      }
+      return best;
+    };
+    const ia = pick(la);
+    const ib = pick(lb);
+    const x = la[ia] as JsonNumber;
+    const y = lb[ib] as JsonNumber;
+    const result = compareNumbers(x, y, rule);
+    const sameList = la.length === lb.length && la.every((v, i) => (typeof v === 'bigint' || typeof lb[i] === 'bigint' ? String(v) === String(lb[i]) : Object.is(v, lb[i])));
+    const where = rule.at === 'last' ? `the last of ${la.length === lb.length ? la.length : `${la.length} vs ${lb.length}`} values` : `the best of ${la.length === lb.length ? la.length : `${la.length} vs ${lb.length}`} values (baseline index ${ia}, candidate index ${ib})`;
+    let status: NumberComparison['status'] = result.status;
+    const notes = [`judged ${where}`];
+    if (result.message && result.status !== 'identical') notes.push(result.message);
+    if (status === 'identical' && !sameList) {
+      status = 'equivalent';
+      notes.push(la.length !== lb.length ? 'the lists differ in length' : 'other values differ; the policy judges one');
+    }
+    this.record(status, typeof x === 'bigint' ? x.toString() : x, typeof y === 'bigint' ? y.toString() : y, result.difference, rule, notes.join('; '));
+  }
+}
+
+function statusOf(counts: MetricCounts): ItemStatus {
+  if (counts.different > 0 || counts.missing > 0) return 'different';
+  if (counts.equivalent > 0 || counts.extra > 0 || counts.ignored > 0) return 'equivalent';
+  return 'identical';
+}
+
+function countsMessage(counts: MetricCounts, listed: number): string | undefined {
+  const parts: string[] = [];
+  const of = `of ${counts.compared} value${counts.compared === 1 ? '' : 's'}`;
+  if (counts.different > 0) parts.push(`${counts.different} ${of} differ beyond tolerance`);
+  if (counts.missing > 0) parts.push(`${counts.missing} missing from the candidate`);
+  if (counts.extra > 0) parts.push(`${counts.extra} only in the candidate`);
+  if (counts.equivalent > 0) parts.push(`${counts.equivalent} within tolerance or better`);
+  if (counts.ignored > 0) parts.push(`${counts.ignored} ignored by the policy`);
+  const notIdentical = counts.compared - counts.identical;
+  if (notIdentical > listed) parts.push(`first ${listed} of ${notIdentical} listed`);
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+/** Walks two documents in lockstep and judges every value; syntax errors throw (JsonSyntaxError). */
+export function compareJsonCursors(a: JsonCursor, b: JsonCursor, rules: MetricRules, options: JsonCompareOptions = {}): JsonComparison {
+  const walk = new Walk(rules, options);
+  walk.value(a, b);
+  a.finish();
+  b.finish();
+  const message = countsMessage(walk.counts, walk.listed.length);
+  return { status: statusOf(walk.counts), listed: walk.listed, counts: walk.counts, ...(message ? { message } : {}), dropped: walk.dropped };
+}
+
+/** Two values already read whole (tests, small documents). */
+export function compareJsonValues(a: JsonValue, b: JsonValue, rules: MetricRules, options: JsonCompareOptions = {}): JsonComparison {
+  return compareJsonCursors(valueCursor(a), valueCursor(b), rules, options);
+}
+
+/** One leaf against another: numbers through compareNumbers, anything else exactly (HDF5 attributes, CSV text). */
 export function compareValues(key: string, b: unknown, c: unknown, ruleFor: (key: string) => MetricRule): MetricDiff {
-  if (typeof b === 'number' && typeof c === 'number') {
+  if ((typeof b === 'number' || typeof b === 'bigint') && (typeof c === 'number' || typeof c === 'bigint')) {
     const rule = ruleFor(key);
     const result = compareNumbers(b, c, rule);
     return { key, status: result.status, baseline: b, candidate: c, difference: result.difference, tolerance: rule, ...(result.message && result.status !== 'identical' ? { message: result.message } : {}) };
   }
-  const tb = kind(b);
-  const tc = kind(c);
-  if (tb !== tc) {
-    return { key, status: 'different', baseline: b, candidate: c, difference: null, tolerance: null, message: `type changed: ${tb} in the baseline, ${tc} in the candidate` };
-  }
-  const same = tb === 'object' || tb === 'array' ? true : b === c;
+  const tb = b === null ? 'null' : Array.isArray(b) ? 'array' : typeof b;
+  const tc = c === null ? 'null' : Array.isArray(c) ? 'array' : typeof c;
+  if (tb !== tc) return { key, status: 'different', baseline: b, candidate: c, difference: null, tolerance: null, message: `type changed: ${tb} in the baseline, ${tc} in the candidate` };
+  const same = JSON.stringify(b) === JSON.stringify(c);
   return { key, status: same ? 'identical' : 'different', baseline: b, candidate: c, difference: null, tolerance: null };
-}
-
-function kind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
-/** Dotted keys in order, with numeric segments compared as numbers (history.loss.2 before history.loss.10). */
-export function compareKeys(a: string, b: string): number {
-  const pa = a.split('.');
-  const pb = b.split('.');
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    const x = pa[i] as string;
-    const y = pb[i] as string;
-    if (x === y) continue;
-    const nx = /^\d+$/.test(x);
-    const ny = /^\d+$/.test(y);
-    if (nx && ny) return Number(x) - Number(y) || (x < y ? -1 : 1);
-    if (nx !== ny) return nx ? -1 : 1;
-    return x < y ? -1 : 1;
-  }
-  return pa.length - pb.length;
-}
-
-/** identical if every item is; equivalent if every item is identical, equivalent or extra; else different. */
-export function metricsStatus(diffs: readonly MetricDiff[]): Exclude<OutputStatus, 'missing' | 'extra' | 'ignored'> {
-  return combineStatuses(diffs.map((d) => d.status));
 }

@@ -26,6 +26,8 @@ export const BITWISE: Tolerance = { mode: 'bitwise', rtol: 0, atol: 0, nan_equal
 export interface MetricRule extends Tolerance {
   /** true: a higher candidate is never a failure (accuracy); false: a lower one is not (loss). */
   greater_is_better?: boolean;
+  /** For a list of numbers (a History): judge only its last value, or its best one (by greater_is_better). Absent: every value. */
+  at?: 'last' | 'best';
 }
 
 export type OutputFormat = 'json' | 'csv' | 'npy' | 'npz' | 'h5' | 'keras' | 'bytes';
@@ -52,7 +54,7 @@ export interface TensorDiff {
 }
 
 export interface MetricDiff {
-  /** Dotted key; list items by index ("history.loss.3"). */
+  /** The key's path, dotted (object keys with '.' and '\\' escaped as '\\.' and '\\\\'; list items by index): "history.loss.3". */
   key: string;
   status: ItemStatus | 'missing' | 'extra';
   baseline: unknown;
@@ -61,6 +63,8 @@ export interface MetricDiff {
   difference: number | null;
   tolerance: MetricRule | null;
   message?: string;
+  /** A short unified diff, for a text entry of an archive that differs. */
+  text_diff?: string[];
 }
 
 export interface OutputReport {
@@ -117,4 +121,30 @@ export function blankTensorDiff(name: string, status: ItemStatus, tolerance: Tol
     tolerance,
     ...fields,
   };
+}
+
+/**
+ * The report as JSON can carry it: JSON has no NaN, no infinities and no negative zero (JSON.stringify
+ * turns the first two into null and the last into 0), and no integers beyond 2^53. Those become the
+ * strings "NaN", "Infinity", "-Infinity", "-0" and the integer's digits; every other value is unchanged.
+ */
+export function jsonSafe<T>(value: T): T {
+  const visit = (node: unknown): unknown => {
+    if (typeof node === 'number') {
+      if (Number.isNaN(node)) return 'NaN';
+      if (node === Infinity) return 'Infinity';
+      if (node === -Infinity) return '-Infinity';
+      if (Object.is(node, -0)) return '-0';
+      return node;
+    }
+    if (typeof node === 'bigint') return node.toString();
+    if (Array.isArray(node)) return node.map(visit);
+    if (node !== null && typeof node === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(node as Record<string, unknown>)) out[key] = visit(item);
+      return out;
+    }
+    return node;
+  };
+  return visit(value) as T;
 }

@@ -7,7 +7,8 @@
 // as mismatches (allclose with nan_equal false), or when a chunk is not aligned for the views.
 //
 // Semantics (numpy.isclose(candidate, baseline): b is the baseline, as in the report model):
-//   bitwise   elements differ iff their bytes differ (a NaN with identical bits is equal).
+//   bitwise   elements differ iff their bytes differ (a NaN with identical bits is equal), except
+//             that with nan_equal false a NaN never equals anything, as in every other mode.
 //   allclose  |a - b| <= atol + rtol * |b|; NaN equals NaN only with nan_equal; ±inf only itself.
 //             Complex numbers use the modulus, as NumPy does. int64/uint64 differences are exact
 //             (BigInt) and then converted to Number. Bools are 0/1.
@@ -15,7 +16,8 @@
 //   'other' dtypes (structured, strings, datetimes...) are compared as bytes per element in
 //   both bitwise and allclose modes.
 // max_abs_diff / max_rel_diff cover the finite pairs whose bits differ (equal pairs contribute 0);
-// both are 0 when elements were compared and none differ, and null when there are no elements.
+// both are 0 when elements were compared and none differ, and null when there are no elements or
+// the dtype has no numeric value (strings, structured records: a distance means nothing there).
 // max_rel_diff only counts pairs with b != 0.
 import type { Tolerance, TensorDiff } from './model.js';
 import { elementCount, type NpyDtype } from './npy-header.js';
@@ -133,7 +135,8 @@ class Accumulator implements TensorAccumulator {
     this.total = elementCount(options.shape);
     this.cStrides = cStrides(options.shape);
     const floaty = options.dtype.kind === 'f' || options.dtype.kind === 'c';
-    this.decodeAll = this.mode === 'allclose' && !this.nanEqual && floaty;
+    // With nan_equal off, a NaN fails even where the other side holds the very same bits.
+    this.decodeAll = this.mode !== 'ignore' && !this.nanEqual && floaty;
     if (this.itemsize <= 0) throw new Error('tensor accumulator: itemsize must be positive');
   }
 
@@ -336,8 +339,10 @@ class Accumulator implements TensorAccumulator {
     if (bad) this.mismatch(i);
   }
 
+  /** equal: the pair counts as equal in value (NaN pairs only with nan_equal, infinities only themselves). */
   private nonFinite(equal: boolean, bitsDiffer: boolean, i: number): void {
-    const bad = this.mode === 'bitwise' ? bitsDiffer : !equal;
+    // Bitwise: the bits decide, except that a NaN with nan_equal off is never equal.
+    const bad = this.mode === 'bitwise' ? bitsDiffer || (!this.nanEqual && !equal) : !equal;
     if (bad) this.mismatch(i);
   }
 
@@ -351,7 +356,7 @@ class Accumulator implements TensorAccumulator {
   finish(): TensorStats {
     const elements = this.total;
     const status = this.mismatched > 0 ? 'different' : this.anyBitDiff ? 'equivalent' : 'identical';
-    const stats = this.mode !== 'ignore' && elements > 0;
+    const stats = this.mode !== 'ignore' && elements > 0 && this.decoder !== D_BYTES;
     return {
       status,
       elements,
@@ -424,4 +429,27 @@ export function fortranToC(bytes: Uint8Array, shape: readonly number[], itemsize
     }
   }
   return out;
+}
+
+/**
+ * Reverses the byte order of every element of a chunk in place: one side's bytes, brought into the
+ * other side's byte order, so the same values compare as the same bits. Complex numbers are two
+ * floats, each swapped on its own.
+ */
+export function swapByteOrder(chunk: Uint8Array, dtype: Pick<NpyDtype, 'kind' | 'itemsize'>): void {
+  const width = dtype.kind === 'c' ? dtype.itemsize >> 1 : dtype.itemsize;
+  if (width <= 1) return;
+  const whole = chunk.length - (chunk.length % width);
+  const view = Buffer.from(chunk.buffer, chunk.byteOffset, whole);
+  // Node's own swaps are native loops; other widths (none NumPy writes for numbers) go byte by byte.
+  if (width === 2) return void view.swap16();
+  if (width === 4) return void view.swap32();
+  if (width === 8) return void view.swap64();
+  for (let off = 0; off + width <= whole; off += width) {
+    for (let i = off, j = off + width - 1; i < j; i++, j--) {
+      const t = chunk[i] as number;
+      chunk[i] = chunk[j] as number;
+      chunk[j] = t;
+    }
+  }
 }

@@ -1,9 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { compareCsv, MAX_LISTED_CELLS, parseNumericCell } from '../../../src/core/compare/csv.js';
 import { BITWISE, type MetricRule } from '../../../src/core/compare/model.js';
+import type { MetricRules } from '../../../src/core/compare/policy.js';
 
 const close: MetricRule = { mode: 'allclose', rtol: 0, atol: 1e-3, nan_equal: true };
-const rules = (map: Record<string, MetricRule>) => (column: string): MetricRule => map[column] ?? BITWISE;
+/** Rules by column name: a cell's path is [column, row]. */
+const rules = (map: Record<string, MetricRule>): MetricRules => ({
+  rule: (path) => map[String(path[0])] ?? BITWISE,
+  elementRules: (parent) => () => map[String(parent[0])] ?? BITWISE,
+});
 
 // What keras.callbacks.CSVLogger writes.
 const LOG = 'epoch,accuracy,loss,val_loss,note\n0,0.5,0.7,0.8,warmup\n1,0.75,0.5,0.6,\n2,0.8,0.4,0.55,"a, quoted"\n';

@@ -1,44 +1,86 @@
 import { describe, expect, it } from '@jest/globals';
-import { compareKeys, compareMetrics, compareNumbers, flattenJson, metricsStatus, parseMetricsJson } from '../../../src/core/compare/metrics.js';
-import { BITWISE, type MetricDiff, type MetricRule } from '../../../src/core/compare/model.js';
+import { bytesFeed, JsonSyntaxError, StreamCursor, valueCursor, type JsonValue } from '../../../src/core/compare/json-cursor.js';
+import { compareJsonCursors, compareNumbers, type JsonComparison } from '../../../src/core/compare/metrics.js';
+import { BITWISE, type MetricRule } from '../../../src/core/compare/model.js';
+import { buildPolicy, type PolicyDocument } from '../../../src/core/compare/policy.js';
 
 const allclose = (rtol: number, atol: number, extra: Partial<MetricRule> = {}): MetricRule => ({ mode: 'allclose', rtol, atol, nan_equal: true, ...extra });
 
-describe('flattenJson', () => {
-  it('turns nested objects into dotted keys and lists into indexes', () => {
-    expect([...flattenJson({ history: { loss: [0.5, 0.4] }, epochs: 2, name: 'run', ok: true, none: null })]).toEqual([
-      ['history.loss.0', 0.5],
-      ['history.loss.1', 0.4],
-      ['epochs', 2],
-      ['name', 'run'],
-      ['ok', true],
-      ['none', null],
-    ]);
-  });
+/** Both documents streamed from their text in small chunks, under a policy's metric rules. */
+function compareText(baseline: string, candidate: string, policy: PolicyDocument | null = null, chunk = 7): JsonComparison {
+  const rules = buildPolicy(policy).forOutput('metrics.json').metrics;
+  const cursor = (text: string) => new StreamCursor(bytesFeed(Buffer.from(text, 'utf8'), chunk));
+  return compareJsonCursors(cursor(baseline), cursor(candidate), rules);
+}
 
-  it('keeps empty objects and arrays as leaves, and a top-level scalar under the empty key', () => {
-    expect([...flattenJson({ a: {}, b: [], c: [{}] })]).toEqual([
-      ['a', {}],
-      ['b', []],
-      ['c.0', {}],
-    ]);
-    expect([...flattenJson(3)]).toEqual([['', 3]]);
-  });
-});
+function readText(text: string, chunk = 3): JsonValue {
+  const cursor = new StreamCursor(bytesFeed(Buffer.from(text, 'utf8'), chunk));
+  const value = cursor.readValue();
+  cursor.finish();
+  return value;
+}
 
-describe('parseMetricsJson', () => {
-  it('accepts the NaN and Infinity tokens Python json.dump writes, but not inside strings', () => {
-    const value = parseMetricsJson('{"loss": [NaN, Infinity, -Infinity, 1.5], "note": "NaN stays text", "q": "a\\"NaN"}') as Record<string, unknown>;
-    const loss = value.loss as number[];
+describe('StreamCursor: JSON as Python writes it', () => {
+  it('reads NaN, Infinity and -Infinity, and keeps them apart from strings', () => {
+    const value = readText('{"loss": [NaN, Infinity, -Infinity, 1.5], "note": "NaN stays text", "q": "a\\"NaN"}') as Map<string, JsonValue>;
+    const loss = value.get('loss') as number[];
     expect(Number.isNaN(loss[0])).toBe(true);
     expect(loss.slice(1)).toEqual([Infinity, -Infinity, 1.5]);
-    expect(value.note).toBe('NaN stays text');
-    expect(value.q).toBe('a"NaN');
+    expect(value.get('note')).toBe('NaN stays text');
+    expect(value.get('q')).toBe('a"NaN');
   });
 
-  it('still refuses what is not JSON', () => {
-    expect(() => parseMetricsJson('{"a": nope}')).toThrow();
-    expect(() => parseMetricsJson('{"a": NaN')).toThrow();
+  it('reads integers beyond 2^53 exactly, and everything else as doubles', () => {
+    const value = readText('[9007199254740993, -9007199254740993, 9007199254740992, 1.5e300, 0.1, 12345678901234567890123]') as unknown[];
+    // Past Number.MAX_SAFE_INTEGER every integer literal is kept exact.
+    expect(value).toEqual([9007199254740993n, -9007199254740993n, 9007199254740992n, 1.5e300, 0.1, 12345678901234567890123n]);
+    expect(readText('[9007199254740991, 100]')).toEqual([9007199254740991, 100]);
+  });
+
+  it('skips a UTF-8 byte order mark, and decodes escapes and multi-byte characters across chunk boundaries', () => {
+    const text = '\uFEFF{"k\\u00e9y": "\\ud83d\\ude00 caf\u00e9", "tab": "a\\tb"}';
+    const value = readText(text, 1) as Map<string, JsonValue>;
+    expect([...value.entries()]).toEqual([
+      ['kéy', '😀 café'],
+      ['tab', 'a\tb'],
+    ]);
+  });
+
+  it('keeps the last of a repeated key, as Python does', () => {
+    expect([...(readText('{"a": 1, "b": 2, "a": 3}') as Map<string, JsonValue>).entries()]).toEqual([
+      ['b', 2],
+      ['a', 3],
+    ]);
+  });
+
+  it.each([
+    ['{"a": nope}', /unexpected character "n"|expected null/],
+    ['{"a": NaN', /expected ',' or '}'|unexpected end/],
+    ['[01]', /bad number "01"|expected ',' or ']'/],
+    ['[1.]', /bad number "1\."/],
+    ['[1,]', /unexpected character "\]"/],
+    ['{"a":1}{"b":2}', /extra data after the document/],
+    ['"unterminated', /unterminated string/],
+    ['"tab\there"', /control character in a string/],
+    ['[' .repeat(1001) + ']'.repeat(1001), /nested deeper than 1000 levels/],
+  ])('refuses %j with where it broke', (text, message) => {
+    expect(() => readText(text)).toThrow(JsonSyntaxError);
+    expect(() => readText(text)).toThrow(message);
+    expect(() => readText(text)).toThrow(/at byte \d+ \(line \d+\)/);
+  });
+
+  it('walks a value already read whole through the same interface', () => {
+    const cursor = valueCursor(new Map<string, JsonValue>([['a', [1, 2]]]));
+    cursor.enterObject();
+    expect(cursor.nextKey()).toBe('a');
+    expect(cursor.kind()).toBe('array');
+    const leaves: unknown[] = [];
+    cursor.skipValue((path, value) => leaves.push([path.slice(), value]));
+    expect(leaves).toEqual([
+      [[0], 1],
+      [[1], 2],
+    ]);
+    expect(cursor.nextKey()).toBeNull();
   });
 });
 
@@ -50,101 +92,152 @@ describe('compareNumbers', () => {
   });
 
   it('uses numpy isclose with the baseline as b', () => {
-    // |a - b| <= atol + rtol * |b|: 1.1 vs baseline 1.0 with rtol 0.1 is inside; baseline 1.1 vs 1.0 is too (0.1 <= 0.11).
     expect(compareNumbers(1.0, 1.1, allclose(0.1, 0)).status).toBe('different'); // 0.10000000000000009 > 0.1
     expect(compareNumbers(1.0, 1.05, allclose(0.1, 0)).status).toBe('equivalent');
     expect(compareNumbers(1.1, 1.0, allclose(0.1, 0)).status).toBe('equivalent');
     expect(compareNumbers(0, 1e-9, allclose(0, 1e-8))).toMatchObject({ status: 'equivalent', message: 'within tolerance' });
   });
 
-  it('NaN equals NaN only with nan_equal; infinities only themselves', () => {
+  it('NaN equals NaN only with nan_equal, in every mode; infinities only themselves', () => {
     expect(compareNumbers(NaN, NaN, allclose(0, 0)).status).toBe('identical');
     expect(compareNumbers(NaN, NaN, allclose(0, 0, { nan_equal: false })).status).toBe('different');
+    expect(compareNumbers(NaN, NaN, { ...BITWISE, nan_equal: false }).status).toBe('different');
     expect(compareNumbers(1, NaN, allclose(1, 1))).toMatchObject({ status: 'different', message: 'candidate is NaN', difference: null });
     expect(compareNumbers(Infinity, Infinity, allclose(0, 0)).status).toBe('identical');
     expect(compareNumbers(Infinity, 1e308, allclose(1, 1)).status).toBe('different');
   });
 
-  it('a change in the welcome direction is equivalent, "better than the baseline"', () => {
+  it('a finite change in the welcome direction is equivalent, "better than the baseline"', () => {
     expect(compareNumbers(0.8, 0.9, { ...BITWISE, greater_is_better: true })).toMatchObject({ status: 'equivalent', message: 'better than the baseline' });
     expect(compareNumbers(0.8, 0.7, { ...BITWISE, greater_is_better: true }).status).toBe('different');
     expect(compareNumbers(0.5, 0.4, allclose(0, 0.01, { greater_is_better: false })).status).toBe('equivalent');
     expect(compareNumbers(0.5, 0.6, allclose(0, 0.01, { greater_is_better: false })).status).toBe('different');
   });
 
+  it('a non-finite candidate is never better than a finite baseline (a loss gone to -inf, an accuracy to +inf)', () => {
+    expect(compareNumbers(0.4, -Infinity, allclose(0.1, 0.1, { greater_is_better: false }))).toMatchObject({ status: 'different', message: 'candidate is -Infinity' });
+    expect(compareNumbers(0.9, Infinity, allclose(0.1, 0.1, { greater_is_better: true }))).toMatchObject({ status: 'different', message: 'candidate is Infinity' });
+    expect(compareNumbers(0.9, NaN, { ...BITWISE, greater_is_better: true }).status).toBe('different');
+    expect(compareNumbers(Infinity, 0.5, allclose(0.1, 0.1, { greater_is_better: false })).status).toBe('different');
+  });
+
+  it('compares integers beyond 2^53 exactly', () => {
+    expect(compareNumbers(9007199254740992, 9007199254740993n, BITWISE)).toMatchObject({ status: 'different', difference: 1 });
+    expect(compareNumbers(9007199254740993n, 9007199254740993n, BITWISE).status).toBe('identical');
+    expect(compareNumbers(10n ** 20n, 10n ** 20n + 1n, allclose(1e-9, 0)).status).toBe('equivalent');
+    expect(compareNumbers(10n ** 20n, 10n ** 20n + 1n, { ...BITWISE, greater_is_better: true })).toMatchObject({ status: 'equivalent', message: 'better than the baseline' });
+  });
+
   it('mode ignore: a change is equivalent', () => {
     expect(compareNumbers(1, 2, { mode: 'ignore', rtol: 0, atol: 0, nan_equal: true })).toMatchObject({ status: 'equivalent', message: 'ignored by the policy' });
   });
-
-  it('reports candidate - baseline', () => {
-    expect(compareNumbers(0.5, 0.75, BITWISE).difference).toBe(0.25);
-    expect(compareNumbers(Infinity, 1, BITWISE).difference).toBeNull();
-  });
 });
 
-describe('compareMetrics on a Keras History dict', () => {
-  const baseline = { loss: [0.7, 0.5, 0.4], accuracy: [0.5, 0.75, 0.8], val_loss: [0.8, 0.6, 0.55], lr: [0.001, 0.001, 0.001], epochs: 3, optimizer: 'adam' };
-  const rules: Record<string, MetricRule> = {
-    loss: allclose(1e-3, 0, { greater_is_better: false }),
-    accuracy: allclose(0, 0.01, { greater_is_better: true }),
-    val_loss: allclose(0, 0.02),
-  };
-  const ruleFor = (key: string): MetricRule => rules[key.split('.')[0] as string] ?? BITWISE;
-
-  it('applies per-key rules and directions, sorted by key with numeric indexes in order', () => {
-    const candidate = { loss: [0.7, 0.45, 0.4004], accuracy: [0.5, 0.7, 0.9], val_loss: [0.8, 0.61, 0.6], lr: [0.001, 0.001, 0.001], epochs: 3, optimizer: 'sgd', extra_metric: 1 };
-    const diffs = compareMetrics(baseline, candidate, ruleFor);
-    const byKey = new Map(diffs.map((d) => [d.key, d]));
-    expect(diffs.map((d) => d.key)).toEqual([
-      'accuracy.0', 'accuracy.1', 'accuracy.2', 'epochs', 'extra_metric', 'loss.0', 'loss.1', 'loss.2', 'lr.0', 'lr.1', 'lr.2', 'optimizer', 'val_loss.0', 'val_loss.1', 'val_loss.2',
+describe('metric documents: the structure is content', () => {
+  it('a key spelt with a dot is not a key inside an object', () => {
+    expect(compareText('{"a.b":1,"a":{"b":2}}', '{"a.b":1,"a":{"b":999}}').status).toBe('different');
+    const moved = compareText('{"a.b":1}', '{"a":{"b":1}}');
+    expect(moved.status).toBe('different');
+    expect(moved.listed.map((d) => [d.key, d.status])).toEqual([
+      ['a\\.b', 'missing'],
+      ['a.b', 'extra'],
     ]);
-    expect(byKey.get('loss.1')).toMatchObject({ status: 'equivalent', message: 'better than the baseline' });
-    expect(byKey.get('loss.2')).toMatchObject({ status: 'equivalent', message: 'within tolerance' });
-    expect(byKey.get('accuracy.1')?.status).toBe('different');
-    expect(byKey.get('accuracy.2')).toMatchObject({ status: 'equivalent', message: 'better than the baseline' });
-    expect(byKey.get('val_loss.1')?.status).toBe('equivalent');
-    expect(byKey.get('val_loss.2')?.status).toBe('different');
-    expect(byKey.get('val_loss.2')?.difference).toBeCloseTo(0.05);
-    expect(byKey.get('val_loss.2')?.tolerance).toEqual(rules.val_loss);
-    expect(byKey.get('optimizer')).toMatchObject({ status: 'different', baseline: 'adam', candidate: 'sgd', difference: null, tolerance: null });
-    expect(byKey.get('extra_metric')).toMatchObject({ status: 'extra', baseline: null, candidate: 1 });
-    expect(byKey.get('epochs')?.status).toBe('identical');
-    expect(metricsStatus(diffs)).toBe('different');
   });
 
-  it('keys missing from the candidate, type changes and {} vs missing', () => {
-    const diffs = compareMetrics({ a: 1, b: 2, c: {}, d: [1] }, { a: '1', c: {}, d: [] }, () => BITWISE);
-    expect(diffs).toEqual([
-      { key: 'a', status: 'different', baseline: 1, candidate: '1', difference: null, tolerance: null, message: 'type changed: number in the baseline, string in the candidate' },
-      { key: 'b', status: 'missing', baseline: 2, candidate: null, difference: null, tolerance: null, message: 'missing from the candidate' },
-      { key: 'c', status: 'identical', baseline: {}, candidate: {}, difference: null, tolerance: null },
-      { key: 'd', status: 'extra', baseline: null, candidate: [], difference: null, tolerance: null, message: 'only in the candidate' },
-      { key: 'd.0', status: 'missing', baseline: 1, candidate: null, difference: null, tolerance: null, message: 'missing from the candidate' },
+  it('a list is not an object with keys "0", "1"', () => {
+    const result = compareText('{"h":[1,2]}', '{"h":{"0":1,"1":2}}');
+    expect(result.status).toBe('different');
+    expect(result.listed).toEqual([expect.objectContaining({ key: 'h', status: 'different', baseline: 'a list', candidate: 'an object', message: 'type changed: a list in the baseline, an object in the candidate' })]);
+  });
+
+  it('integers beyond 2^53 are compared exactly, and reported as their digits', () => {
+    const result = compareText('{"seed": 9007199254740993}', '{"seed": 9007199254740992}');
+    expect(result.status).toBe('different');
+    expect(result.listed[0]).toMatchObject({ key: 'seed', baseline: '9007199254740993', candidate: '9007199254740992', difference: -1 });
+  });
+
+  it('keys in another order are the same document', () => {
+    expect(compareText('{"loss":[0.5,0.4],"acc":[0.1,0.2],"n":{"x":1,"y":2}}', '{"acc":[0.1,0.2],"n":{"y":2,"x":1},"loss":[0.5,0.4]}')).toMatchObject({ status: 'identical', listed: [] });
+    const changed = compareText('{"a":1,"b":2,"c":3}', '{"c":3,"b":5,"a":1}');
+    expect(changed.listed.map((d) => [d.key, d.status, d.baseline, d.candidate])).toEqual([['b', 'different', 2, 5]]);
+  });
+
+  it('counts every value and lists the first non-identical ones', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => i / 7);
+    const moved = values.map((v, i) => (i % 2 === 0 ? v + 1 : v));
+    const result = compareText(JSON.stringify({ p: values }), JSON.stringify({ p: moved }), null, 64);
+    expect(result.counts).toMatchObject({ compared: 1000, identical: 500, different: 500 });
+    expect(result.listed).toHaveLength(200);
+    expect(result.listed[1]?.key).toBe('p.2');
+    expect(result.message).toBe('500 of 1000 values differ beyond tolerance; first 200 of 500 listed');
+  });
+
+  it('NaN only equals NaN with nan_equal; with it off, a NaN fails even against a NaN', () => {
+    expect(compareText('{"loss": NaN}', '{"loss": NaN}').status).toBe('identical');
+    expect(compareText('{"loss": NaN}', '{"loss": NaN}', { version: 1, metrics: { loss: { nan_equal: false } } }).status).toBe('different');
+  });
+
+  it('null, booleans and strings are exact whatever the tolerance', () => {
+    const result = compareText('{"a":null,"b":true,"c":"x"}', '{"a":null,"b":false,"c":"x"}', { version: 1, default: { atol: 1 } });
+    expect(result.listed.map((d) => [d.key, d.status])).toEqual([['b', 'different']]);
+  });
+
+  it('keys one side lacks: missing is a difference, extra an addition', () => {
+    const result = compareText('{"a":1,"b":{"c":[1,2]}}', '{"a":1,"x":{}}');
+    expect(result.listed.map((d) => [d.key, d.status])).toEqual([
+      ['b.c.0', 'missing'],
+      ['b.c.1', 'missing'],
+      ['x', 'extra'],
     ]);
-    expect(compareMetrics({ x: {} }, {}, () => BITWISE)).toMatchObject([{ key: 'x', status: 'missing' }]);
-  });
-
-  it('null, booleans and strings are exact', () => {
-    const diffs = compareMetrics({ a: null, b: true, c: 'x' }, { a: null, b: false, c: 'x' }, () => allclose(1, 1));
-    expect(diffs.map((d) => d.status)).toEqual(['identical', 'different', 'identical']);
+    expect(result.status).toBe('different');
+    expect(compareText('{"a":1}', '{"a":1,"new":2}').status).toBe('equivalent');
   });
 });
 
-describe('metricsStatus', () => {
-  const d = (status: MetricDiff['status']): MetricDiff => ({ key: 'k', status, baseline: 1, candidate: 1, difference: null, tolerance: null });
-  it('identical, equivalent (extras allowed) or different', () => {
-    expect(metricsStatus([])).toBe('identical');
-    expect(metricsStatus([d('identical')])).toBe('identical');
-    expect(metricsStatus([d('identical'), d('equivalent'), d('extra')])).toBe('equivalent');
-    expect(metricsStatus([d('extra')])).toBe('equivalent');
-    expect(metricsStatus([d('identical'), d('missing')])).toBe('different');
-    // The same fold as every format: an item that could not be judged makes the output an error.
-    expect(metricsStatus([d('error')])).toBe('error');
-  });
-});
+describe('metric rules', () => {
+  const history = (acc: number[]) => JSON.stringify({ history: { val_accuracy: acc, 'train/loss': [0.5, 0.4] } });
 
-describe('compareKeys', () => {
-  it('orders numeric segments numerically', () => {
-    expect(['h.loss.10', 'h.loss.2', 'h.acc', 'h.loss.1', 'a'].sort(compareKeys)).toEqual(['a', 'h.acc', 'h.loss.1', 'h.loss.2', 'h.loss.10']);
+  it('at: last judges only the last value, and says so; earlier moves keep it from identical', () => {
+    const policy: PolicyDocument = { version: 1, metrics: { val_accuracy: { atol: 0.01, at: 'last' } } };
+    const result = compareText(history([0.5, 0.8, 0.9]), history([0.5, 0.815, 0.9075]), policy);
+    expect(result.status).toBe('equivalent');
+    expect(result.listed).toEqual([expect.objectContaining({ key: 'history.val_accuracy', status: 'equivalent', baseline: 0.9, candidate: 0.9075 })]);
+    expect(result.listed[0]?.message).toMatch(/^judged the last of 3 values; within tolerance/);
+    const same = compareText(history([0.5, 0.8, 0.9]), history([0.5, 0.8, 0.9]), policy);
+    expect(same.status).toBe('identical');
+    const moved = compareText(history([0.5, 0.8, 0.9]), history([0.5, 0.7, 0.9]), policy);
+    expect(moved).toMatchObject({ status: 'equivalent' });
+    expect(moved.listed[0]?.message).toMatch(/other values differ; the policy judges one/);
+    expect(compareText(history([0.5, 0.8, 0.9]), history([0.5, 0.8, 0.85]), policy).status).toBe('different');
+  });
+
+  it('at: best judges the best value by greater_is_better', () => {
+    const policy: PolicyDocument = { version: 1, metrics: { val_accuracy: { atol: 0.01, at: 'best', greater_is_better: true } } };
+    const result = compareText(history([0.5, 0.91, 0.9]), history([0.5, 0.6, 0.905]), policy);
+    expect(result.status).toBe('equivalent');
+    expect(result.listed[0]).toMatchObject({ baseline: 0.91, candidate: 0.905 });
+    expect(result.listed[0]?.message).toMatch(/best of 3 values \(baseline index 1, candidate index 2\)/);
+  });
+
+  it('a one-segment key matches at any depth, globs stay within a segment, "/" is part of a segment', () => {
+    const loose = { atol: 10 };
+    expect(compareText(history([0.5, 0.8]), history([0.5, 0.9]), { version: 1, metrics: { 'val_*': loose } }).status).toBe('equivalent');
+    expect(compareText(history([0.5, 0.8]), history([0.5, 0.9]), { version: 1, metrics: { 'history.val_accuracy': loose } }).status).toBe('equivalent');
+    expect(compareText(history([0.5, 0.8]), history([0.5, 0.9]), { version: 1, metrics: { '**.val_accuracy.1': loose } }).status).toBe('equivalent');
+    expect(compareText(history([0.5, 0.8]), history([0.5, 0.9]), { version: 1, metrics: { 'val_*.0': loose } }).status).toBe('different');
+    const tb = (v: number) => JSON.stringify({ 'train/loss': v });
+    expect(compareText(tb(0.5), tb(0.6), { version: 1, metrics: { '*loss': loose } }).status).toBe('equivalent');
+    expect(compareText(tb(0.5), tb(0.6), { version: 1, metrics: { 'train/loss': loose } }).status).toBe('equivalent');
+    // A literal dot inside a key is written '\.'.
+    expect(compareText('{"a.b": 1}', '{"a.b": 2}', { version: 1, metrics: { 'a\\.b': loose } }).status).toBe('equivalent');
+    expect(compareText('{"a.b": 1}', '{"a.b": 2}', { version: 1, metrics: { 'a.b': loose } }).status).toBe('different');
+  });
+
+  it('mode ignore also covers a key one side lacks, and a value whose type changed', () => {
+    const policy: PolicyDocument = { version: 1, metrics: { timing: { mode: 'ignore' } } };
+    expect(compareText('{"loss":1,"timing":{"s":3}}', '{"loss":1}', policy).status).toBe('equivalent');
+    expect(compareText('{"loss":1}', '{"loss":1,"timing":[1]}', policy).status).toBe('equivalent');
+    expect(compareText('{"timing":"3s"}', '{"timing":3}', policy).status).toBe('equivalent');
+    expect(compareText('{"loss":1,"timing":3}', '{"timing":3}', policy).status).toBe('different');
   });
 });

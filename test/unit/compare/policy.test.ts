@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ALLCLOSE_DEFAULTS, buildPolicy, completeTolerance, metricKeyMatches } from '../../../src/core/compare/policy.js';
+import { ALLCLOSE_DEFAULTS, buildPolicy, completeTolerance, formatMetricPath, keyRuleMatches, parseMetricKey } from '../../../src/core/compare/policy.js';
 import { BITWISE } from '../../../src/core/compare/model.js';
 import { combineStatuses, formatOf, summarize, verdictOf } from '../../../src/core/compare/verdict.js';
 
@@ -7,7 +7,7 @@ describe('tolerance policy', () => {
   it('is bitwise everywhere without a policy', () => {
     const policy = buildPolicy(null);
     expect(policy.forOutput('preds.npy').tolerance).toEqual(BITWISE);
-    expect(policy.forOutput('metrics.json').metricRule('loss.0')).toEqual(BITWISE);
+    expect(policy.forOutput('metrics.json').metrics.rule(['loss', 0])).toEqual(BITWISE);
     expect(policy.forOutput('x').source).toBe('default');
   });
 
@@ -37,29 +37,84 @@ describe('tolerance policy', () => {
     expect(policy.forOutput('.hidden/a.npy').tolerance.mode).toBe('bitwise');
   });
 
-  it('matches metric keys on segment boundaries, at any depth, or by glob; the most specific wins', () => {
-    expect(metricKeyMatches('loss', 'loss')).toBe(true);
-    expect(metricKeyMatches('loss', 'loss.3')).toBe(true);
-    expect(metricKeyMatches('loss', 'history.loss.3')).toBe(true);
-    expect(metricKeyMatches('loss', 'val_loss.3')).toBe(false);
-    expect(metricKeyMatches('loss', 'lossy.0')).toBe(false);
-    expect(metricKeyMatches('*.loss', 'history.loss.3')).toBe(true);
-    expect(metricKeyMatches('val_*', 'val_accuracy.1')).toBe(true);
-    expect(metricKeyMatches('val_*', 'accuracy.1')).toBe(false);
+  it('writes key paths dotted, with dots and backslashes escaped inside segments', () => {
+    expect(parseMetricKey('history.val_loss.1')).toEqual(['history', 'val_loss', '1']);
+    expect(parseMetricKey('a\\.b.c')).toEqual(['a.b', 'c']);
+    expect(parseMetricKey('a\\\\.b')).toEqual(['a\\', 'b']);
+    expect(formatMetricPath(['history', 'a.b', 3, 'x\\y'])).toBe('history.a\\.b.3.x\\\\y');
+  });
 
+  it('matches key paths: one segment at any depth, dotted runs anywhere, globs within a segment, ** across', () => {
+    expect(keyRuleMatches('loss', ['loss'])).toBe(true);
+    expect(keyRuleMatches('loss', ['loss', 3])).toBe(true);
+    expect(keyRuleMatches('loss', ['history', 'loss', 3])).toBe(true);
+    expect(keyRuleMatches('loss', ['val_loss', 3])).toBe(false);
+    expect(keyRuleMatches('loss', ['lossy', 0])).toBe(false);
+    expect(keyRuleMatches('val_*', ['history', 'val_loss', 1])).toBe(true);
+    expect(keyRuleMatches('val_*', ['accuracy', 1])).toBe(false);
+    expect(keyRuleMatches('*loss', ['train/loss'])).toBe(true);
+    expect(keyRuleMatches('history.loss', ['run', 'history', 'loss', 2])).toBe(true);
+    expect(keyRuleMatches('history.*', ['history', 'loss'])).toBe(true);
+    expect(keyRuleMatches('a.**.z', ['a', 'b', 'c', 'z'])).toBe(true);
+    expect(keyRuleMatches('a.*.z', ['a', 'b', 'c', 'z'])).toBe(false);
+    expect(keyRuleMatches('a\\.b', ['a.b'])).toBe(true);
+    expect(keyRuleMatches('a\\.b', ['a', 'b'])).toBe(false);
+  });
+
+  it('the longest matching rule key wins, and an output rule\'s own metrics before the policy\'s', () => {
     const policy = buildPolicy({
       version: 1,
-      metrics: { accuracy: { atol: 0.01, greater_is_better: true }, 'val_*': { atol: 0.05 } },
+      metrics: { accuracy: { atol: 0.01, greater_is_better: true }, 'val_*': { atol: 0.05 }, val_accuracy: { atol: 0.03, at: 'last' } },
       rules: [{ match: 'metrics.json', metrics: { val_accuracy: { atol: 0.02 } } }],
     });
+    const rules = policy.forOutput('metrics.json').metrics;
+    expect(rules.rule(['accuracy', 4])).toEqual({ mode: 'allclose', rtol: ALLCLOSE_DEFAULTS.rtol, atol: 0.01, nan_equal: true, greater_is_better: true });
+    expect(rules.rule(['val_accuracy', 4])).toMatchObject({ atol: 0.02 });
+    expect(rules.rule(['val_loss', 0])).toMatchObject({ atol: 0.05 });
+    expect(rules.rule(['epoch'])).toEqual(BITWISE);
+    const other = policy.forOutput('other.json').metrics;
+    expect(other.rule(['val_accuracy'])).toMatchObject({ atol: 0.03, at: 'last' });
+    // The rules of a list's elements, resolved once for the list.
+    expect(other.elementRules(['history', 'val_loss'])(7)).toMatchObject({ atol: 0.05 });
+  });
+
+  it('an index in a rule key makes element rules differ by index', () => {
+    const rules = buildPolicy({ version: 1, metrics: { 'loss.2': { mode: 'ignore' } } }).forOutput('m.json').metrics;
+    const element = rules.elementRules(['loss']);
+    expect(element(1).mode).toBe('bitwise');
+    expect(element(2).mode).toBe('ignore');
+  });
+
+  it('a model config is exact unless a rule names its key', () => {
+    const rules = buildPolicy({ version: 1, default: { atol: 0.5 }, metrics: { learning_rate: { rtol: 0.1 } } }).forOutput('m.keras');
+    expect(rules.exactMetrics.rule(['config', 'units'])).toEqual(BITWISE);
+    expect(rules.exactMetrics.rule(['compile_config', 'optimizer', 'config', 'learning_rate'])).toMatchObject({ mode: 'allclose', rtol: 0.1 });
+    expect(rules.metrics.rule(['config', 'units'])).toMatchObject({ atol: 0.5 });
+  });
+
+  it('tensor rules by glob over tensor names, on top of the output tolerance', () => {
+    const policy = buildPolicy({ version: 1, default: { atol: 1e-5 }, tensors: { 'optimizer/**': { atol: 1e-2 } }, rules: [{ match: 'legacy.h5', tensors: { 'optimizer_weights/**': { mode: 'ignore' } } }] });
+    const keras = policy.forOutput('m.keras');
+    expect(keras.tensorTolerance('optimizer/vars/3')).toMatchObject({ mode: 'allclose', atol: 1e-2 });
+    expect(keras.tensorTolerance('layers/dense/vars/0')).toMatchObject({ atol: 1e-5 });
+    expect(policy.forOutput('legacy.h5').tensorTolerance('optimizer_weights/Adam/iter')).toMatchObject({ mode: 'ignore' });
+  });
+
+  it('names the rules that matched nothing', () => {
+    const policy = buildPolicy({ version: 1, rules: [{ match: 'nothing-here/**', mode: 'ignore' }, { match: '*.json', metrics: { val_acc: { atol: 1 } } }], metrics: { loss: { atol: 1 } }, tensors: { 'optimizer/**': { atol: 1 } } });
     const rules = policy.forOutput('metrics.json');
-    expect(rules.metricRule('accuracy.4')).toEqual({ mode: 'allclose', rtol: ALLCLOSE_DEFAULTS.rtol, atol: 0.01, nan_equal: true, greater_is_better: true });
-    // The output rule's own metrics win over the top-level ones.
-    expect(rules.metricRule('val_accuracy.4')).toMatchObject({ atol: 0.02 });
-    expect(rules.metricRule('val_loss.0')).toMatchObject({ atol: 0.05 });
-    expect(rules.metricRule('epoch')).toEqual(BITWISE);
-    // Another output only sees the top-level metric rules.
-    expect(policy.forOutput('other.json').metricRule('val_accuracy.0')).toMatchObject({ atol: 0.05 });
+    rules.metrics.rule(['loss', 0]);
+    expect(policy.unusedRules()).toEqual([
+      'rules[0] (match "nothing-here/**") matched no output',
+      'rules[1].metrics.val_acc matched nothing in the outputs of rules[1]',
+      'tensors.optimizer/** matched nothing',
+    ]);
+  });
+
+  it('knows when a rule makes a NaN fail even against itself', () => {
+    expect(buildPolicy(null).forOutput('a.keras').nanStrict).toBe(false);
+    expect(buildPolicy({ version: 1, default: { nan_equal: false } }).forOutput('a.keras').nanStrict).toBe(true);
+    expect(buildPolicy({ version: 1, tensors: { '**': { nan_equal: false } } }).forOutput('a.keras').nanStrict).toBe(true);
   });
 });
 

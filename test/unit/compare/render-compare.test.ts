@@ -55,6 +55,7 @@ describe('renderCompareTable', () => {
       'different   model.keras  (keras)',
       '    1 of 2 weights not identical',
       '    different tensor layers/dense/vars/0  shape [3, 4]  dtype <f4  max abs diff 0.125  max rel diff 0.5  mismatched 3/12 (25.00%)  first mismatch [0, 2]  tolerance allclose rtol=0.00001 atol=1e-8',
+      '    1 other tensor identical',
       '    ignored: metadata.json: date_saved',
       'equivalent  history.json  (json)',
       '    equivalent val_loss.2  baseline 0.55  candidate 0.5  difference -0.05  tolerance bitwise, lower is better  (better than the baseline)',
@@ -119,10 +120,10 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('#### w.weights.h5');
     expect(md).toContain('#### model.keras: different');
     expect(md).toContain('| Tensor | Status | Shape | Dtype | Max abs diff | Max rel diff | Mismatched | First mismatch | Tolerance | Note |');
-    expect(md).toContain('| layers/dense/vars/0 | different | [3, 4] | &lt;f4 | 0.125 | 0.5 | 3/12 (25.00%) | [0, 2] | allclose rtol=0.00001 atol=1e-8 |  |');
+    expect(md).toContain('| layers/dense/vars/0 | different | \\[3, 4\\] | &lt;f4 | 0.125 | 0.5 | 3/12 (25.00%) | [0, 2] | allclose rtol=0.00001 atol=1e-8 |  |');
     expect(md).not.toContain('| layers/dense/vars/1 |');
-    expect(md).toContain('| val_loss.2 | equivalent | 0.55 | 0.5 | -0.05 | bitwise, lower is better | better than the baseline |');
-    expect(md).toContain('Ignored: metadata.json: date_saved');
+    expect(md).toContain('| val\\_loss.2 | equivalent | 0.55 | 0.5 | -0.05 | bitwise, lower is better | better than the baseline |');
+    expect(md).toContain('Ignored: metadata.json: date\\_saved');
   });
 
   it('fences a text diff with more backticks than it contains', () => {
