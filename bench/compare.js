@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Benchmark of the .npy comparator against `cmp` on two 1 GiB float32 arrays.
+// Benchmarks of `snapshot compare`, each beside a baseline measured in the same run:
+//   npy      two 1 GiB float32 arrays, against `cmp`
+//   metrics  metrics JSON of 1M and 20M numbers, against `python -c "json.load"` on both files
+//   outputs  10,000 small outputs (JSON, CSV, text, bytes; 1% of them changed), against `diff -r`
 //
 //   npm run bench:compare
-//   node bench/compare.js --runs 5 --size-mib 256 --python /path/to/python
+//   node bench/compare.js --runs 5 --size-mib 256 --python /path/to/python --only metrics,outputs
 //
 // Files are generated once into .cache/bench-compare/<N>MiB/ with NumPy (through open_memmap, in
 // chunks: never a whole array in Python memory) and reused. The CLI runs from dist/ (built
@@ -21,6 +24,7 @@ const opt = (name, fallback) => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 };
 const runs = Number(opt('runs', '3'));
+const only = new Set(opt('only', 'npy,metrics,outputs').split(','));
 const sizeMiB = Number(opt('size-mib', '1024'));
 const python = opt('python', join(root, '.cache/envs/tf221/bin/python'));
 const dataDir = join(root, '.cache/bench-compare', `${sizeMiB}MiB`);
@@ -97,11 +101,154 @@ function timed(cmd, cmdArgs) {
 
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
+const row = (what, ours, base, ratio, target, ok) => `| ${what} | ${ours} | ${base} | ${ratio} | ${target} | ${ok} |`;
+
+/** Runs the cases `runs` times after a warm-up, interleaved; returns the median wall and the largest RSS of each. */
+function measure(cases, check) {
+  const walls = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const rss = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let round = 0; round <= runs; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      const r = run();
+      check(name, r);
+      if (round > 0) {
+        walls[name].push(r.wall);
+        rss[name].push(r.rss);
+      }
+    }
+  }
+  return Object.fromEntries(Object.keys(cases).map((k) => [k, { wall: median(walls[k]), rss: Math.max(...rss[k]) / 1024, samples: walls[k] }]));
+}
+
+function generateMetrics(dir) {
+  const sizes = { '1M': 1_000_000, '20M': 20_000_000 };
+  const paths = {};
+  for (const [label, n] of Object.entries(sizes)) {
+    const a = join(dir, `metrics-${label}.a.json`);
+    const b = join(dir, `metrics-${label}.b.json`);
+    paths[label] = { a, b, n };
+    if (existsSync(a) && existsSync(b)) continue;
+    console.error(`generating metrics JSON of ${label} numbers ...`);
+    // Six significant digits, as a float32 history prints: about 9 bytes a number.
+    const script = `
+import json, sys, numpy as np
+n, a, b = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+rng = np.random.default_rng(1)
+v = [round(float(x), 6) for x in rng.random(n)]
+json.dump({'history': {'loss': v}}, open(a, 'w'))
+v[n // 2] += 0.5
+json.dump({'history': {'loss': v}}, open(b, 'w'))
+`;
+    const r = sh(python, ['-c', script, String(n), a, b], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) throw new Error('generation failed');
+  }
+  const tiny = { a: join(dir, 'tiny.a.json'), b: join(dir, 'tiny.b.json') };
+  writeFileSync(tiny.a, '{"loss": [0.5]}');
+  writeFileSync(tiny.b, '{"loss": [0.5]}');
+  return { paths, tiny };
+}
+
+function benchMetrics() {
+  const dir = join(root, '.cache/bench-compare/metrics');
+  mkdirSync(dir, { recursive: true });
+  const { paths, tiny } = generateMetrics(dir);
+  const lines = [];
+  const idle = measure({ tiny: () => timed(process.execPath, [CLI, 'compare', tiny.a, tiny.b, '--json']) }, () => undefined).tiny;
+  for (const [label, { a, b, n }] of Object.entries(paths)) {
+    warm([a, b]);
+    const size = statSync(a).size;
+    const results = measure(
+      {
+        python: () => timed(python, ['-c', 'import json, sys; json.load(open(sys.argv[1])); json.load(open(sys.argv[2]))', a, b]),
+        ours: () => timed(process.execPath, [CLI, 'compare', a, b, '--json']),
+      },
+      (name, r) => {
+        if (name === 'python' && r.status !== 0) throw new Error(`python json.load failed: ${r.stderr}`);
+        if (name === 'ours') {
+          const report = JSON.parse(r.stdout).result;
+          if (report.verdict !== 'different' || !/1 of \d+ values differ/.test(report.outputs[0].message ?? '')) throw new Error(`metrics compare said ${JSON.stringify(report.outputs[0]).slice(0, 300)}`);
+        }
+      },
+    );
+    const ratio = results.ours.wall / results.python.wall;
+    const growth = results.ours.rss - idle.rss;
+    const sizeMiB = size / 1024 / 1024;
+    lines.push(row(`metrics JSON, ${label} numbers (${sizeMiB.toFixed(0)} MiB a file) vs python json.load of both`, `${results.ours.wall.toFixed(2)} s`, `${results.python.wall.toFixed(2)} s`, ratio.toFixed(2), '≤ 3', ratio <= 3 ? 'PASS' : 'FAIL'));
+    lines.push(row(`memory, ${label}: peak RSS over an idle compare (${idle.rss.toFixed(0)} MiB) vs the file size`, `+${growth.toFixed(1)} MiB`, `${sizeMiB.toFixed(0)} MiB`, (growth / sizeMiB).toFixed(2), '< 2', growth / sizeMiB < 2 ? 'PASS' : 'FAIL'));
+    lines.push(row(`memory, ${label}: python json.load (information)`, '—', `${results.python.rss.toFixed(0)} MiB`, '—', '—', 'info'));
+    void n;
+  }
+  return lines;
+}
+
+function generateOutputs(dir) {
+  if (existsSync(join(dir, 'done'))) return;
+  console.error('generating 10,000 small outputs ...');
+  const script = `
+import json, os, sys
+root = sys.argv[1]
+for side in 'ab':
+    for i in range(10000):
+        d = os.path.join(root, side, 'd%02d' % (i % 100))
+        os.makedirs(d, exist_ok=True)
+        changed = side == 'b' and i % 100 == 7
+        kind = ('json', 'csv', 'txt', 'bin')[i % 4]
+        p = os.path.join(d, 'out%05d.%s' % (i, kind))
+        if kind == 'json':
+            json.dump({'loss': [0.5, 0.4 + (0.01 if changed else 0)], 'step': i}, open(p, 'w'))
+        elif kind == 'csv':
+            open(p, 'w').write('epoch,loss\\n0,0.5\\n1,%s\\n' % ('0.41' if changed else '0.4'))
+        elif kind == 'txt':
+            open(p, 'w').write('run %d finished%s\\n' % (i, ' late' if changed else ''))
+        else:
+            open(p, 'wb').write(bytes([i % 256]) * 300 + (b'x' if changed else b''))
+open(os.path.join(root, 'done'), 'w').write('')
+`;
+  const r = sh(python, ['-c', script, dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error('generation failed');
+}
+
+function benchOutputs() {
+  const dir = join(root, '.cache/bench-compare/outputs');
+  mkdirSync(dir, { recursive: true });
+  generateOutputs(dir);
+  const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+  // Read every file once, so both tools see a warm page cache.
+  sh('cat', ['/dev/null']);
+  sh('sh', ['-c', `find ${a} ${b} -type f -exec cat {} + > /dev/null`]);
+  const results = measure(
+    {
+      diff: () => timed('diff', ['-r', a, b]),
+      ours: () => timed(process.execPath, [CLI, 'compare', a, b, '--json']),
+    },
+    (name, r) => {
+      if (name === 'diff' && r.status !== 1) throw new Error(`diff -r found no difference (exit ${r.status})`);
+      if (name === 'ours') {
+        const report = JSON.parse(r.stdout).result;
+        if (report.summary.outputs !== 10000 || report.summary.different !== 100) throw new Error(`outputs compare said ${JSON.stringify(report.summary)}`);
+      }
+    },
+  );
+  const ratio = results.ours.wall / results.diff.wall;
+  return [row('10,000 small outputs (100 changed) vs `diff -r`', `${results.ours.wall.toFixed(3)} s`, `${results.diff.wall.toFixed(3)} s`, ratio.toFixed(2), '≤ 5', ratio <= 5 ? 'PASS' : 'FAIL')];
+}
+
 function main() {
   if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is required (apt-get install time)');
   if (!existsSync(join(root, 'dist/commands/compare.js'))) {
     console.error('building dist/ ...');
     sh('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  }
+  const cpu = (/model name\s*:\s*(.*)/.exec(sh('cat', ['/proc/cpuinfo']).stdout)?.[1] ?? '?').trim();
+  const extra = [];
+  if (only.has('metrics')) extra.push(...benchMetrics());
+  if (only.has('outputs')) extra.push(...benchOutputs());
+  if (!only.has('npy')) {
+    console.log(`\nnproc ${sh('nproc', []).stdout.trim()}, ${cpu}, Node ${process.versions.node}, median of ${runs}\n`);
+    console.log('| measurement | snapshot | baseline | ratio | target | result |');
+    console.log('|---|---|---|---|---|---|');
+    for (const line of extra) console.log(line);
+    return;
   }
   generate();
   warm(Object.values(files));
@@ -137,8 +284,6 @@ function main() {
   const bit = median(samples.oursBitwise);
   const close = median(samples.oursAllclose);
   const peak = Math.max(...rss.oursBitwise, ...rss.oursAllclose) / 1024;
-  const row = (what, ours, base, ratio, target, ok) => `| ${what} | ${ours} | ${base} | ${ratio} | ${target} | ${ok} |`;
-  const cpu = (/model name\s*:\s*(.*)/.exec(sh('cat', ['/proc/cpuinfo']).stdout)?.[1] ?? '?').trim();
   console.log(`\nnproc ${sh('nproc', []).stdout.trim()}, ${cpu}, Node ${process.versions.node}, ${sizeMiB} MiB per file, median of ${runs} (samples in s below)\n`);
   console.log('| measurement | snapshot | baseline | ratio | target | result |');
   console.log('|---|---|---|---|---|---|');
@@ -147,6 +292,7 @@ function main() {
     row('allclose atol 1e-6, 0.1% noisy pair vs `cmp` (identical pair)', `${close.toFixed(3)} s (${mbps(close)})`, `${cmp.toFixed(3)} s (${mbps(cmp)})`, (cmp / close).toFixed(2), '≥ 0.5', cmp / close >= 0.5 ? 'PASS' : 'FAIL'),
   );
   console.log(row('peak RSS of the comparing process (largest of all runs)', `${peak.toFixed(1)} MiB`, '—', '—', '< 300 MB', peak * 1.048576 < 300 ? 'PASS' : 'FAIL'));
+  for (const line of extra) console.log(line);
   console.log('\nsamples:', JSON.stringify(samples));
   console.log('results:', JSON.stringify(lastOut));
 }

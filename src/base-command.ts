@@ -38,6 +38,18 @@ export abstract class SnapshotCommand extends Command {
     if (!this.jsonEnabled()) this.logToStderr(`Warning: ${printable(message)}`);
   }
 
+  /**
+   * The envelope as plain, indented JSON when stdout is not a terminal: oclif colours it token by
+   * token whatever stdout is, which costs more than the comparison itself for a report of 10,000 outputs.
+   */
+  override logJson(json: unknown): void {
+    if (process.stdout.isTTY) {
+      super.logJson(json);
+      return;
+    }
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+
   protected override toSuccessJson(result: unknown): SuccessEnvelope<unknown> {
     return { status: this.resultStatus, result, warnings: this.collectedWarnings };
   }

@@ -1,7 +1,7 @@
 // The one module that touches the file system for snapshot's own inputs and outputs:
 // atomic writes, streaming hashes, tree walks and bundle folders.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { access, appendFile, copyFile, lstat, mkdir, open, opendir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -54,16 +54,41 @@ export async function readText(path: string, what: string, maxBytes = 256 * 1024
   }
 }
 
-/** sha256 of a file, read in 1 MiB chunks through one reused buffer: memory stays flat. Aborting stops the read. */
+/**
+ * sha256 of a file: a small one read whole into a buffer of its size, a large one in 1 MiB chunks
+ * through a stream, so memory stays flat and ten thousand small files do not cost ten thousand
+ * 1 MiB buffers. Aborting stops the read.
+ */
 export async function sha256File(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
-  let size = 0;
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    if (size <= HASH_CHUNK) {
+      // One byte more than the size: a file that grew while it is read goes the streaming way.
+      const buffer = Buffer.allocUnsafe(size + 1);
+      let filled = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+        if (filled === buffer.length) break;
+      }
+      if (filled <= size) {
+        if (signal?.aborted) throw new Error('aborted');
+        return { sha256: hash.update(buffer.subarray(0, filled)).digest('hex'), size: filled };
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  let streamed = 0;
   const stream = createReadStream(path, { highWaterMark: HASH_CHUNK, signal });
   for await (const chunk of stream) {
     hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+    streamed += (chunk as Buffer).length;
   }
-  return { sha256: hash.digest('hex'), size };
+  return { sha256: hash.digest('hex'), size: streamed };
 }
 
 /** A file's size in bytes, or null when it cannot be read. */
@@ -138,41 +163,43 @@ export async function walkFiles(root: string, onSkip?: (relativePath: string, re
   const rootReal = await realpath(root);
   const files: WalkedFile[] = [];
   const visited = new Set<string>();
-  const rel = (absolutePath: string) => toPosix(relative(root, absolutePath));
-  async function visit(dir: string, real: string): Promise<void> {
+  // Relative paths are built as the walk descends ('/' separated), not recomputed per file.
+  const under = (relDir: string, name: string) => (relDir === '' ? name : `${relDir}/${name}`);
+  async function visit(dir: string, real: string, relDir: string): Promise<void> {
     visited.add(real);
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
       if (options.unreadableFolders === 'report' && dir !== root && onSkip) {
-        onSkip(rel(dir), `a folder that cannot be read (${describeFsError(error)})`);
+        onSkip(relDir, `a folder that cannot be read (${describeFsError(error)})`);
         return;
       }
       throw new UserInputError('UNREADABLE_FOLDER', `cannot read folder ${dir}: ${describeFsError(error)}`, { hint: 'Fix its permissions.', cause: error });
     }
     for (const entry of entries) {
-      const absolutePath = join(dir, entry.name);
+      const absolutePath = `${dir}${sep}${entry.name}`;
+      const relativePath = under(relDir, entry.name);
       if (entry.isDirectory()) {
-        await visit(absolutePath, join(real, entry.name));
+        await visit(absolutePath, `${real}${sep}${entry.name}`, relativePath);
       } else if (entry.isFile()) {
-        files.push({ relativePath: rel(absolutePath), absolutePath });
+        files.push({ relativePath, absolutePath });
       } else if (entry.isSymbolicLink()) {
         const target = await realpath(absolutePath).catch(() => null);
         if (target === null) {
-          onSkip?.(rel(absolutePath), 'a symlink whose target does not exist');
+          onSkip?.(relativePath, 'a symlink whose target does not exist');
         } else if (!isInside(rootReal, target)) {
-          onSkip?.(rel(absolutePath), `a symlink pointing outside the folder (to ${target})`);
+          onSkip?.(relativePath, `a symlink pointing outside the folder (to ${target})`);
         } else {
           const info = await stat(target);
-          if (info.isFile()) files.push({ relativePath: rel(absolutePath), absolutePath });
-          else if (info.isDirectory() && visited.has(target)) onSkip?.(rel(absolutePath), 'a symlink to a folder that is already listed (a cycle)');
-          else if (info.isDirectory()) await visit(absolutePath, target);
+          if (info.isFile()) files.push({ relativePath, absolutePath });
+          else if (info.isDirectory() && visited.has(target)) onSkip?.(relativePath, 'a symlink to a folder that is already listed (a cycle)');
+          else if (info.isDirectory()) await visit(absolutePath, target, relativePath);
         }
       }
     }
   }
-  await visit(root, rootReal);
+  await visit(root.endsWith(sep) && root.length > 1 ? root.slice(0, -1) : root, rootReal, '');
   return files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
 }
 
@@ -492,8 +519,15 @@ export function openSyncFeed(path: string, label: string, chunkBytes = 1 << 20):
   } catch (error) {
     throw new Error(`cannot read ${label} ${path}: ${describeFsError(error)}`);
   }
-  // Two buffers: the reader may still hold the previous chunk while the next one is read.
-  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
+  // Two buffers: the reader may still hold the previous chunk while the next one is read. A small
+  // file gets buffers of its own size (plus one byte to see its end), not two of a megabyte.
+  let size = chunkBytes;
+  try {
+    size = Math.max(1, Math.min(chunkBytes, fstatSync(fd).size + 1));
+  } catch {
+    // Reading will say what is wrong.
+  }
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
   let turn = 0;
   let open = true;
   return {
@@ -514,4 +548,41 @@ export function openSyncFeed(path: string, label: string, chunkBytes = 1 << 20):
       open = false;
     },
   };
+}
+
+const FIRST_READ = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * A whole file when it is at most maxBytes, read synchronously (open, fstat, read, close without
+ * the thread pool's round trips: ten thousand small outputs are bound by exactly those); null
+ * when it is larger. Errors are thrown with the file named.
+ */
+export function readSmallFileSync(path: string, maxBytes: number, label: string): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new Error(`cannot read ${label} ${path}: ${describeFsError(error)}`);
+  }
+  try {
+    // Most outputs fit the first read: no fstat needed to learn their size.
+    const first = readSync(fd, FIRST_READ, 0, FIRST_READ.length, 0);
+    if (first < FIRST_READ.length) return Buffer.from(FIRST_READ.subarray(0, first));
+    const size = fstatSync(fd).size;
+    if (size > maxBytes) return null;
+    // One byte more: a file that grew since fstat is left to the large-file path.
+    const buffer = Buffer.allocUnsafe(size + 1);
+    let filled = 0;
+    for (;;) {
+      const got = readSync(fd, buffer, filled, buffer.length - filled, filled);
+      if (got === 0) break;
+      filled += got;
+      if (filled === buffer.length) return null;
+    }
+    return buffer.subarray(0, filled);
+  } catch (error) {
+    throw new Error(`cannot read ${label} ${path}: ${describeFsError(error)}`);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -4,16 +4,15 @@
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { compareCsv } from '../core/compare/csv.js';
 import { absentItems, foldOutput } from '../core/compare/fold.js';
-import { StreamCursor } from '../core/compare/json-cursor.js';
+import { bytesFeed, StreamCursor } from '../core/compare/json-cursor.js';
+import { compareByteContents } from '../core/compare/bytes.js';
 import { compareJsonCursors } from '../core/compare/metrics.js';
 import type { CompareReport, OutputReport } from '../core/compare/model.js';
 import { buildPolicy, type Policy, type ResolvedOutputPolicy } from '../core/compare/policy.js';
 import { formatOf, summarize, verdictOf } from '../core/compare/verdict.js';
 import { UserInputError } from '../errors.js';
 import { compareBytesFiles } from '../adapters/bytes-file.js';
-import { hashFiles, isInside, openSyncFeed, readText, statKind, walkFiles } from '../adapters/fs.js';
-import { compareNpyFiles } from '../adapters/npy-file.js';
-import { compareNpzFiles } from '../adapters/npz-file.js';
+import { hashFiles, isInside, openSyncFeed, readSmallFileSync, readText, statKind, walkFiles } from '../adapters/fs.js';
 
 export interface CompareInput {
   baseline: string;
@@ -96,14 +95,50 @@ function compareJsonFiles(path: string, a: string, b: string, rules: ResolvedOut
   }
 }
 
+/** Files up to this size are read whole, synchronously, for the text formats (bytes, JSON, CSV). */
+const SMALL_FILE_BYTES = 1024 * 1024;
+
+/** Small text-format outputs, read whole: no streams, no thread-pool round trips. Null when either side is large. */
+function compareSmall(path: string, format: OutputReport['format'], a: string, b: string, rules: ResolvedOutputPolicy): OutputReport | null {
+  if (format !== 'bytes' && format !== 'json' && format !== 'csv') return null;
+  let left: Buffer | null;
+  let right: Buffer | null;
+  try {
+    left = readSmallFileSync(a, SMALL_FILE_BYTES, 'baseline');
+    right = left === null ? null : readSmallFileSync(b, SMALL_FILE_BYTES, 'candidate');
+  } catch (error) {
+    return { path, format, status: 'error', message: error instanceof Error ? error.message : String(error) };
+  }
+  if (left === null || right === null) return null;
+  if (format === 'bytes') return compareByteContents(path, left, right);
+  // Equal bytes are equal content for these formats: nothing to parse, unless a NaN must fail even against itself.
+  if (!rules.nanStrict && left.equals(right)) return { path, format, status: 'identical' };
+  if (format === 'json') {
+    try {
+      const result = compareJsonCursors(new StreamCursor(bytesFeed(left), `baseline ${a}`), new StreamCursor(bytesFeed(right), `candidate ${b}`), rules.metrics);
+      return foldOutput(path, 'json', { metrics: result.listed, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
+    } catch (error) {
+      return foldOutput(path, 'json', { errors: [error instanceof Error ? error.message : String(error)] });
+    }
+  }
+  const result = compareCsv(left.toString('utf8'), right.toString('utf8'), rules.metrics);
+  return { path, format, status: result.status, ...(result.metrics.length > 0 ? { metrics: result.metrics } : {}), ...(result.message ? { message: result.message } : {}) };
+}
+
 async function compareOne(path: string, a: string, b: string, rules: ResolvedOutputPolicy): Promise<OutputReport> {
   const format = formatOf(path);
+  const small = compareSmall(path, format, a, b, rules);
+  if (small !== null) return small;
   switch (format) {
+    // The array and archive readers (and yauzl) load on first use: a folder of small JSON files
+    // starts faster without them.
     case 'npy': {
+      const { compareNpyFiles } = await import('../adapters/npy-file.js');
       const result = await compareNpyFiles(a, b, rules.tolerance);
       return foldOutput(path, format, { tensors: result.tensors, errors: result.error === undefined ? [] : [result.error] });
     }
     case 'npz': {
+      const { compareNpzFiles } = await import('../adapters/npz-file.js');
       const result = await compareNpzFiles(a, b, (name) => rules.tensorTolerance(name));
       return foldOutput(path, format, { tensors: result.tensors, metrics: [...result.entries.filter((e) => e.status !== 'identical'), ...absentItems(result.missing, result.extra, 'entry')], errors: result.error === undefined ? [] : [result.error] });
     }

@@ -82,10 +82,12 @@ export function foldOutput(path: string, format: OutputFormat, parts: OutputPart
   // failed or differ in structure (dtype, shape, presence) are told, not only counted.
   const explained = (t: TensorDiff) => t.message !== undefined && (t.status === 'error' || (t.status === 'different' && t.mismatched === 0));
   const reasons = tensors.filter(explained).slice(0, MAX_TENSOR_REASONS).map((t) => (t.name === '' ? (t.message as string) : `${t.name}: ${t.message}`));
+  // A lone tensor whose reason was told needs no "1 of 1 ... not identical" after it.
+  const counted = tensors.length === 1 && reasons.length === 1 ? null : tensorSummary(tensors, TENSOR_NOUN[format]);
   const messages = [
     ...errors,
     ...reasons,
-    tensorSummary(tensors, TENSOR_NOUN[format]),
+    counted,
     parts.summarized?.message ?? metricSummary(metrics),
     ...(parts.notes ?? []),
   ].filter((m): m is string => m !== null && m !== undefined && m !== '');

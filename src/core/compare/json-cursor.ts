@@ -92,6 +92,9 @@ export class StreamCursor implements JsonCursor {
   private ended = false;
   private readonly stack: Frame[] = [];
   private started = false;
+  /** Two buffers for joining a token split across chunks; buf may live in one while the other is filled. */
+  private readonly joins: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
+  private spare = 0;
 
   /** `what` names the document in syntax errors ("baseline out/metrics.json"). */
   constructor(
@@ -115,11 +118,18 @@ export class StreamCursor implements JsonCursor {
         this.base += this.buf.length;
         this.buf = chunk;
       } else {
-        const joined = new Uint8Array(rest + chunk.length);
-        joined.set(this.buf.subarray(this.pos));
-        joined.set(chunk, rest);
+        // A token across the boundary: the rest and the new chunk, joined in one of two buffers
+        // kept for it (not one fresh megabyte per chunk, which only the garbage collector frees).
+        this.spare = this.spare === 0 ? 1 : 0;
+        let target = this.joins[this.spare] as Uint8Array;
+        if (target.length < rest + chunk.length) {
+          target = new Uint8Array(Math.max(rest + chunk.length, target.length * 2));
+          this.joins[this.spare] = target;
+        }
+        target.set(this.buf.subarray(this.pos));
+        target.set(chunk, rest);
         this.base += this.pos;
-        this.buf = joined;
+        this.buf = target.subarray(0, rest + chunk.length);
       }
       this.pos = 0;
     }

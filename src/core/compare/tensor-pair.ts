@@ -289,13 +289,29 @@ async function readTile(side: TensorSide, shape: readonly number[], origin: read
       let dst = 0;
       for (let d = 0; d < extent.length; d++) dst += (run.local[d] as number) * (localStrides[d] as number);
       const step = localStrides[fast] as number;
-      if (step === 1) {
-        out.set(scratch.subarray(src, src + runLength * itemsize), dst * itemsize);
-      } else {
-        for (let e = 0; e < runLength; e++) out.set(scratch.subarray(src + e * itemsize, src + (e + 1) * itemsize), (dst + e * step) * itemsize);
-      }
+      if (step === 1) out.set(scratch.subarray(src, src + runLength * itemsize), dst * itemsize);
+      else scatter(scratch, src, out, dst, step, runLength, itemsize);
     }
     i = j;
+  }
+}
+
+/**
+ * Copies `count` elements from contiguous bytes at `from` to every `step`-th element slot of `out`
+ * starting at element `to`: through integer views of the element width (bits copied as they are).
+ */
+function scatter(src: Uint8Array, from: number, out: Uint8Array, to: number, step: number, count: number, itemsize: number): void {
+  const words = itemsize % 4 === 0 ? itemsize / 4 : 0;
+  if (words > 0 && (src.byteOffset + from) % 4 === 0 && out.byteOffset % 4 === 0) {
+    const a = new Uint32Array(src.buffer, src.byteOffset + from, count * words);
+    const b = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
+    for (let e = 0, d = to * words; e < count * words; e += words, d += step * words) for (let w = 0; w < words; w++) b[d + w] = a[e + w] as number;
+    return;
+  }
+  for (let e = 0; e < count; e++) {
+    const s = from + e * itemsize;
+    const d = (to + e * step) * itemsize;
+    for (let k = 0; k < itemsize; k++) out[d + k] = src[s + k] as number;
   }
 }
 

@@ -1,0 +1,477 @@
+// Every way compare was once found to give a wrong verdict, or an error where a verdict was due,
+// on real files made by NumPy, h5py, Python's json and Keras in the test venv. Each case is a
+// pair of folders, baseline and candidate, judged by the compare service (and the CLI for the
+// report formats). A wrong `identical` is the worst answer this product can give.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareNpyFiles } from '../../src/adapters/npy-file.js';
+import { BITWISE } from '../../src/core/compare/model.js';
+import type { CompareReport, OutputReport } from '../../src/core/compare/model.js';
+import { compareOutputs } from '../../src/services/compare.js';
+import { repoRoot, runCli, tfPython } from '../helpers/cli.js';
+
+let work: string;
+const env = { ...process.env, PYTHONHASHSEED: '0', TF_CPP_MIN_LOG_LEVEL: '3', KERAS_BACKEND: 'tensorflow', CUDA_VISIBLE_DEVICES: '' };
+
+// One Python run builds every case: <case>/a and <case>/b.
+const MAKE = String.raw`
+import json, os, sys, zipfile
+import numpy as np, h5py
+root = sys.argv[1]
+def case(name):
+    for side in 'ab':
+        os.makedirs(os.path.join(root, name, side), exist_ok=True)
+    return os.path.join(root, name, 'a'), os.path.join(root, name, 'b')
+rng = np.random.default_rng(0)
+x = rng.standard_normal((4, 5)).astype('f4')
+
+# 1. .npz side entries and arrays without the .npy suffix
+for name, extra_a, extra_b in [('npz-notes', b'run 1', b'run 2'), ('npz-same', b'same', b'same')]:
+    a, b = case(name)
+    for d, extra in ((a, extra_a), (b, extra_b)):
+        np.savez(os.path.join(d, 'arrays.npz'), x=x)
+        with zipfile.ZipFile(os.path.join(d, 'arrays.npz'), 'a') as z:
+            z.writestr('notes.txt', extra)
+            z.writestr('meta.json', json.dumps({'run': extra.decode()}))
+a, b = case('npz-nosuffix')
+for d, v in ((a, np.ones(3)), (b, np.zeros(3))):
+    import io
+    buf = io.BytesIO(); np.save(buf, v)
+    with zipfile.ZipFile(os.path.join(d, 'arrays.npz'), 'w') as z:
+        z.writestr('weights', buf.getvalue())
+    assert (np.load(os.path.join(d, 'arrays.npz'))['weights'] == v).all()
+
+# 2. several arrays in one .npy, and bytes after the last one
+a, b = case('npy-second-array')
+for d, second in ((a, np.arange(5)), (b, np.arange(5) + 1)):
+    with open(os.path.join(d, 'arrays.npy'), 'wb') as f:
+        np.save(f, x); np.save(f, second)
+a, b = case('npy-same-two')
+for d in (a, b):
+    with open(os.path.join(d, 'arrays.npy'), 'wb') as f:
+        np.save(f, x); np.save(f, np.arange(5))
+a, b = case('npy-trailing')
+np.save(os.path.join(a, 'p.npy'), x)
+np.save(os.path.join(b, 'p.npy'), x)
+with open(os.path.join(b, 'p.npy'), 'ab') as f:
+    f.write(b'garbage after the array')
+
+# 3. JSON keys that collide when dotted, and a list against an object
+for name, va, vb in [('json-dotted', {'a.b': 1, 'a': {'b': 2}}, {'a.b': 1, 'a': {'b': 999}}), ('json-moved', {'a.b': 1}, {'a': {'b': 1}}), ('json-list-object', {'h': [1, 2]}, {'h': {'0': 1, '1': 2}})]:
+    a, b = case(name)
+    json.dump(va, open(os.path.join(a, 'm.json'), 'w')); json.dump(vb, open(os.path.join(b, 'm.json'), 'w'))
+
+# 4. integers beyond 2^53, in JSON and CSV
+a, b = case('bigint')
+json.dump({'seed': 9007199254740993}, open(os.path.join(a, 'm.json'), 'w')); json.dump({'seed': 9007199254740992}, open(os.path.join(b, 'm.json'), 'w'))
+open(os.path.join(a, 't.csv'), 'w').write('id,v\n9007199254740993,1\n'); open(os.path.join(b, 't.csv'), 'w').write('id,v\n9007199254740992,1\n')
+
+# 6. a non-finite candidate under greater_is_better
+a, b = case('nonfinite')
+json.dump({'loss': 0.4, 'accuracy': 0.9}, open(os.path.join(a, 'm.json'), 'w'))
+json.dump({'loss': float('-inf'), 'accuracy': float('inf')}, open(os.path.join(b, 'm.json'), 'w'))
+
+# 7. NaN on both sides, byte for byte
+a, b = case('nan-both')
+for d in (a, b):
+    np.save(os.path.join(d, 'p.npy'), np.array([1.0, np.nan], dtype='f4'))
+    json.dump({'loss': float('nan')}, open(os.path.join(d, 'm.json'), 'w'))
+
+# 8. byte order and memory order are storage; the dtype's kind and width are content
+a, b = case('byteorder')
+np.save(os.path.join(a, 'p.npy'), x.astype('<f4')); np.save(os.path.join(b, 'p.npy'), x.astype('>f4'))
+a, b = case('width')
+np.save(os.path.join(a, 'p.npy'), x.astype('<f4')); np.save(os.path.join(b, 'p.npy'), x.astype('<f8'))
+a, b = case('memory-order')
+np.save(os.path.join(a, 'p.npy'), np.ascontiguousarray(x)); np.save(os.path.join(b, 'p.npy'), np.asfortranarray(x))
+with h5py.File(os.path.join(a, 'w.h5'), 'w') as f: f['d'] = x.astype('<f4')
+with h5py.File(os.path.join(b, 'w.h5'), 'w') as f: f['d'] = x.astype('>f4')
+
+# HDF5 attributes below the root
+a, b = case('h5-attrs')
+for d, names, scale in ((a, [b'dense/kernel:0'], 1.0), (b, [b'dense/kernel:1'], 2.0)):
+    with h5py.File(os.path.join(d, 'model.h5'), 'w') as f:
+        g = f.create_group('model_weights/dense'); g.attrs['weight_names'] = names
+        ds = g.create_dataset('kernel', data=x); ds.attrs['scale'] = scale
+
+# float16 datasets and null dataspaces
+for name, va, vb in [('h5-f16-same', x, x), ('h5-f16-diff', x, x * 2)]:
+    a, b = case(name)
+    for d, v in ((a, va), (b, vb)):
+        with h5py.File(os.path.join(d, 'w.h5'), 'w') as f: f['half'] = v.astype('f2')
+a, b = case('h5-empty')
+for d, empty in ((a, True), (b, True)):
+    with h5py.File(os.path.join(d, 'e.h5'), 'w') as f: f['nothing'] = h5py.Empty('f4'); f.attrs['none'] = h5py.Empty('f4')
+a, b = case('h5-empty-vs-data')
+with h5py.File(os.path.join(a, 'e.h5'), 'w') as f: f['nothing'] = h5py.Empty('f4')
+with h5py.File(os.path.join(b, 'e.h5'), 'w') as f: f['nothing'] = np.zeros(0, 'f4')
+
+# an HDF5 external link out of the folder
+outside = os.path.join(root, 'outside.h5')
+with h5py.File(outside, 'w') as f: f['secret'] = np.arange(3)
+a, b = case('h5-external')
+for d in (a, b):
+    with h5py.File(os.path.join(d, 'w.h5'), 'w') as f:
+        f['own'] = x
+        f['linked'] = h5py.ExternalLink(outside, '/secret')
+
+# JSON with a UTF-8 byte order mark
+a, b = case('json-bom')
+for d in (a, b):
+    open(os.path.join(d, 'm.json'), 'wb').write(b'\xef\xbb\xbf' + json.dumps({'loss': 0.5}).encode())
+
+# optimizer state apart from the weights (Keras 3 weights layout)
+a, b = case('optimizer')
+for d, m in ((a, 0.1), (b, 0.1001)):
+    with h5py.File(os.path.join(d, 'model.weights.h5'), 'w') as f:
+        f['layers/dense/vars/0'] = x
+        f['optimizer/vars/1'] = np.full((4, 5), m, 'f4')
+
+# a history compared by its last value
+a, b = case('history')
+json.dump({'val_accuracy': [0.5, 0.8, 0.9]}, open(os.path.join(a, 'history.json'), 'w'))
+json.dump({'val_accuracy': [0.5, 0.815, 0.9075]}, open(os.path.join(b, 'history.json'), 'w'))
+
+# non-numeric arrays: no distance
+a, b = case('structured')
+dt = np.dtype([('a', '<i4'), ('b', '<f4')])
+np.save(os.path.join(a, 's.npy'), np.array([(1, 2.0)], dt)); np.save(os.path.join(b, 's.npy'), np.array([(1, 3.0)], dt))
+print('ok')
+`;
+
+// A Keras model compiled with another learning rate: the same weights, another training.
+const KERAS = String.raw`
+import os, sys
+import keras
+root = sys.argv[1]
+for side, lr in (('a', 0.001), ('b', 0.0014)):
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss='mse')
+    os.makedirs(os.path.join(root, 'keras-lr', side), exist_ok=True)
+    model.save(os.path.join(root, 'keras-lr', side, 'model.keras'))
+print('ok')
+`;
+
+// C- and Fortran-order copies of the same values, larger than the 64 MiB reordered in memory.
+const LARGE = String.raw`
+import os, sys
+import numpy as np
+root = sys.argv[1]
+v = np.arange(4200 * 4200, dtype='f4').reshape(4200, 4200) / 7
+for name, change in (('large-order-same', False), ('large-order-diff', True)):
+    os.makedirs(os.path.join(root, name, 'a'), exist_ok=True); os.makedirs(os.path.join(root, name, 'b'), exist_ok=True)
+    np.save(os.path.join(root, name, 'a', 'p.npy'), v)
+    w = np.asfortranarray(v.copy())
+    if change:
+        w[3000, 17] += 1
+    np.save(os.path.join(root, name, 'b', 'p.npy'), w)
+print('ok')
+`;
+
+function run(script: string): void {
+  const file = join(work, `make-${Math.random().toString(36).slice(2)}.py`);
+  writeFileSync(file, script);
+  execFileSync(tfPython, [file, work], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'snapshot-verdicts-'));
+  run(MAKE);
+  run(KERAS);
+  run(LARGE);
+}, 300_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function judge(name: string, policy?: string): Promise<CompareReport> {
+  const { report } = await compareOutputs({ baseline: join(work, name, 'a'), candidate: join(work, name, 'b'), cwd: work, ...(policy ? { policyPath: policy } : {}) });
+  return report;
+}
+
+function output(report: CompareReport, path: string): OutputReport {
+  const found = report.outputs.find((o) => o.path === path);
+  if (!found) throw new Error(`no output ${path} in ${report.outputs.map((o) => o.path).join(', ')}`);
+  return found;
+}
+
+function policyFile(name: string, yaml: string): string {
+  const path = join(work, `${name}.yaml`);
+  writeFileSync(path, yaml);
+  return path;
+}
+
+const shipped = (name: string) => join(repoRoot, 'examples', 'policies', name);
+
+describe('wrong verdicts that are now right', () => {
+  it('1. an .npz whose side entries differ is different, and so is an array stored without the .npy suffix', async () => {
+    const notes = await judge('npz-notes');
+    expect(notes.verdict).toBe('different');
+    const npz = output(notes, 'arrays.npz');
+    expect(npz.metrics?.map((m) => [m.key, m.status])).toEqual([
+      ['meta.json', 'different'],
+      ['notes.txt', 'different'],
+    ]);
+    expect(npz.metrics?.find((m) => m.key === 'notes.txt')?.text_diff).toEqual(['--- baseline', '+++ candidate', '@@ -1,1 +1,1 @@', '-run 1', '\\ No newline at end of file', '+run 2', '\\ No newline at end of file']);
+    expect((await judge('npz-same')).verdict).toBe('identical');
+    const nosuffix = await judge('npz-nosuffix');
+    expect(nosuffix.verdict).toBe('different');
+    expect(output(nosuffix, 'arrays.npz').tensors?.[0]).toMatchObject({ name: 'weights', status: 'different', mismatched: 3 });
+  });
+
+  it('2. every array of an .npy is read, and bytes after the last one are a difference', async () => {
+    const second = await judge('npy-second-array');
+    expect(second.verdict).toBe('different');
+    expect(output(second, 'arrays.npy').tensors?.map((t) => [t.name, t.status])).toEqual([
+      ['[0]', 'identical'],
+      ['[1]', 'different'],
+    ]);
+    expect((await judge('npy-same-two')).verdict).toBe('identical');
+    const trailing = await judge('npy-trailing');
+    expect(trailing.verdict).toBe('different');
+    expect(output(trailing, 'p.npy').tensors?.map((t) => [t.name, t.status])).toEqual([
+      ['', 'identical'],
+      ['(bytes after the last array)', 'different'],
+    ]);
+    // Under allclose too: trailing bytes are not a value within tolerance.
+    expect((await judge('npy-trailing', policyFile('loose', 'version: 1\ndefault: { atol: 1 }\n'))).verdict).toBe('different');
+  });
+
+  it('3. JSON keys are unambiguous paths, and a change of structure is a difference', async () => {
+    expect((await judge('json-dotted')).verdict).toBe('different');
+    expect((await judge('json-moved')).verdict).toBe('different');
+    const listObject = await judge('json-list-object');
+    expect(listObject.verdict).toBe('different');
+    expect(output(listObject, 'm.json').metrics?.[0]?.message).toBe('type changed: a list in the baseline, an object in the candidate');
+  });
+
+  it('4. integers beyond 2^53 are compared exactly in JSON and CSV', async () => {
+    const report = await judge('bigint');
+    expect(output(report, 'm.json').status).toBe('different');
+    expect(output(report, 't.csv').status).toBe('different');
+    expect(output(report, 'm.json').metrics?.[0]).toMatchObject({ key: 'seed', baseline: '9007199254740993', candidate: '9007199254740992' });
+  });
+
+  it('5. a .keras config is compared exactly: a learning rate changed by 40% is different under the cross-hardware policies', async () => {
+    for (const policy of ['cross-gpu.yaml', 'gpu-vs-cpu.yaml']) {
+      const report = await judge('keras-lr', shipped(policy));
+      expect([policy, report.verdict]).toEqual([policy, 'different']);
+      const lr = output(report, 'model.keras').metrics?.find((m) => /learning_rate$/.test(m.key));
+      // Keras keeps the rate as a float32.
+      expect(lr?.status).toBe('different');
+      expect(lr?.baseline as number).toBeCloseTo(0.001, 9);
+      expect(lr?.candidate as number).toBeCloseTo(0.0014, 9);
+    }
+  });
+
+  it('6. a non-finite candidate is never "better than the baseline"', async () => {
+    const report = await judge('nonfinite', policyFile('directions', 'version: 1\nmetrics:\n  loss: { rtol: 0.1, greater_is_better: false }\n  accuracy: { atol: 0.1, greater_is_better: true }\n'));
+    expect(report.verdict).toBe('different');
+    expect(output(report, 'm.json').metrics?.map((m) => [m.key, m.status, m.message])).toEqual([
+      ['loss', 'different', 'candidate is -Infinity'],
+      ['accuracy', 'different', 'candidate is Infinity'],
+    ]);
+  });
+
+  it('7. nan_equal: false makes a NaN fail in every mode, bitwise included; the default keeps byte-equal files identical', async () => {
+    expect((await judge('nan-both')).verdict).toBe('identical');
+    const strict = await judge('nan-both', policyFile('nan-strict', 'version: 1\ndefault: { mode: bitwise, nan_equal: false }\n'));
+    expect(output(strict, 'p.npy')).toMatchObject({ status: 'different' });
+    expect(output(strict, 'p.npy').tensors?.[0]).toMatchObject({ mismatched: 1, first_mismatch: [1] });
+    expect(output(strict, 'm.json').status).toBe('different');
+  });
+
+  it('8. byte order and memory order are storage; the dtype\'s kind and width are content', async () => {
+    const order = await judge('byteorder');
+    expect(order.verdict).toBe('identical');
+    expect(output(order, 'p.npy').tensors?.[0]).toMatchObject({ dtype: { baseline: '<f4', candidate: '>f4' }, message: 'byte order differs (storage only)' });
+    expect((await judge('byteorder', policyFile('close', 'version: 1\ndefault: { atol: 1.0e-6 }\n'))).verdict).toBe('identical');
+    const width = await judge('width');
+    expect(width.verdict).toBe('different');
+    expect(output(width, 'p.npy').message).toBe('dtype differs: <f4 vs <f8');
+    const memory = await judge('memory-order');
+    expect(memory.verdict).toBe('identical');
+    expect(output(memory, 'w.h5').tensors?.[0]?.dtype).toEqual({ baseline: '<f4', candidate: '>f4' });
+  });
+
+  it('HDF5 attributes below the root (legacy Keras weight_names, a dataset\'s scale) are compared', async () => {
+    const report = await judge('h5-attrs');
+    expect(report.verdict).toBe('different');
+    expect(output(report, 'model.h5').metrics?.map((m) => m.key)).toEqual(['model_weights/dense/kernel@scale', 'model_weights/dense@weight_names']);
+  });
+});
+
+describe('errors that are now verdicts', () => {
+  it('float16 HDF5 datasets are read', async () => {
+    expect((await judge('h5-f16-same')).verdict).toBe('identical');
+    const diff = await judge('h5-f16-diff');
+    expect(diff.verdict).toBe('different');
+    expect(output(diff, 'w.h5').tensors?.[0]).toMatchObject({ name: 'half', dtype: { baseline: '<f2', candidate: '<f2' }, elements: 20 });
+  });
+
+  it('HDF5 null dataspaces (h5py.Empty) compare, as datasets and as attributes', async () => {
+    expect((await judge('h5-empty')).verdict).toBe('identical');
+    const report = await judge('h5-empty-vs-data');
+    expect(report.verdict).toBe('different');
+    expect(output(report, 'e.h5').tensors?.[0]?.message).toMatch(/shape differs: no dataspace \(empty\) vs \(0,\)/);
+  });
+
+  it('C against Fortran order above 64 MiB is reordered tile by tile', async () => {
+    const same = await judge('large-order-same');
+    expect(same.verdict).toBe('identical');
+    expect(output(same, 'p.npy').tensors?.[0]).toMatchObject({ elements: 4200 * 4200, message: 'memory order differs (storage only)' });
+    const diff = await judge('large-order-diff');
+    expect(diff.verdict).toBe('different');
+    expect(output(diff, 'p.npy').tensors?.[0]).toMatchObject({ mismatched: 1, first_mismatch: [3000, 17] });
+  }, 300_000);
+
+  it('reorders small tiles of odd shapes right (every element, its first-mismatch index)', async () => {
+    const dir = join(work, 'tiles');
+    mkdirSync(dir, { recursive: true });
+    execFileSync(tfPython, ['-c', `
+import numpy as np
+v = np.arange(7 * 5 * 3, dtype='<i4').reshape(7, 5, 3)
+np.save('${dir}/c.npy', v)
+w = np.asfortranarray(v.copy()); w[6, 1, 2] = -1; w[2, 4, 0] = -2
+np.save('${dir}/f.npy', w)
+`]);
+    // Tiles of 8 elements: many tiles, runs that do not line up with them.
+    const tiled = await compareNpyFiles(join(dir, 'c.npy'), join(dir, 'f.npy'), BITWISE, { reorderInMemoryBytes: 16, tileBytes: 32 });
+    const whole = await compareNpyFiles(join(dir, 'c.npy'), join(dir, 'f.npy'), BITWISE);
+    expect(tiled.tensors[0]).toMatchObject({ status: 'different', mismatched: 2, first_mismatch: [2, 4, 0], elements: 105 });
+    expect(tiled.tensors).toEqual(whole.tensors);
+  });
+
+  it('a JSON file with a UTF-8 byte order mark is read', async () => {
+    expect((await judge('json-bom')).verdict).toBe('identical');
+  });
+
+  it('an HDF5 external link is refused, not followed out of the folder', async () => {
+    const report = await judge('h5-external');
+    const h5 = output(report, 'w.h5');
+    expect(h5.status).toBe('error');
+    expect(h5.tensors?.find((t) => t.name === 'linked')?.message).toMatch(/an HDF5 external link to ".*outside\.h5":\/secret, which is outside this file; not followed/);
+    expect(h5.tensors?.find((t) => t.name === 'own')?.status).toBe('identical');
+  });
+
+  it('a symlink to an in-folder sibling named "..data" (Kubernetes volumes) is followed', async () => {
+    for (const side of ['a', 'b']) {
+      const dir = join(work, 'k8s', side);
+      mkdirSync(join(dir, '..data'), { recursive: true });
+      writeFileSync(join(dir, '..data', 'm.json'), '{"loss": 0.5}');
+      symlinkSync('..data/m.json', join(dir, 'm.json'));
+    }
+    const report = await judge('k8s');
+    expect(output(report, 'm.json').status).toBe('identical');
+  });
+
+  it('an unreadable subfolder is one output\'s error; the others are still judged (as an unprivileged user)', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'snapshot-unreadable-'));
+    chmodSync(base, 0o755);
+    for (const side of ['a', 'b']) {
+      mkdirSync(join(base, side, 'secret'), { recursive: true });
+      writeFileSync(join(base, side, 'm.json'), '{"loss": 0.5}');
+      writeFileSync(join(base, side, 'secret', 'x.json'), '{}');
+      chmodSync(join(base, side), 0o755);
+      chmodSync(join(base, side, 'm.json'), 0o644);
+    }
+    chmodSync(join(base, 'b', 'secret'), 0o700);
+    // Tests run as root, who reads everything: the CLI runs as nobody instead.
+    const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, join(repoRoot, 'bin', 'run.js'), 'compare', join(base, 'a'), join(base, 'b'), '--json'];
+    for (const dir of [repoRoot]) expect(statSync(dir).mode & 0o005).toBe(0o005);
+    let stdout = '';
+    try {
+      stdout = execFileSync(nobody[0] as string, nobody.slice(1), { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/tmp' }, cwd: '/tmp' });
+    } catch (error) {
+      stdout = (error as { stdout: string }).stdout;
+    }
+    const envelope = JSON.parse(stdout);
+    const outputs = envelope.result.outputs as OutputReport[];
+    expect(outputs.find((o) => o.path === 'm.json')?.status).toBe('identical');
+    const secret = outputs.find((o) => o.path === 'secret');
+    expect(secret).toMatchObject({ status: 'error' });
+    expect(secret?.message).toMatch(/candidate secret is a folder that cannot be read \(permission denied\); not compared/);
+    rmSync(base, { recursive: true, force: true });
+  });
+});
+
+describe('policies for real cross-hardware comparisons', () => {
+  it('judges a history by its last value with at: last, and says so', async () => {
+    const all = await judge('history', policyFile('all-values', 'version: 1\nmetrics:\n  val_accuracy: { atol: 0.01 }\n'));
+    expect(all.verdict).toBe('different');
+    const last = await judge('history', policyFile('last-value', 'version: 1\nmetrics:\n  val_accuracy: { atol: 0.01, at: last }\n'));
+    expect(last.verdict).toBe('equivalent');
+    expect(output(last, 'history.json').metrics?.[0]?.message).toMatch(/judged the last of 3 values/);
+  });
+
+  it('treats optimizer state apart in the shipped cross-GPU policy, and groups it apart in the report', async () => {
+    expect((await judge('optimizer')).verdict).toBe('different');
+    const report = await judge('optimizer', shipped('cross-gpu.yaml'));
+    expect(report.verdict).toBe('equivalent');
+    const r = await runCli(['compare', join(work, 'optimizer', 'a'), join(work, 'optimizer', 'b')], { cwd: work });
+    expect(r.stdout).toMatch(/weights: 1 tensors, 1 identical/);
+    expect(r.stdout).toMatch(/optimizer state: 1 tensors, 0 identical\n\s+different tensor optimizer\/vars\/1/);
+  });
+
+  it('warns about a rule that matches nothing, naming it', async () => {
+    const { warnings } = await compareOutputs({ baseline: join(work, 'history', 'a'), candidate: join(work, 'history', 'b'), cwd: work, policyPath: policyFile('typo', 'version: 1\nmetrics:\n  val_acc: { atol: 0.01 }\nrules:\n  - match: "evals/**"\n    mode: ignore\n') });
+    expect(warnings.join('\n')).toMatch(/rules\[0\] \(match "evals\/\*\*"\) matched no output/);
+    expect(warnings.join('\n')).toMatch(/metrics\.val_acc matched nothing/);
+  });
+});
+
+describe('reports', () => {
+  it('give non-numeric arrays no distance', async () => {
+    const report = await judge('structured');
+    expect(output(report, 's.npy').tensors?.[0]).toMatchObject({ status: 'different', max_abs_diff: null, max_rel_diff: null });
+  });
+
+  it('print names from the outputs terminal-safe', async () => {
+    const dir = join(work, 'escape');
+    for (const side of ['a', 'b']) {
+      mkdirSync(join(dir, side), { recursive: true });
+      writeFileSync(join(dir, side, 'x\u001b[2Jy.txt'), side);
+    }
+    const r = await runCli(['compare', join(dir, 'a'), join(dir, 'b')], { cwd: work });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('x\\u001b[2Jy.txt');
+  });
+
+  it('keep NaN, infinities and -0 in --json, and print -0 as -0', async () => {
+    const dir = join(work, 'signs');
+    for (const [side, value] of [['a', '0.0'], ['b', '-0.0']]) {
+      mkdirSync(join(dir, side as string), { recursive: true });
+      writeFileSync(join(dir, side as string, 'm.json'), `{"z": ${value}, "n": NaN, "i": Infinity}`);
+    }
+    const r = await runCli(['compare', join(dir, 'a'), join(dir, 'b'), '--json'], { cwd: work });
+    const metrics = r.json.result.outputs[0].metrics;
+    expect(metrics).toEqual([expect.objectContaining({ key: 'z', baseline: 0, candidate: '-0', message: 'sign of zero differs (bitwise)' })]);
+    const human = await runCli(['compare', join(dir, 'a'), join(dir, 'b')], { cwd: work });
+    expect(human.stdout).toMatch(/different z {2}baseline 0 {2}candidate -0/);
+    const nan = join(work, 'nan-both');
+    const strict = await runCli(['compare', join(nan, 'a'), join(nan, 'b'), '--policy', policyFile('nan-json', 'version: 1\ndefault: { nan_equal: false }\n'), '--json'], { cwd: work });
+    const loss = strict.json.result.outputs.find((o: OutputReport) => o.path === 'm.json').metrics[0];
+    expect(loss).toMatchObject({ baseline: 'NaN', candidate: 'NaN' });
+  });
+
+  it('say the real reason of an error in JUnit and Markdown', async () => {
+    const junit = join(work, 'report.xml');
+    const markdown = join(work, 'summary.md');
+    await runCli(['compare', join(work, 'h5-external', 'a'), join(work, 'h5-external', 'b'), '--junit', junit, '--markdown', markdown], { cwd: work });
+    expect(readFileSync(junit, 'utf8')).toMatch(/<error message="error: linked: baseline linked is an HDF5 external link/);
+    expect(readFileSync(markdown, 'utf8')).toMatch(/linked: baseline linked is an HDF5 external link/);
+  });
+
+  it('check the --junit and --markdown targets before comparing', async () => {
+    for (const flag of ['--junit', '--markdown']) {
+      const r = await runCli(['compare', join(work, 'large-order-same', 'a'), join(work, 'large-order-same', 'b'), flag, join(work, 'no', 'such', 'folder', 'r.out'), '--json'], { cwd: work });
+      expect(r.exitCode).toBe(4);
+      expect(r.json.error.message).toMatch(new RegExp(`cannot write ${flag} .*r\\.out: folder .* does not exist`));
+    }
+    expect(readdirSync(work)).not.toContain('no');
+  });
+});
