@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { access, appendFile, copyFile, lstat, mkdir, open, opendir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, appendFile, copyFile, lstat, mkdir, mkdtemp, open, opendir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InterruptedError, OutputRefusedError, UserInputError } from '../errors.js';
 import type { FileEntry } from '../core/model.js';
@@ -584,5 +585,49 @@ export function readSmallFileSync(path: string, maxBytes: number, label: string)
     throw new Error(`cannot read ${label} ${path}: ${describeFsError(error)}`);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Copies `length` bytes from a sequential source into a temporary file and reads them back at any
+ * position: an array in a compressed archive that must be reordered, in bounded memory. dispose()
+ * removes the file.
+ */
+export async function spoolToTempFile(read: (target: Uint8Array, length: number) => Promise<number>, length: number): Promise<{ readAt(target: Uint8Array, length: number, position: number): Promise<number>; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'snapshot-spool-'));
+  const path = join(dir, 'data');
+  try {
+    const out = await open(path, 'wx', 0o600);
+    try {
+      const chunk = new Uint8Array(Math.min(length, HASH_CHUNK) || 1);
+      let written = 0;
+      while (written < length) {
+        const got = await read(chunk, Math.min(chunk.length, length - written));
+        if (got === 0) break;
+        await out.write(chunk, 0, got, written);
+        written += got;
+      }
+    } finally {
+      await out.close();
+    }
+    const handle = await open(path, 'r');
+    return {
+      async readAt(target, want, position) {
+        let filled = 0;
+        while (filled < want) {
+          const { bytesRead } = await handle.read(target, filled, want - filled, position + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return filled;
+      },
+      async dispose() {
+        await handle.close().catch(() => undefined);
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
 }

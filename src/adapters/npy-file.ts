@@ -5,7 +5,7 @@ import { npyHeaderLength, parseNpyHeader, MAX_NPY_HEADER_BYTES, npyDataIsPickled
 import type { TensorDiff, Tolerance } from '../core/compare/model.js';
 import { compareTensorSequences, dataBytesOf, type PairOptions, type SequenceItem, type TensorData, type TensorSequence } from '../core/compare/tensor-pair.js';
 import type { ByteReader } from './byte-reader.js';
-import { openFileReader } from './fs.js';
+import { openFileReader, spoolToTempFile } from './fs.js';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
@@ -38,10 +38,18 @@ export class NpySequence implements TensorSequence {
   private unread = 0;
   private finished = false;
   private index = 0;
+  /** The previous array's data spooled to a temporary file (a stream reordered), removed on the next step. */
+  private spooled: { dispose(): Promise<void> } | null = null;
 
   constructor(private readonly reader: ByteReader) {}
 
+  async close(): Promise<void> {
+    await this.spooled?.dispose();
+    this.spooled = null;
+  }
+
   async next(): Promise<SequenceItem> {
+    await this.close();
     if (this.finished) return { kind: 'end' };
     const reader = this.reader;
     if (this.unread > 0) {
@@ -84,18 +92,27 @@ export class NpySequence implements TensorSequence {
     let consumed = 0;
     const limit = pickled ? Number.POSITIVE_INFINITY : dataBytes;
     this.unread = pickled ? 0 : dataBytes;
-    const data: TensorData = {
-      available: reader.size === null ? null : reader.size - dataStart,
-      read: async (target, length) => {
-        const want = Math.min(length, limit - consumed);
-        if (want <= 0) return 0;
-        const n = await reader.read(target, want);
-        consumed += n;
-        if (!pickled) this.unread = dataBytes - consumed;
-        return n;
-      },
-      ...(reader.readAt ? { readAt: (target: Uint8Array, length: number, position: number) => (reader.readAt as NonNullable<ByteReader['readAt']>)(target, length, dataStart + position) } : {}),
+    const read = async (target: Uint8Array, length: number): Promise<number> => {
+      const want = Math.min(length, limit - consumed);
+      if (want <= 0) return 0;
+      const n = await reader.read(target, want);
+      consumed += n;
+      if (!pickled) this.unread = dataBytes - consumed;
+      return n;
     };
+    // Reordering needs reads at any position: a file gives them; a stream (an .npz entry) is
+    // spooled to a temporary file first, on the first such read.
+    let spool: Promise<{ readAt: NonNullable<TensorData['readAt']>; dispose(): Promise<void> }> | null = null;
+    const readAt: NonNullable<TensorData['readAt']> = reader.readAt
+      ? (target, length, position) => (reader.readAt as NonNullable<ByteReader['readAt']>)(target, length, dataStart + position)
+      : async (target, length, position) => {
+          spool ??= spoolToTempFile(read, dataBytes - consumed).then((s) => {
+            this.spooled = s;
+            return s;
+          });
+          return (await spool).readAt(target, length, position);
+        };
+    const data: TensorData = { available: reader.size === null ? null : reader.size - dataStart, read, readAt };
     return { kind: 'tensor', side: { label: reader.label as 'baseline' | 'candidate', header: { dtype: header.dtype, shape, fortranOrder: header.fortranOrder }, data } };
   }
 
@@ -112,7 +129,12 @@ export class NpySequence implements TensorSequence {
 
 /** Judges two .npy byte streams array by array; never throws for bad data. */
 export async function compareNpyReaders(baseline: ByteReader, candidate: ByteReader, tolerance: Tolerance, prefix = '', options: PairOptions = {}): Promise<TensorDiff[]> {
-  return compareTensorSequences(new NpySequence(baseline), new NpySequence(candidate), tolerance, prefix, options);
+  const sequences = [new NpySequence(baseline), new NpySequence(candidate)] as const;
+  try {
+    return await compareTensorSequences(sequences[0], sequences[1], tolerance, prefix, options);
+  } finally {
+    await Promise.all(sequences.map((s) => s.close()));
+  }
 }
 
 /** Judges two .npy files: every array in each (several np.save calls on one file), and anything after the last. */

@@ -121,8 +121,13 @@ function compareSmall(path: string, format: OutputReport['format'], a: string, b
       return foldOutput(path, 'json', { errors: [error instanceof Error ? error.message : String(error)] });
     }
   }
-  const result = compareCsv(left.toString('utf8'), right.toString('utf8'), rules.metrics);
-  return { path, format, status: result.status, ...(result.metrics.length > 0 ? { metrics: result.metrics } : {}), ...(result.message ? { message: result.message } : {}) };
+  return csvOutput(path, left.toString('utf8'), right.toString('utf8'), rules);
+}
+
+function csvOutput(path: string, left: string, right: string, rules: ResolvedOutputPolicy): OutputReport {
+  const result = compareCsv(left, right, rules.metrics);
+  if (result.status === 'error') return foldOutput(path, 'csv', { errors: [result.message ?? 'cannot read the CSV'] });
+  return foldOutput(path, 'csv', { metrics: result.metrics, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
 }
 
 async function compareOne(path: string, a: string, b: string, rules: ResolvedOutputPolicy): Promise<OutputReport> {
@@ -157,8 +162,7 @@ async function compareOne(path: string, a: string, b: string, rules: ResolvedOut
       return compareJsonFiles(path, a, b, rules);
     case 'csv': {
       const [left, right] = await Promise.all([readText(a, 'baseline output'), readText(b, 'candidate output')]);
-      const result = compareCsv(left, right, rules.metrics);
-      return { path, format, status: result.status, ...(result.metrics.length > 0 ? { metrics: result.metrics } : {}), ...(result.message ? { message: result.message } : {}) };
+      return csvOutput(path, left, right, rules);
     }
     default:
       return compareBytesFiles(a, b, path);

@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareNpyFiles } from '../../src/adapters/npy-file.js';
+import { compareNpzFiles } from '../../src/adapters/npz-file.js';
 import { BITWISE } from '../../src/core/compare/model.js';
 import type { CompareReport, OutputReport } from '../../src/core/compare/model.js';
 import { compareOutputs } from '../../src/services/compare.js';
@@ -343,6 +344,25 @@ np.save('${dir}/f.npy', w)
     const whole = await compareNpyFiles(join(dir, 'c.npy'), join(dir, 'f.npy'), BITWISE);
     expect(tiled.tensors[0]).toMatchObject({ status: 'different', mismatched: 2, first_mismatch: [2, 4, 0], elements: 105 });
     expect(tiled.tensors).toEqual(whole.tensors);
+  });
+
+  it('reorders an array inside a compressed .npz through a temporary file it then removes', async () => {
+    const dir = join(work, 'npz-tiles');
+    mkdirSync(dir, { recursive: true });
+    execFileSync(tfPython, ['-c', `
+import numpy as np
+v = np.arange(6 * 4 * 5, dtype='<f8').reshape(6, 4, 5)
+w = np.asfortranarray(v.copy()); w[5, 3, 1] = 0.5
+np.savez_compressed('${dir}/a.npz', v=v)
+np.savez_compressed('${dir}/b.npz', v=w)
+`]);
+    const spools = () => readdirSync(tmpdir()).filter((n) => n.startsWith('snapshot-spool-')).length;
+    const before = spools();
+    const tiled = await compareNpzFiles(join(dir, 'a.npz'), join(dir, 'b.npz'), () => BITWISE, { reorderInMemoryBytes: 16, tileBytes: 64 });
+    const whole = await compareNpzFiles(join(dir, 'a.npz'), join(dir, 'b.npz'), () => BITWISE);
+    expect(tiled.tensors[0]).toMatchObject({ name: 'v', status: 'different', mismatched: 1, first_mismatch: [5, 3, 1] });
+    expect(tiled.tensors).toEqual(whole.tensors);
+    expect(spools()).toBe(before);
   });
 
   it('a JSON file with a UTF-8 byte order mark is read', async () => {

@@ -4,11 +4,11 @@
 import { parse } from 'csv-parse/sync';
 import { numberFromToken, type JsonNumber } from './json-cursor.js';
 import { compareNumbers } from './metrics.js';
-import type { MetricDiff, OutputStatus } from './model.js';
+import type { MetricDiff } from './model.js';
 import { formatMetricPath, type MetricRules } from './policy.js';
 
 export interface CsvComparison {
-  status: OutputStatus;
+  status: 'identical' | 'equivalent' | 'different' | 'error';
   metrics: MetricDiff[];
   message?: string;
 }
@@ -108,7 +108,7 @@ export function compareCsv(baselineText: string, candidateText: string, rules: M
   }
 
   // From the counts, not the (capped) list: a difference past the first listed cells still counts.
-  const status: OutputStatus = counts.numericDifferent + counts.textDifferent > 0 ? 'different' : notIdentical > 0 ? 'equivalent' : 'identical';
+  const status: CsvComparison['status'] = counts.numericDifferent + counts.textDifferent > 0 ? 'different' : notIdentical > 0 ? 'equivalent' : 'identical';
   const parts: string[] = [];
   const columnList = (names: Set<string>) => `column${names.size === 1 ? '' : 's'} ${[...names].join(', ')}`;
   if (counts.numericDifferent > 0) parts.push(`${counts.numericDifferent} of ${counts.numeric} numeric cells differ beyond tolerance`);

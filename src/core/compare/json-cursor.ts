@@ -84,7 +84,8 @@ export function numberFromToken(token: string): JsonNumber {
 
 /** A cursor over a byte feed. Syntax errors throw JsonSyntaxError with the byte offset and line. */
 export class StreamCursor implements JsonCursor {
-  private buf: Uint8Array = new Uint8Array(0);
+  /** Always a Buffer, so a token decodes with toString(encoding, start, end): no view object per token. */
+  private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
   /** Bytes consumed before buf[0], for messages. */
   private base = 0;
@@ -93,7 +94,7 @@ export class StreamCursor implements JsonCursor {
   private readonly stack: Frame[] = [];
   private started = false;
   /** Two buffers for joining a token split across chunks; buf may live in one while the other is filled. */
-  private readonly joins: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
+  private readonly joins: Buffer[] = [Buffer.alloc(0), Buffer.alloc(0)];
   private spare = 0;
 
   /** `what` names the document in syntax errors ("baseline out/metrics.json"). */
@@ -116,14 +117,14 @@ export class StreamCursor implements JsonCursor {
       const rest = this.buf.length - this.pos;
       if (rest === 0) {
         this.base += this.buf.length;
-        this.buf = chunk;
+        this.buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       } else {
         // A token across the boundary: the rest and the new chunk, joined in one of two buffers
         // kept for it (not one fresh megabyte per chunk, which only the garbage collector frees).
         this.spare = this.spare === 0 ? 1 : 0;
-        let target = this.joins[this.spare] as Uint8Array;
+        let target = this.joins[this.spare] as Buffer;
         if (target.length < rest + chunk.length) {
-          target = new Uint8Array(Math.max(rest + chunk.length, target.length * 2));
+          target = Buffer.allocUnsafe(Math.max(rest + chunk.length, target.length * 2));
           this.joins[this.spare] = target;
         }
         target.set(this.buf.subarray(this.pos));
@@ -212,7 +213,8 @@ export class StreamCursor implements JsonCursor {
       this.literal('Infinity');
       return -Infinity;
     }
-    // The whole token, then its grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
+    // The whole token first (it may cross a chunk), then its grammar, checked in one pass:
+    // -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?
     let end = this.pos;
     for (;;) {
       if (end >= this.buf.length) {
@@ -224,10 +226,35 @@ export class StreamCursor implements JsonCursor {
       if ((b >= ZERO && b <= NINE) || b === MINUS || b === PLUS || b === DOT || b === LOWER_E || b === UPPER_E) end++;
       else break;
     }
-    const text = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, end - this.pos).toString('latin1');
-    if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text)) this.fail(`bad number ${JSON.stringify(text.slice(0, 40))}`);
+    const buf = this.buf;
+    const digit = (i: number) => i < end && (buf[i] as number) >= ZERO && (buf[i] as number) <= NINE;
+    let i = this.pos;
+    if (buf[i] === MINUS) i++;
+    const intStart = i;
+    if (buf[i] === ZERO) i++;
+    else if (digit(i)) while (digit(i)) i++;
+    const intDigits = i - intStart;
+    let integer = true;
+    if (intDigits > 0 && i < end && buf[i] === DOT) {
+      integer = false;
+      i++;
+      const fracStart = i;
+      while (digit(i)) i++;
+      if (i === fracStart) i = -1;
+    }
+    if (intDigits > 0 && i > 0 && i < end && (buf[i] === LOWER_E || buf[i] === UPPER_E)) {
+      integer = false;
+      i++;
+      if (i < end && (buf[i] === PLUS || buf[i] === MINUS)) i++;
+      const expStart = i;
+      while (digit(i)) i++;
+      if (i === expStart) i = -1;
+    }
+    const text = buf.toString('latin1', this.pos, end);
+    if (intDigits === 0 || i !== end) this.fail(`bad number ${JSON.stringify(text.slice(0, 40))}`);
     this.pos = end;
-    return numberFromToken(text);
+    // Integers of 16 digits or more may be beyond 2^53: those are kept exact.
+    return integer && intDigits >= 16 ? numberFromToken(text) : Number(text);
   }
 
   readString(): string {
@@ -256,11 +283,10 @@ export class StreamCursor implements JsonCursor {
       }
       end++;
     }
-    const raw = this.buf.subarray(this.pos, end);
+    const start = this.pos;
     this.pos = end + 1;
-    const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    if (ascii && !escaped) return bytes.toString('latin1');
-    const text = bytes.toString('utf8');
+    if (ascii && !escaped) return this.buf.toString('latin1', start, end);
+    const text = this.buf.toString('utf8', start, end);
     if (!escaped) return text;
     try {
       // Escapes (\n, \uD83D\uDE00 pairs...) decoded by the platform's own JSON string grammar.

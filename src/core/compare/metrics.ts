@@ -166,6 +166,7 @@ class Walk {
       this.record(resolved.mode === 'ignore' ? 'ignored' : 'different', va, vb, null, null, resolved.mode === 'ignore' ? `${message}; ignored by the policy` : message);
       return;
     }
+    // A container's own keys resolve their rules; a rule handed down is for scalars.
     if (ka === 'object') return this.object(a, b);
     if (ka === 'array') return this.array(a, b);
     const resolved = rule ?? this.rules.rule(this.path);
@@ -246,9 +247,8 @@ class Walk {
     let moreB = b.nextElement();
     while (moreA && moreB) {
       this.path.push(index);
-      const kind = a.kind();
       // Scalars take their rule from the list's (resolved once); containers resolve their own keys.
-      this.value(a, b, kind === 'object' || kind === 'array' ? undefined : ruleOf(index));
+      this.value(a, b, ruleOf(index));
       this.path.pop();
       index++;
       moreA = a.nextElement();

@@ -30,6 +30,12 @@ describe('StreamCursor: JSON as Python writes it', () => {
     expect(value.get('q')).toBe('a"NaN');
   });
 
+  it('reads every number form the grammar allows, as JSON.parse does', () => {
+    const forms = ['0', '-0', '7', '-12', '1.5', '-0.25', '1e5', '1E+5', '2.5e-3', '-1.0E10', '123456789012345', '0.1000000000000000055511151231257827'];
+    expect(readText(`[${forms.join(',')}]`)).toEqual(forms.map((f) => JSON.parse(f)));
+    expect(Object.is(readText('-0'), -0)).toBe(true);
+  });
+
   it('reads integers beyond 2^53 exactly, and everything else as doubles', () => {
     const value = readText('[9007199254740993, -9007199254740993, 9007199254740992, 1.5e300, 0.1, 12345678901234567890123]') as unknown[];
     // Past Number.MAX_SAFE_INTEGER every integer literal is kept exact.
@@ -58,6 +64,13 @@ describe('StreamCursor: JSON as Python writes it', () => {
     ['{"a": NaN', /expected ',' or '}'|unexpected end/],
     ['[01]', /bad number "01"|expected ',' or ']'/],
     ['[1.]', /bad number "1\."/],
+    ['[-]', /bad number "-"/],
+    ['[1e]', /bad number "1e"/],
+    ['[1e+]', /bad number "1e\+"/],
+    ['[-01]', /bad number "-01"/],
+    ['[00]', /bad number "00"/],
+    ['[1.5e3.2]', /bad number "1\.5e3\.2"/],
+    ['[+1]', /unexpected character "\+"/],
     ['[1,]', /unexpected character "\]"/],
     ['{"a":1}{"b":2}', /extra data after the document/],
     ['"unterminated', /unterminated string/],

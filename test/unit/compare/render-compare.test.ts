@@ -170,3 +170,26 @@ describe('renderJUnit', () => {
     expect(() => create(odd)).not.toThrow();
   });
 });
+
+describe('a model with thousands of tensors', () => {
+  const many: TensorDiff[] = Array.from({ length: 3000 }, (_, i) => ({ ...bias, name: `layers/dense_${i}/vars/0` }));
+  many[1234] = { ...kernel, name: 'layers/dense_1234/vars/0' };
+  many[2999] = { ...kernel, name: 'layers/dense_2999/vars/0', status: 'error', message: 'cannot read dataset: Read failed' };
+  many.push({ ...kernel, name: 'optimizer/vars/7', status: 'equivalent', mismatched: 0 });
+  many.push({ ...bias, name: 'optimizer/vars/0' });
+  const big: CompareReport = { ...report, outputs: [{ path: 'model.keras', format: 'keras', status: 'error', tensors: many }], summary: { ...report.summary, outputs: 1 } };
+
+  it('shows what is out of tolerance first, folds the identical ones into a count, and groups the optimizer state apart', () => {
+    const lines = renderCompareTable(big, { color: false });
+    expect(lines.length).toBeLessThan(12);
+    const text = lines.join('\n');
+    expect(text).toContain('    weights: 3000 tensors, 2998 identical');
+    expect(text).toContain('    optimizer state: 2 tensors, 1 identical');
+    // The error first, then the difference.
+    expect(text.indexOf('error tensor layers/dense_2999/vars/0')).toBeLessThan(text.indexOf('different tensor layers/dense_1234/vars/0'));
+    expect(text).not.toContain('layers/dense_5/vars/0');
+    const md = renderMarkdown(big);
+    expect(md).toContain('weights: 3000 tensors, 2998 identical');
+    expect(md.split('\n').filter((l) => l.startsWith('| layers/')).length).toBe(2);
+  });
+});
