@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 """Snapshot probe: describes the Python environment it runs in, as one JSON object on stdout.
 
-Run with the interpreter to describe: ``python snapshot_probe.py``.
+Run with the interpreter to describe: ``python snapshot_probe.py [--marker TOKEN]``. With a
+marker, the JSON is printed between two copies of it, so whatever else reaches stdout (a .pth
+file that prints at start-up, a sitecustomize) cannot be taken for the probe's answer.
 
 Rules this file keeps:
   * standard library only, and it never imports tensorflow, keras, torch, jax or numpy
@@ -14,15 +16,23 @@ Rules this file keeps:
 """
 import sys
 
-PROBE_VERSION = 1
+PROBE_VERSION = 2
 # Raw framework files are returned at most this long.
 MAX_SOURCE_BYTES = 64 * 1024
+
+def _marker():
+    args = sys.argv[1:]
+    if len(args) >= 2 and args[0] == "--marker":
+        return args[1]
+    return ""
+
 
 if sys.version_info < (3, 6):
     import json as _json
 
     sys.stdout.write(
-        _json.dumps(
+        _marker()
+        + _json.dumps(
             {
                 "probe_version": PROBE_VERSION,
                 "fatal": "unsupported python",
@@ -30,6 +40,7 @@ if sys.version_info < (3, 6):
                 "errors": ["python %s is older than 3.6, which the probe needs" % sys.version.split()[0]],
             }
         )
+        + _marker()
         + "\n"
     )
     sys.stdout.flush()
@@ -60,6 +71,19 @@ CUDA_LIB_RE = re.compile(r"^lib(cudnn|cublas|cudart).*\.so(\..*)?$")
 NAME_NORMALIZE_RE = re.compile(r"[-_.]+")
 # The user part ends at the LAST "@" before the path: a password may itself contain a raw "@".
 URL_USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#]*)@")
+# Query parameters that make a URL a credential (signed S3, GCS and Azure links, token links).
+SIGNED_URL_PARAMS = set(
+    p.lower()
+    for p in (
+        "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Date", "X-Amz-Expires",
+        "X-Amz-SignedHeaders", "X-Amz-Algorithm", "AWSAccessKeyId", "Signature", "Expires",
+        "X-Goog-Algorithm", "X-Goog-Credential", "X-Goog-Signature", "X-Goog-Date", "X-Goog-Expires",
+        "X-Goog-SignedHeaders", "GoogleAccessId", "sig", "se", "sp", "sv", "sr", "st", "spr", "skoid",
+        "sktid", "skt", "ske", "sks", "skv", "token", "access_token", "auth", "api_key", "apikey",
+    )
+)
+KERAS_CONFIG_KEYS = ("backend", "floatx", "epsilon", "image_data_format", "nnx_enabled")
+TOOLING = ("setuptools", "wheel")
 
 
 def normalize_name(name):
@@ -87,6 +111,28 @@ def strip_credentials(url):
     if ":" in userinfo or "http" in scheme.lower():
         return scheme + url[match.end():]
     return url
+
+
+def strip_signed_params(url):
+    """Removes the query parameters that sign a URL (an S3 pre-signed link is a credential).
+
+    Returns the URL and whether anything was removed; the fragment (#subdirectory=, #sha256=) stays.
+    """
+    if not isinstance(url, str) or "?" not in url:
+        return url, False
+    base, _, rest = url.partition("?")
+    query, hash_mark, fragment = rest.partition("#")
+    kept = []
+    removed = False
+    for part in query.split("&"):
+        name = part.split("=", 1)[0]
+        if name.lower() in SIGNED_URL_PARAMS:
+            removed = True
+        elif part:
+            kept.append(part)
+    if not removed:
+        return url, False
+    return base + ("?" + "&".join(kept) if kept else "") + (hash_mark + fragment if hash_mark else ""), True
 
 
 class Probe(object):
@@ -236,6 +282,15 @@ class Probe(object):
         key = normalize_name(name)
         if key in self.dists:
             return
+        # Requirements on the packaging tools (tensorflow-cpu 2.21: "setuptools"): whoever rebuilds
+        # the environment must provide them. Optional ones (extra == ...) do not count.
+        tooling = []
+        for requirement in (headers.get_all("Requires-Dist") or []) if headers else []:
+            text = requirement.strip()
+            name_part, _, marker = text.partition(";")
+            match = re.match(r"^\s*([A-Za-z0-9._-]+)", name_part)
+            if match and normalize_name(match.group(1)) in TOOLING and "extra" not in marker:
+                tooling.append(text)
         installer = None
         requested = False
         source = {"kind": "index"}
@@ -259,6 +314,8 @@ class Probe(object):
             "requested": requested,
             "source": source,
             "location": site,
+            "metadata": kind,
+            "requires_tooling": tooling,
         }
 
     @staticmethod
@@ -283,7 +340,19 @@ class Probe(object):
 
     @staticmethod
     def _direct_url_source(data):
-        url = strip_credentials(data.get("url"))
+        url, redacted = strip_signed_params(strip_credentials(data.get("url")))
+        extra = {}
+        # PEP 610: the project may sit in a subfolder of the repository or archive.
+        if isinstance(data.get("subdirectory"), str) and data["subdirectory"]:
+            extra["subdirectory"] = data["subdirectory"]
+        if redacted:
+            extra["redacted"] = True
+        source = Probe._direct_url_kind(data, url)
+        source.update(extra)
+        return source
+
+    @staticmethod
+    def _direct_url_kind(data, url):
         if isinstance(data.get("vcs_info"), dict):
             vcs = data["vcs_info"]
             return {
@@ -390,11 +459,15 @@ class Probe(object):
         backend = "tensorflow"
         backend_source = "default"
         keras3 = keras_version is not None and self._major(keras_version) >= 3
+        settings = None
         if keras3:
             config_path = os.path.expanduser(os.path.join(keras_home, "keras.json"))
             if os.path.exists(config_path):
                 try:
                     config = json.loads(read_text(config_path))
+                    if isinstance(config, dict):
+                        # What Keras itself reads from the file, and nothing else.
+                        settings = dict((k, config[k]) for k in KERAS_CONFIG_KEYS if k in config)
                     value = config.get("backend") if isinstance(config, dict) else None
                     if isinstance(value, str):
                         backend = value
@@ -413,6 +486,7 @@ class Probe(object):
             "keras_home": keras_home,
             "tf_keras_version": tf_keras_version,
             "use_legacy_keras": env.get("TF_USE_LEGACY_KERAS") in ("1", "true", "True"),
+            "config": settings,
         }
 
     @staticmethod
@@ -521,7 +595,8 @@ def main():
         result = Probe().run()
     except Exception as exc:  # noqa: BLE001 - last resort: still print JSON
         result = {"probe_version": PROBE_VERSION, "errors": ["probe: %s: %s" % (type(exc).__name__, exc)]}
-    sys.stdout.write(json.dumps(result) + "\n")
+    marker = _marker()
+    sys.stdout.write(marker + json.dumps(result) + marker + "\n")
     sys.stdout.flush()
     return 0
 

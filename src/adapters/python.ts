@@ -1,4 +1,5 @@
 // Finds the target interpreter and runs the shipped probe with it, once.
+import { randomBytes } from 'node:crypto';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InterruptedError, UserInputError } from '../errors.js';
@@ -60,13 +61,16 @@ const VERSION_SNIPPET = "import sys; sys.stdout.write('%d.%d.%d' % tuple(sys.ver
 export async function runPythonProbe(interpreter: InterpreterChoice, timeoutMs: number, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ output: PythonProbeOutput; probe: ProbeRecord }> {
   const shown = interpreter.origin === '--python' ? `--python ${interpreter.path}` : `the interpreter ${interpreter.path} (from ${interpreter.origin})`;
   // The probe runs in the user's own environment: PYTHONPATH, user site and KERAS_* all shape what it sees.
-  const result = await runProcess(interpreter.path, [PROBE_SCRIPT], { timeoutMs, env, signal });
+  // Its JSON comes between two copies of a fresh marker: a .pth file or a sitecustomize that prints
+  // at start-up cannot be taken for it.
+  const marker = `SNAPSHOT-PROBE-${randomBytes(8).toString('hex')}`;
+  const result = await runProcess(interpreter.path, [PROBE_SCRIPT, '--marker', marker], { timeoutMs, env, signal });
   if (result.outcome === 'aborted') throw new InterruptedError(signal, 'probing');
   if (result.outcome === 'timeout') {
     throw new UserInputError('PYTHON_PROBE_TIMEOUT', `${shown}: the probe did not answer within ${timeoutMs} ms`, { hint: 'Raise --probe-timeout, or check that the interpreter starts.' });
   }
   if (result.outcome === 'ok') {
-    const parsed = parseProbeJson(result.stdout);
+    const parsed = parseProbeJson(result.stdout, marker);
     if (parsed !== null) return { output: parsed, probe: { status: 'ok', duration_ms: result.durationMs } };
   }
   // Not the probe's JSON: find out what this program is, to say something useful.
@@ -87,9 +91,13 @@ export async function runPythonProbe(interpreter: InterpreterChoice, timeoutMs: 
   });
 }
 
-function parseProbeJson(stdout: string): PythonProbeOutput | null {
+/** The probe's JSON between the two markers, whatever else the interpreter printed around it. */
+export function parseProbeJson(stdout: string, marker: string): PythonProbeOutput | null {
+  const start = stdout.indexOf(marker);
+  const end = stdout.lastIndexOf(marker);
+  if (start < 0 || end <= start) return null;
   try {
-    const value = JSON.parse(stdout) as Partial<PythonProbeOutput>;
+    const value = JSON.parse(stdout.slice(start + marker.length, end)) as Partial<PythonProbeOutput>;
     if (typeof value === 'object' && value !== null && typeof value.probe_version === 'number' && value.python && Array.isArray(value.packages)) {
       return value as PythonProbeOutput;
     }

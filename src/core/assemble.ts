@@ -18,7 +18,7 @@ import {
   parseTorchVersionFile,
 } from './parse/index.js';
 import { normalizePackageName } from './package-name.js';
-import type { CudnnInstall, FrameworksInfo, GpuInfo, PackageRecord, PackageSource, ProbeRecord, PythonInfo, SystemInfo } from './model.js';
+import type { KerasSettings, CudnnInstall, FrameworksInfo, GpuInfo, PackageRecord, PackageSource, ProbeRecord, PythonInfo, SystemInfo } from './model.js';
 import type { PythonProbeOutput, RawSystem } from './raw-probes.js';
 
 /** Field by field: the probe may print more than the schema allows, and only these go into a snapshot. */
@@ -36,6 +36,8 @@ export function assemblePython(output: PythonProbeOutput): PythonInfo {
   };
 }
 
+const METADATA_KINDS = new Set(['dist-info', 'egg-info', 'egg']);
+
 export function assemblePackages(output: PythonProbeOutput): PackageRecord[] {
   return output.packages.map((pkg) => ({
     name: pkg.name,
@@ -43,6 +45,9 @@ export function assemblePackages(output: PythonProbeOutput): PackageRecord[] {
     installer: pkg.installer,
     requested: pkg.requested,
     source: normaliseSource(pkg.source),
+    metadata: typeof pkg.metadata === 'string' && METADATA_KINDS.has(pkg.metadata) ? (pkg.metadata as PackageRecord['metadata']) : null,
+    location: typeof pkg.location === 'string' ? pkg.location : null,
+    requires_tooling: Array.isArray(pkg.requires_tooling) ? pkg.requires_tooling.filter((r): r is string => typeof r === 'string') : [],
   }));
 }
 
@@ -52,18 +57,32 @@ function str(value: unknown): string | null {
 
 function normaliseSource(source: Record<string, unknown> & { kind: string }): PackageSource {
   const url = str(source.url) ?? '';
+  // PEP 610's subdirectory, and our note that credentials were removed, on any direct reference.
+  const subdirectory = str(source.subdirectory);
+  const common = { url, ...(subdirectory ? { subdirectory } : {}), ...(source.redacted === true ? { redacted: true } : {}) };
   switch (source.kind) {
     case 'vcs':
-      return { kind: 'vcs', url, vcs: str(source.vcs) ?? 'git', commit_id: str(source.commit_id), requested_revision: str(source.requested_revision) };
+      return { kind: 'vcs', ...common, vcs: str(source.vcs) ?? 'git', commit_id: str(source.commit_id), requested_revision: str(source.requested_revision) };
     case 'editable':
-      return { kind: 'editable', url };
+      return { kind: 'editable', ...common };
     case 'local':
-      return { kind: 'local', url };
+      return { kind: 'local', ...common };
     case 'archive':
-      return { kind: 'archive', url, hash: str(source.hash) };
+      return { kind: 'archive', ...common, hash: str(source.hash) };
     default:
       return { kind: 'index' };
   }
+}
+
+/** keras.json's settings, keeping only values of the types Keras reads (a user's file may hold anything). */
+function kerasSettings(value: unknown): KerasSettings | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const raw = value as Record<string, unknown>;
+  const out: KerasSettings = {};
+  for (const key of ['backend', 'floatx', 'image_data_format'] as const) if (typeof raw[key] === 'string') out[key] = raw[key] as string;
+  if (typeof raw.epsilon === 'number' && Number.isFinite(raw.epsilon)) out.epsilon = raw.epsilon;
+  if (typeof raw.nnx_enabled === 'boolean') out.nnx_enabled = raw.nnx_enabled;
+  return out;
 }
 
 export function assembleFrameworks(output: PythonProbeOutput): FrameworksInfo {
@@ -77,7 +96,7 @@ export function assembleFrameworks(output: PythonProbeOutput): FrameworksInfo {
           build_info: f.tensorflow.build_info_source ? parseTensorflowBuildInfo(f.tensorflow.build_info_source) : null,
         }
       : null,
-    keras: f.keras ? { ...f.keras } : null,
+    keras: f.keras ? { ...f.keras, config: kerasSettings((f.keras as { config?: unknown }).config) } : null,
     torch: f.torch
       ? {
           version: f.torch.version,

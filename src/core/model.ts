@@ -25,13 +25,21 @@ export interface PythonInfo {
   platform: string;
 }
 
+/** What PEP 610 adds to any direct reference: a subfolder of the repository or archive, and whether we removed credentials. */
+interface DirectReference {
+  url: string;
+  subdirectory?: string;
+  /** Signed-URL parameters (credentials) were removed: the URL will not download as recorded. */
+  redacted?: boolean;
+}
+
 /** Where a distribution came from, as pip recorded it in direct_url.json (PEP 610). */
 export type PackageSource =
   | { kind: 'index' }
-  | { kind: 'vcs'; url: string; vcs: string; commit_id: string | null; requested_revision?: string | null }
-  | { kind: 'editable'; url: string }
-  | { kind: 'local'; url: string }
-  | { kind: 'archive'; url: string; hash?: string | null };
+  | (DirectReference & { kind: 'vcs'; vcs: string; commit_id: string | null; requested_revision?: string | null })
+  | (DirectReference & { kind: 'editable' })
+  | (DirectReference & { kind: 'local' })
+  | (DirectReference & { kind: 'archive'; hash?: string | null });
 
 export interface PackageRecord {
   name: string;
@@ -40,6 +48,12 @@ export interface PackageRecord {
   /** Installed at the user's request (pip's REQUESTED marker), not only as a dependency. */
   requested: boolean;
   source: PackageSource;
+  /** How it is recorded on disk; null when unknown (schema 1). An egg-info with no recorded source is a legacy install. */
+  metadata: 'dist-info' | 'egg-info' | 'egg' | null;
+  /** The sys.path folder it lives in (a distribution's own /usr/lib/python3/dist-packages is not pip's). */
+  location: string | null;
+  /** Its requirements on setuptools or wheel, e.g. "setuptools", "wheel (<1.0,>=0.23.0)". */
+  requires_tooling: string[];
 }
 
 export interface TensorflowInfo {
@@ -57,6 +71,15 @@ export interface TensorflowInfo {
   } | null;
 }
 
+/** What a keras.json may set; Keras 3 reads these keys and no others. */
+export interface KerasSettings {
+  backend?: string;
+  floatx?: string;
+  epsilon?: number;
+  image_data_format?: string;
+  nnx_enabled?: boolean;
+}
+
 export interface KerasInfo {
   version: string | null;
   backend: string;
@@ -65,6 +88,8 @@ export interface KerasInfo {
   keras_home: string;
   tf_keras_version: string | null;
   use_legacy_keras: boolean;
+  /** The keras.json settings in effect at capture (floatx, epsilon... change numerics); null without a keras.json. */
+  config: KerasSettings | null;
 }
 
 export interface FrameworksInfo {
@@ -124,10 +149,26 @@ export interface DeterminismInfo {
   findings: Finding[];
 }
 
+export interface SubmoduleRecord {
+  /** Path from the repository's top level (nested submodules included). */
+  path: string;
+  /** The commit checked out at capture (what the training ran), null when not initialized. */
+  commit: string | null;
+  url: string | null;
+  initialized: boolean;
+  dirty: boolean;
+  /** The submodule's own uncommitted changes, like the superproject's patch. */
+  patch_file: string | null;
+  patch_sha256: string | null;
+  patch_size: number | null;
+  patch_error: string | null;
+}
+
 export interface CodeInfo {
   path: string;
   git: {
-    commit: string;
+    /** null: the repository had no commit yet (an unborn HEAD); the staged and untracked files say what there was. */
+    commit: string | null;
     branch: string | null;
     remote_url: string | null;
     dirty: boolean;
@@ -138,7 +179,9 @@ export interface CodeInfo {
     patch_size: number | null;
     /** Why the uncommitted changes could not be saved (capture --allow-missing-patch): the code is not the captured tree. */
     patch_error: string | null;
+    staged: string[];
     untracked: string[];
+    submodules: SubmoduleRecord[];
   } | null;
 }
 
@@ -157,7 +200,12 @@ export interface DataRecord {
   total_bytes: number;
   /** sha256 over the sorted "sha256  path" lines: one value that changes when any file does. */
   digest: string;
-  files: FileEntry[];
+  /**
+   * The manifest in a file of its own, relative to the snapshot: those "sha256  path" lines, as
+   * sha256sum writes and checks them, so the digest is that file's sha256. null: `files` lists them (schema 1).
+   */
+  manifest_file: string | null;
+  files?: FileEntry[];
 }
 
 export interface RunRecord {
@@ -170,6 +218,10 @@ export interface RunRecord {
   status: 'succeeded' | 'failed';
   stdout_log: string;
   stderr_log: string;
+  /** What the training wrote; a kept log over the cap holds its head and tail only. null: unknown (schema 1). */
+  stdout_bytes: number | null;
+  stderr_bytes: number | null;
+  logs_truncated: boolean;
   outputs_dir: string;
   baseline: { dir: string; files: Array<FileEntry & { kind: OutputKind }> } | null;
 }

@@ -40,6 +40,8 @@ export interface PythonProbeOutput {
     requested: boolean;
     source: Record<string, unknown> & { kind: string };
     location?: string;
+    metadata?: string;
+    requires_tooling?: unknown[];
   }>;
   frameworks: {
     tensorflow: { version: string | null; distribution: string | null; build_info_source: string | null; build_info_path?: string | null } | null;

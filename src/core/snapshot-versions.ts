@@ -19,13 +19,23 @@ export function schemaSupport(value: unknown): SchemaSupport {
 
 type Document = Record<string, unknown>;
 
-/** v1 -> v2: the patch gains its checksum and size (unknown for v1) and the reason it is missing. */
+/**
+ * v1 -> v2. What schema 1 never recorded is unknown, never invented: the patch's checksum, the
+ * packages' metadata kind and location, keras.json's settings, submodules, the log sizes. The data
+ * manifests stay inline (manifest_file null).
+ */
 function v1ToV2(doc: Document): Document {
   const code = doc.code as { git: Document | null } | null;
-  const git = code?.git ? { ...code.git, patch_sha256: null, patch_size: null, patch_error: null } : null;
+  const git = code?.git ? { ...code.git, patch_sha256: null, patch_size: null, patch_error: null, staged: [], submodules: [] } : null;
   // Keys keep the v2 order, so a migrated snapshot serialises like a captured one.
-  const withGit = git === null ? null : reorder(git, ['commit', 'branch', 'remote_url', 'dirty', 'patch_file', 'patch_sha256', 'patch_size', 'patch_error', 'untracked']);
-  return { ...doc, schema: 2, code: code === null ? null : { ...code, git: withGit } };
+  const withGit = git === null ? null : reorder(git, ['commit', 'branch', 'remote_url', 'dirty', 'patch_file', 'patch_sha256', 'patch_size', 'patch_error', 'staged', 'untracked', 'submodules']);
+  const packages = (doc.packages as Document[]).map((p) => ({ ...p, metadata: null, location: null, requires_tooling: [] }));
+  const frameworks = doc.frameworks as Document & { keras: Document | null };
+  const keras = frameworks.keras === null ? null : { ...frameworks.keras, config: null };
+  const data = (doc.data as Document[]).map((d) => reorder({ ...d, manifest_file: null }, ['path', 'kind', 'file_count', 'total_bytes', 'digest', 'manifest_file', 'files']));
+  const run = doc.run as Document | null;
+  const withRun = run === null ? null : reorder({ ...run, stdout_bytes: null, stderr_bytes: null, logs_truncated: false }, ['command', 'cwd', 'exit_code', 'signal', 'duration_ms', 'started_at', 'status', 'stdout_log', 'stderr_log', 'stdout_bytes', 'stderr_bytes', 'logs_truncated', 'outputs_dir', 'baseline']);
+  return { ...doc, schema: 2, packages, frameworks: { ...frameworks, keras }, code: code === null ? null : { ...code, git: withGit }, data, run: withRun };
 }
 
 const STEPS: Record<number, (doc: Document) => Document> = { 1: v1ToV2 };

@@ -1,12 +1,18 @@
 // A complete, schema-valid Snapshot for tests: one GPU, TensorFlow with Keras, a git checkout,
 // one data directory and a run with a baseline. Override any top-level section.
-import { treeDigest } from '../../src/core/manifest.js';
+import { manifestDigest } from '../../src/core/manifest.js';
 import { SCHEMA_VERSION, type FileEntry, type Snapshot } from '../../src/core/model.js';
 
 const DATA_FILES: FileEntry[] = [
   { path: 'train.csv', size: 1024, sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' },
   { path: 'val.csv', size: 256, sha256: '60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752' },
 ];
+
+/** The data manifest's digest: the sha256 of its sidecar file, which holds these lines. */
+export const DATA_DIGEST = manifestDigest(DATA_FILES.map((f) => ({ pathBytes: Buffer.from(f.path), sha256: f.sha256 })));
+
+/** Where pip put the packages: a venv's site-packages, from dist-info records. */
+const SITE = { metadata: 'dist-info' as const, location: '/opt/venv/lib/python3.11/site-packages' };
 
 export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
   const snapshot: Snapshot = {
@@ -25,14 +31,16 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       platform: 'linux-x86_64',
     },
     packages: [
-      { name: 'tensorflow', version: '2.15.0', installer: 'pip', requested: true, source: { kind: 'index' } },
-      { name: 'numpy', version: '1.26.4', installer: 'pip', requested: false, source: { kind: 'index' } },
+      { name: 'tensorflow', version: '2.15.0', installer: 'pip', requested: true, source: { kind: 'index' }, ...SITE, requires_tooling: ['setuptools'] },
+      { name: 'numpy', version: '1.26.4', installer: 'pip', requested: false, source: { kind: 'index' }, ...SITE, requires_tooling: [] },
       {
         name: 'mylib',
         version: '0.1.0',
         installer: 'pip',
         requested: true,
         source: { kind: 'vcs', url: 'https://github.com/org/mylib', vcs: 'git', commit_id: '0123456789abcdef0123456789abcdef01234567', requested_revision: 'main' },
+        ...SITE,
+        requires_tooling: [],
       },
     ],
     frameworks: {
@@ -48,7 +56,7 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
           is_tensorrt_build: true,
         },
       },
-      keras: { version: '2.15.0', backend: 'tensorflow', backend_source: 'default', keras_home: '/root/.keras', tf_keras_version: null, use_legacy_keras: false },
+      keras: { version: '2.15.0', backend: 'tensorflow', backend_source: 'default', keras_home: '/root/.keras', tf_keras_version: null, use_legacy_keras: false, config: null },
       torch: null,
       jax: null,
       numpy: { version: '1.26.4' },
@@ -91,10 +99,12 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
         patch_sha256: 'c0535e4be2b79ffd93291305436bf889314e4a3faec05ecffcbb7df31ad9e51a',
         patch_size: 6,
         patch_error: null,
+        staged: [],
         untracked: ['notes.md'],
+        submodules: [],
       },
     },
-    data: [{ path: 'data', kind: 'directory', file_count: DATA_FILES.length, total_bytes: 1280, digest: treeDigest(DATA_FILES), files: DATA_FILES.map((f) => ({ ...f })) }],
+    data: [{ path: 'data', kind: 'directory', file_count: DATA_FILES.length, total_bytes: 1280, digest: DATA_DIGEST, manifest_file: 'snapshot.bundle/data/0.sha256' }],
     run: {
       command: 'python train.py --epochs 3',
       cwd: '/work/project',
@@ -105,6 +115,9 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       status: 'succeeded',
       stdout_log: 'run/stdout.log',
       stderr_log: 'run/stderr.log',
+      stdout_bytes: 2048,
+      stderr_bytes: 512,
+      logs_truncated: false,
       outputs_dir: 'outputs',
       baseline: {
         dir: 'baseline',

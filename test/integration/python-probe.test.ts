@@ -120,7 +120,7 @@ describe('python probe on the TensorFlow 2.21 venv', () => {
     const { out, result } = await runProbe(tfPython);
     console.log(`probe wall time on tf221 (python ${out.python.version}): ${result.durationMs} ms`);
 
-    expect(out.probe_version).toBe(1);
+    expect(out.probe_version).toBe(2);
     expect(out.errors).toEqual([]);
     expect(result.stderr).toBe('');
 

@@ -262,7 +262,7 @@ function probeOutput(frameworks: Partial<PythonProbeOutput['frameworks']> = {}):
     ],
     frameworks: {
       tensorflow: { version: '2.15.0', distribution: 'tensorflow', build_info_source: fixture('tf-build-info/2.15.0-gpu.py'), build_info_path: '/x/build_info.py' },
-      keras: { version: '2.15.0', backend: 'tensorflow', backend_source: 'default', keras_home: '/root/.keras', tf_keras_version: null, use_legacy_keras: false },
+      keras: { version: '2.15.0', backend: 'tensorflow', backend_source: 'default', keras_home: '/root/.keras', tf_keras_version: null, use_legacy_keras: false, config: null },
       torch: { version: '2.4.0+cu121', version_file_source: fixture('torch-version/2.4.0-cu121.py'), version_file_path: '/x/torch/version.py' },
       jax: { version: '0.4.30', jaxlib: '0.4.30', cuda_plugins: [{ name: 'jax-cuda12-plugin', version: '0.4.30' }] },
       numpy: { version: '1.26.4' },
@@ -342,7 +342,7 @@ describe('assemblePython and assemblePackages', () => {
 
   it('normalises package sources and drops fields the schema does not know', () => {
     const packages = assemblePackages(probeOutput());
-    expect(packages[0]).toEqual({ name: 'tensorflow', version: '2.15.0', installer: 'pip', requested: true, source: { kind: 'index' } });
+    expect(packages[0]).toEqual({ name: 'tensorflow', version: '2.15.0', installer: 'pip', requested: true, source: { kind: 'index' }, metadata: null, location: '/opt/venv/lib/python3.11/site-packages', requires_tooling: [] });
     expect(packages[1]?.source).toEqual({ kind: 'vcs', url: 'https://github.com/org/mylib', vcs: 'git', commit_id: 'a'.repeat(40), requested_revision: null });
     expect(packages[2]?.source).toEqual({ kind: 'editable', url: 'file:///src/local-pkg' });
     expect(packages[3]?.source).toEqual({ kind: 'index' });

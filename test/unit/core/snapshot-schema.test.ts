@@ -84,8 +84,12 @@ describe('validateSnapshot', () => {
 
   it('names a data file sha256 that is not 64 hex digits', () => {
     const s = plain();
-    const data = s.data as Array<{ files: Array<{ sha256: string }> }>;
-    (data[0]?.files[1] as { sha256: string }).sha256 = 'ABC123';
+    // Schema 1 listed the files inline; a current snapshot may still carry such a list.
+    const data = s.data as Array<{ files: Array<{ path: string; size: number; sha256: string }> }>;
+    (data[0] as { files: unknown }).files = [
+      { path: 'a.csv', size: 1, sha256: 'a'.repeat(64) },
+      { path: 'b.csv', size: 1, sha256: 'ABC123' },
+    ];
     const e = invalid(s);
     expect(e.message).toContain('data.0.files.1.sha256');
   });
@@ -127,7 +131,7 @@ describe('serializeSnapshot and readSnapshot', () => {
     const snapshot = makeSnapshot();
     snapshot.determinism.env = { PYTHONHASHSEED: '0', TF_ENABLE_ONEDNN_OPTS: 'false', CUDA_VISIBLE_DEVICES: '0,1', OMP_NUM_THREADS: '08', KERAS_BACKEND: 'null', XLA_FLAGS: '--a=1 --b: yes' };
     snapshot.python = { ...snapshot.python, version: '3.10.0' };
-    snapshot.packages = [{ name: 'x', version: '1.10', installer: null, requested: true, source: { kind: 'index' } }];
+    snapshot.packages = [{ name: 'x', version: '1.10', installer: null, requested: true, source: { kind: 'index' }, metadata: 'dist-info', location: null, requires_tooling: [] }];
     const back = await readSnapshot(writeTemp(serializeSnapshot(snapshot)));
     expect(back).toEqual(snapshot);
     expect(back.packages[0]?.version).toBe('1.10');

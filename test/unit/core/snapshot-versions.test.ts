@@ -30,8 +30,10 @@ describe('stored snapshots of every readable schema version', () => {
     const snapshot = await readSnapshot(storedPath(version));
     expect(snapshot.schema).toBe(SCHEMA_VERSION);
     expect(snapshot.id).toBe(raw.id);
-    expect(snapshot.packages).toEqual(raw.packages);
-    expect(snapshot.run).toEqual(raw.run);
+    // What the version recorded is kept as it was; fields it did not have are filled as unknown.
+    expect(snapshot.packages).toMatchObject(raw.packages);
+    expect(snapshot.packages).toHaveLength(raw.packages.length);
+    expect(snapshot.run).toMatchObject(raw.run);
     expect(snapshot.code?.git).toMatchObject({ commit: 'ec5e72d4e21db7e9aa7c3533aa1e541c6fa39911', dirty: true, patch_file: 'snapshot.bundle/code.patch', patch_error: null });
     // A migrated snapshot is a valid current one: written back, it reads again unchanged.
     const dir = mkdtempSync(join(tmpdir(), 'snapshot-versions-'));
@@ -42,6 +44,15 @@ describe('stored snapshots of every readable schema version', () => {
   it('lifts schema 1 with an unknown patch checksum, never an invented one', async () => {
     const snapshot = await readSnapshot(storedPath(1));
     expect(snapshot.code?.git).toMatchObject({ patch_sha256: null, patch_size: null, patch_error: null });
+  });
+
+  it('lifts schema 1 with what it did not record as unknown: install layout, keras.json, submodules, log sizes', async () => {
+    const snapshot = await readSnapshot(storedPath(1));
+    for (const pkg of snapshot.packages) expect(pkg).toMatchObject({ metadata: null, location: null, requires_tooling: [] });
+    expect(snapshot.code?.git).toMatchObject({ staged: [], submodules: [] });
+    expect(snapshot.run).toMatchObject({ stdout_bytes: null, stderr_bytes: null, logs_truncated: false });
+    if (snapshot.frameworks.keras) expect(snapshot.frameworks.keras.config).toBeNull();
+    for (const data of snapshot.data) expect(data.manifest_file).toBeNull();
   });
 
   it('checks a schema 1 document against the schema 1 rules, not the current ones', () => {
