@@ -16,8 +16,39 @@ export interface SuccessEnvelope<T> {
   warnings: string[];
 }
 
+/**
+ * Our own output going to a closed pipe (`snapshot ... 2> >(head -c 300)`, `| head`) is not a
+ * failure of the command: the write error is swallowed (Node would otherwise crash with exit 1,
+ * which means "different" here) and later writes to that stream are skipped. Installed once.
+ */
+const closedStreams = new WeakSet<NodeJS.WriteStream>();
+let guarded = false;
+function guardStandardStreams(): void {
+  if (guarded) return;
+  guarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED' || error.code === 'ECONNRESET') {
+        closedStreams.add(stream);
+        return;
+      }
+      throw error;
+    });
+  }
+}
+
+/** Whether writing to the stream can still reach a reader. */
+export function streamOpen(stream: NodeJS.WriteStream): boolean {
+  return !closedStreams.has(stream) && !stream.destroyed && stream.writable;
+}
+
 export abstract class SnapshotCommand extends Command {
   static override enableJsonFlag = true;
+
+  override async init(): Promise<void> {
+    guardStandardStreams();
+    await super.init();
+  }
 
   protected collectedWarnings: string[] = [];
 
@@ -29,7 +60,12 @@ export abstract class SnapshotCommand extends Command {
    * logToStderr is silent there), since a long step must still show that it is moving.
    */
   protected note(message: string): void {
-    process.stderr.write(`${message}\n`);
+    if (streamOpen(process.stderr)) process.stderr.write(`${message}\n`);
+  }
+
+  /** The training's own output, echoed to our stderr while that still has a reader. */
+  protected echoToStderr(chunk: Buffer): void {
+    if (streamOpen(process.stderr)) process.stderr.write(chunk);
   }
 
   /** Warnings are printed as they come in human mode and gathered into the envelope in JSON mode. */

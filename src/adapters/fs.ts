@@ -7,10 +7,11 @@ import { access, appendFile, copyFile, lstat, mkdir, mkdtemp, open, opendir, rea
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InterruptedError, OutputRefusedError, UserInputError } from '../errors.js';
-import type { FileEntry } from '../core/model.js';
 import type { ByteReader } from './byte-reader.js';
 
 const HASH_CHUNK = 1024 * 1024;
+/** Files up to this size are read whole for hashing: many small files are bound by round trips, not bytes. */
+const SMALL_HASH_BYTES = 256 * 1024;
 
 export async function pathExists(path: string): Promise<boolean> {
   try {
@@ -60,12 +61,12 @@ export async function readText(path: string, what: string, maxBytes = 256 * 1024
  * through a stream, so memory stays flat and ten thousand small files do not cost ten thousand
  * 1 MiB buffers. Aborting stops the read.
  */
-export async function sha256File(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
+export async function sha256File(path: string | Buffer, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   const handle = await open(path, 'r');
   try {
     const size = (await handle.stat()).size;
-    if (size <= HASH_CHUNK) {
+    if (size <= SMALL_HASH_BYTES) {
       // One byte more than the size: a file that grew while it is read goes the streaming way.
       const buffer = Buffer.allocUnsafe(size + 1);
       let filled = 0;
@@ -145,88 +146,212 @@ async function holdsNul(path: string): Promise<boolean> {
 }
 
 export interface WalkedFile {
-  /** Path relative to the walk root, with '/' separators. */
+  /** Path relative to the walk root, with '/' separators (a name that is not UTF-8 shows U+FFFD here). */
   relativePath: string;
-  absolutePath: string;
+  /** The exact bytes of the relative path, for manifests that must name the file as the file system does. */
+  relativeBytes: Buffer;
+  /** A string when every name on the way is UTF-8; the exact bytes otherwise (the file can still be opened). */
+  absolutePath: string | Buffer;
 }
 
-/**
- * Lists every regular file under root, sorted. Symlinks are followed only when they stay inside
- * root, so a link cannot pull files from elsewhere into a manifest or a bundle, and each real
- * folder is listed once, so links that form a cycle cannot make the walk endless.
- */
 export interface WalkOptions {
   /** 'throw' (default): a folder that cannot be read is an error; 'report': it is skipped through onSkip with why. */
   unreadableFolders?: 'throw' | 'report';
+  /** Keep files whose names are not valid UTF-8 (training data may have them); default: skip them with why. */
+  nonUtf8Names?: 'keep' | 'skip';
 }
 
+const SLASH = Buffer.from('/');
+const isUtf8 = (name: Buffer) => Buffer.from(name.toString('utf8'), 'utf8').equals(name);
+
+/**
+ * Lists every regular file under root, sorted by the bytes of their paths. Symlinks are followed
+ * only when they stay inside root, so a link cannot pull files from elsewhere into a manifest or a
+ * bundle, and each real folder is listed once, so links that form a cycle cannot make the walk
+ * endless. Names are read as bytes: a name that is not UTF-8 is kept exactly (or skipped, with why).
+ */
 export async function walkFiles(root: string, onSkip?: (relativePath: string, reason: string) => void, options: WalkOptions = {}): Promise<WalkedFile[]> {
   const rootReal = await realpath(root);
   const files: WalkedFile[] = [];
   const visited = new Set<string>();
-  // Relative paths are built as the walk descends ('/' separated), not recomputed per file.
-  const under = (relDir: string, name: string) => (relDir === '' ? name : `${relDir}/${name}`);
-  async function visit(dir: string, real: string, relDir: string): Promise<void> {
+  const keepNonUtf8 = options.nonUtf8Names === 'keep';
+  const rootBytes = Buffer.from(root.length > 1 && root.endsWith(sep) ? root.slice(0, -1) : root);
+  // Paths are built as the walk descends, as bytes, not recomputed per file.
+  async function visit(dir: Buffer, real: string, relDir: Buffer): Promise<void> {
     visited.add(real);
+    const shown = (rel: Buffer) => rel.toString('utf8');
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
-      if (options.unreadableFolders === 'report' && dir !== root && onSkip) {
-        onSkip(relDir, `a folder that cannot be read (${describeFsError(error)})`);
+      if (options.unreadableFolders === 'report' && relDir.length > 0 && onSkip) {
+        onSkip(shown(relDir), `a folder that cannot be read (${describeFsError(error)})`);
         return;
       }
-      throw new UserInputError('UNREADABLE_FOLDER', `cannot read folder ${dir}: ${describeFsError(error)}`, { hint: 'Fix its permissions.', cause: error });
+      throw new UserInputError('UNREADABLE_FOLDER', `cannot read folder ${dir.toString('utf8')}: ${describeFsError(error)}`, { hint: 'Fix its permissions.', cause: error });
     }
     for (const entry of entries) {
-      const absolutePath = `${dir}${sep}${entry.name}`;
-      const relativePath = under(relDir, entry.name);
+      const name = entry.name as unknown as Buffer;
+      const relativeBytes = relDir.length === 0 ? name : Buffer.concat([relDir, SLASH, name]);
+      const absoluteBytes = Buffer.concat([dir, SLASH, name]);
+      const utf8 = isUtf8(absoluteBytes);
+      if (!utf8 && !keepNonUtf8) {
+        onSkip?.(shown(relativeBytes), 'a name that is not valid UTF-8');
+        continue;
+      }
+      const absolutePath: string | Buffer = utf8 ? absoluteBytes.toString('utf8') : absoluteBytes;
+      const relativePath = shown(relativeBytes);
       if (entry.isDirectory()) {
-        await visit(absolutePath, `${real}${sep}${entry.name}`, relativePath);
+        await visit(absoluteBytes, join(real, name.toString('utf8')), relativeBytes);
       } else if (entry.isFile()) {
-        files.push({ relativePath, absolutePath });
+        files.push({ relativePath, relativeBytes, absolutePath });
       } else if (entry.isSymbolicLink()) {
-        const target = await realpath(absolutePath).catch(() => null);
+        let target: string | null = null;
+        let why = 'a symlink whose target does not exist';
+        try {
+          target = await realpath(absolutePath);
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          if (code === 'ELOOP') why = 'a symlink loop (links that point at each other)';
+          else if (code !== 'ENOENT') why = `a symlink that cannot be followed (${describeFsError(error)})`;
+        }
         if (target === null) {
-          onSkip?.(relativePath, 'a symlink whose target does not exist');
+          onSkip?.(relativePath, why);
         } else if (!isInside(rootReal, target)) {
           onSkip?.(relativePath, `a symlink pointing outside the folder (to ${target})`);
         } else {
           const info = await stat(target);
-          if (info.isFile()) files.push({ relativePath, absolutePath });
+          if (info.isFile()) files.push({ relativePath, relativeBytes, absolutePath });
           else if (info.isDirectory() && visited.has(target)) onSkip?.(relativePath, 'a symlink to a folder that is already listed (a cycle)');
-          else if (info.isDirectory()) await visit(absolutePath, target, relativePath);
+          else if (info.isDirectory()) await visit(absoluteBytes, target, relativeBytes);
         }
       }
     }
   }
-  await visit(root.endsWith(sep) && root.length > 1 ? root.slice(0, -1) : root, rootReal, '');
-  return files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+  await visit(rootBytes, rootReal, Buffer.alloc(0));
+  return files.sort((a, b) => Buffer.compare(a.relativeBytes, b.relativeBytes));
 }
 
-/** Hashes many files with a small fixed concurrency: disk speed, bounded memory. Aborting stops it. */
-export async function hashFiles(files: WalkedFile[], concurrency = 2, signal?: AbortSignal): Promise<FileEntry[]> {
-  const results: FileEntry[] = new Array(files.length);
-  let next = 0;
-  async function worker(): Promise<void> {
+export interface HashedFile {
+  path: string;
+  /** The path's exact bytes (see WalkedFile). */
+  pathBytes: Buffer;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Hashes many files: several at a time, each small one read whole in one go, each large one
+ * streamed in 1 MiB chunks, so memory stays bounded whatever the sizes. Aborting stops it.
+ */
+/** One scratch buffer for the small-file path: a file is read whole into it, then hashed. */
+let smallScratch: Buffer | null = null;
+
+/**
+ * A small file hashed with synchronous reads on this thread: open, read, read (end of file),
+ * close, without the thread-pool round trips that cost more than the hashing for a 2 KiB file.
+ * null when the file is larger than SMALL_HASH_BYTES (it takes the streaming path).
+ */
+function hashSmallFileSync(path: string | Buffer): { sha256: string; size: number } | null {
+  smallScratch ??= Buffer.allocUnsafe(SMALL_HASH_BYTES + 1);
+  const buffer = smallScratch;
+  const fd = openSync(path, 'r');
+  try {
+    let filled = 0;
     for (;;) {
-      const index = next++;
-      const file = files[index];
-      if (file === undefined) return;
+      const got = readSync(fd, buffer, filled, buffer.length - filled, filled);
+      if (got === 0) break;
+      filled += got;
+      if (filled === buffer.length) return null;
+    }
+    return { sha256: createHash('sha256').update(buffer.subarray(0, filled)).digest('hex'), size: filled };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** How long the small-file path may hold the event loop before it lets signals and I/O through. */
+const SYNC_SLICE_MS = 8;
+
+/**
+ * Hashes many files. Small ones are read synchronously in slices of a few milliseconds (the event
+ * loop still answers Ctrl-C between slices); larger ones stream, `concurrency` at a time, while
+ * the next slice runs.
+ */
+export async function hashFiles(files: Array<Pick<WalkedFile, 'relativePath' | 'absolutePath'> & { relativeBytes?: Buffer }>, concurrency = 8, signal?: AbortSignal): Promise<HashedFile[]> {
+  const results: HashedFile[] = new Array(files.length);
+  const failed = (file: (typeof files)[number], error: unknown): Error => {
+    if (signal?.aborted) return new InterruptedError(signal, 'hashing the data');
+    const shown = typeof file.absolutePath === 'string' ? file.absolutePath : file.absolutePath.toString('utf8');
+    return new UserInputError('UNREADABLE_DATA', `cannot read data file ${shown}: ${describeFsError(error)}`, {
+      hint: 'Fix its permissions or leave it out of --data.',
+      cause: error,
+    });
+  };
+  const record = (index: number, hashed: { sha256: string; size: number }) => {
+    const file = files[index] as (typeof files)[number];
+    results[index] = { path: file.relativePath, pathBytes: file.relativeBytes ?? Buffer.from(file.relativePath), size: hashed.size, sha256: hashed.sha256 };
+  };
+  const large: number[] = [];
+  let nextLarge = 0;
+  const waiting: Array<() => void> = [];
+  let walked = false;
+  async function streamer(): Promise<void> {
+    for (;;) {
+      const index = large[nextLarge];
+      if (index === undefined) {
+        if (walked) return;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        continue;
+      }
+      nextLarge++;
+      if (streamFailure !== null) return;
       if (signal?.aborted) throw new InterruptedError(signal, 'hashing the data');
+      const file = files[index] as (typeof files)[number];
       try {
-        const { sha256, size } = await sha256File(file.absolutePath, signal);
-        results[index] = { path: file.relativePath, size, sha256 };
+        record(index, await sha256File(file.absolutePath, signal));
       } catch (error) {
-        if (signal?.aborted) throw new InterruptedError(signal, 'hashing the data');
-        throw new UserInputError('UNREADABLE_DATA', `cannot read data file ${file.absolutePath}: ${describeFsError(error)}`, {
-          hint: 'Fix its permissions or leave it out of --data.',
-          cause: error,
-        });
+        throw failed(file, error);
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, () => worker()));
+  // Failures are kept, not left unobserved while the small files are still being read.
+  let streamFailure: unknown = null;
+  const streamers = Array.from({ length: Math.max(1, concurrency) }, () =>
+    streamer().catch((error: unknown) => {
+      streamFailure ??= error;
+    }),
+  );
+  const kick = () => waiting.shift()?.();
+  try {
+    let sliceStart = performance.now();
+    for (let index = 0; index < files.length && streamFailure === null; index++) {
+      if (performance.now() - sliceStart > SYNC_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+      if (signal?.aborted) throw new InterruptedError(signal, 'hashing the data');
+      const file = files[index] as (typeof files)[number];
+      let hashed: { sha256: string; size: number } | null;
+      try {
+        hashed = hashSmallFileSync(file.absolutePath);
+      } catch (error) {
+        throw failed(file, error);
+      }
+      if (hashed !== null) record(index, hashed);
+      else {
+        large.push(index);
+        kick();
+      }
+    }
+  } finally {
+    walked = true;
+    // Every streamer waiting for work ends now that no more will come; those still hashing finish
+    // before anything is thrown, so nothing writes or reads after the caller moved on.
+    while (waiting.length > 0) kick();
+    await Promise.all(streamers);
+  }
+  if (streamFailure !== null) throw streamFailure;
   return results;
 }
 
@@ -629,5 +754,54 @@ export async function spoolToTempFile(read: (target: Uint8Array, length: number)
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * A log kept for a bundle meant for git: the first headBytes and the last tailBytes of what was
+ * written, with a line between them saying how much was left out, so a training that prints a
+ * gigabyte does not put a gigabyte into the repository.
+ */
+export class CappedLogFile {
+  private readonly stream;
+  private written = 0;
+  private total = 0;
+  private tail: Buffer[] = [];
+  private tailSize = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly headBytes = 1024 * 1024,
+    private readonly tailBytes = 1024 * 1024,
+  ) {
+    this.stream = createWriteStream(path, { flags: 'wx', mode: 0o644 });
+    this.stream.on('error', () => undefined);
+  }
+
+  write(chunk: Buffer): void {
+    this.total += chunk.length;
+    let rest = chunk;
+    if (this.written < this.headBytes) {
+      const take = Math.min(rest.length, this.headBytes - this.written);
+      this.stream.write(rest.subarray(0, take));
+      this.written += take;
+      rest = rest.subarray(take);
+    }
+    if (rest.length === 0) return;
+    // Past the head: only the last tailBytes are kept, in memory, until the end.
+    this.tail.push(Buffer.from(rest));
+    this.tailSize += rest.length;
+    while (this.tail.length > 1 && this.tailSize - (this.tail[0] as Buffer).length >= this.tailBytes) this.tailSize -= (this.tail.shift() as Buffer).length;
+  }
+
+  /** Writes the tail and closes; returns how much the program wrote and whether the log was cut. */
+  async close(): Promise<{ bytes: number; truncated: boolean }> {
+    let tail = Buffer.concat(this.tail);
+    if (tail.length > this.tailBytes) tail = tail.subarray(tail.length - this.tailBytes);
+    const left = this.total - this.written - tail.length;
+    if (left > 0) this.stream.write(`\n[snapshot: ${left} bytes of this log left out; the program wrote ${this.total} bytes in all]\n`);
+    if (tail.length > 0) this.stream.write(tail);
+    await new Promise<void>((resolve) => this.stream.end(() => resolve()));
+    return { bytes: this.total, truncated: left > 0 };
   }
 }

@@ -1,26 +1,44 @@
 // Reads the code's git state through the process choke point. The quick reads have a timeout; the
-// patch is the record of the code, not a probe, so it has none: it reports progress instead and
-// stops only when asked (Ctrl-C).
-import { parsePorcelainZ, stripUrlCredentials } from '../core/git.js';
+// patches are the record of the code, not probes, so they have none: they report progress instead
+// and stop only when asked (Ctrl-C).
+import { join } from 'node:path';
+import { parsePorcelainZ, parseSubmoduleStatus, stripUrlCredentials } from '../core/git.js';
 import type { ProbeRecord } from '../core/model.js';
 import { fileSize, findLargeFiles, sha256File, type LargeFile } from './fs.js';
 import { runProcess } from './process.js';
 
-export interface GitState {
+export interface PatchResult {
+  /** The patch written, checksummed; null when the tree is clean or it could not be made. */
+  patch: { sha256: string; size: number } | null;
+  /** Why the patch could not be made; null when it was, or was not needed. */
+  error: string | null;
+}
+
+export interface SubmoduleState extends PatchResult {
+  path: string;
+  commit: string | null;
+  url: string | null;
+  initialized: boolean;
+  dirty: boolean;
+  /** Where its patch was written (when dirty). */
+  patchPath: string | null;
+}
+
+export interface GitState extends PatchResult {
   probe: ProbeRecord;
   git: {
     /** The repository's top level: the patch has paths from there. */
     root: string;
-    commit: string;
+    /** null: no commit yet (an unborn HEAD). */
+    commit: string | null;
     branch: string | null;
     remote_url: string | null;
     dirty: boolean;
+    staged: string[];
     untracked: string[];
   } | null;
-  /** The patch written to patchPath, checksummed; null when the tree is clean or it could not be made. */
-  patch: { sha256: string; size: number } | null;
-  /** Why the patch could not be made; null when it was, or was not needed. */
-  patchError: string | null;
+  /** Every submodule (recursively), with its own patch when it has uncommitted changes. */
+  submodules: SubmoduleState[];
   /** Tracked files at or above largeFileBytes: usually weights or data that belong in --data. */
   largeFiles: LargeFile[];
 }
@@ -30,8 +48,10 @@ export interface GitReadOptions {
   timeoutMs: number;
   /** Where `git diff HEAD --binary` is streamed. */
   patchPath: string;
+  /** Where the patch of the i-th submodule goes. */
+  submodulePatchPath: (index: number) => string;
   signal?: AbortSignal;
-  /** Called every progressIntervalMs while the patch is being written, with its size so far. */
+  /** Called every progressIntervalMs while a patch is being written, with its size so far. */
   onPatchProgress?: (bytes: number, elapsedMs: number) => void;
   progressIntervalMs?: number;
   largeFileBytes?: number;
@@ -42,53 +62,88 @@ const DEFAULT_LARGE_FILE_BYTES = 10 * 1024 * 1024;
 /**
  * `git diff HEAD --binary` (staged and unstaged changes to tracked files) into patchPath, spelled
  * out in git's defaults whatever the user's config says (prefixes, relative paths, textconv), so
- * `git apply` takes it. No timeout: a slow disk must not cost the record of the code.
+ * `git apply` takes it. Submodule pointers are left out: each submodule is recorded on its own.
+ * No timeout: a slow disk must not cost the record of the code.
  */
-async function writePatch(dir: string, options: GitReadOptions): Promise<{ sha256: string; size: number } | { error: string }> {
+async function writePatch(dir: string, patchPath: string, options: GitReadOptions): Promise<PatchResult> {
   const started = performance.now();
   const timer = options.onPatchProgress
     ? setInterval(() => {
-        void fileSize(options.patchPath).then((bytes) => options.onPatchProgress?.(bytes ?? 0, Math.round(performance.now() - started)));
+        void fileSize(patchPath).then((bytes) => options.onPatchProgress?.(bytes ?? 0, Math.round(performance.now() - started)));
       }, options.progressIntervalMs ?? 2000)
     : null;
   try {
     const diff = await runProcess(
       'git',
-      ['-C', dir, 'diff', 'HEAD', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--src-prefix=a/', '--dst-prefix=b/'],
-      { stdoutFile: options.patchPath, signal: options.signal },
+      ['-C', dir, 'diff', 'HEAD', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--ignore-submodules=all', '--src-prefix=a/', '--dst-prefix=b/'],
+      { stdoutFile: patchPath, signal: options.signal },
     );
-    if (diff.outcome !== 'ok') return { error: diff.reason ?? 'git diff failed' };
+    if (diff.outcome !== 'ok') return { patch: null, error: diff.reason ?? 'git diff failed' };
   } finally {
     if (timer !== null) clearInterval(timer);
   }
-  return sha256File(options.patchPath).catch((error: unknown) => ({ error: `the patch cannot be read back: ${error instanceof Error ? error.message : String(error)}` }));
+  return sha256File(patchPath).then(
+    (patch) => ({ patch, error: null }),
+    (error: unknown) => ({ patch: null, error: `the patch cannot be read back: ${error instanceof Error ? error.message : String(error)}` }),
+  );
 }
 
-/** Reads commit, branch, remote and status, writes the patch when the tree is dirty, and lists large tracked files. */
+/** Each submodule's commit, remote and state; the dirty ones get their own patch. */
+async function readSubmodules(root: string, options: GitReadOptions): Promise<SubmoduleState[]> {
+  const { timeoutMs, signal } = options;
+  const listed = await runProcess('git', ['-C', root, 'submodule', 'status', '--recursive'], { timeoutMs, signal });
+  if (listed.outcome !== 'ok') return [];
+  const states: SubmoduleState[] = [];
+  for (const [index, sub] of parseSubmoduleStatus(listed.stdout).entries()) {
+    const dir = join(root, sub.path);
+    if (!sub.initialized) {
+      states.push({ path: sub.path, commit: sub.commit, url: null, initialized: false, dirty: false, patch: null, error: null, patchPath: null });
+      continue;
+    }
+    const git = (...args: string[]) => runProcess('git', ['-C', dir, ...args], { timeoutMs, signal });
+    const [status, remote] = await Promise.all([git('status', '--porcelain=v1', '-z', '--ignore-submodules=all'), git('remote', 'get-url', 'origin')]);
+    const dirty = status.outcome === 'ok' && parsePorcelainZ(status.stdout).dirty;
+    const patchPath = dirty ? options.submodulePatchPath(index) : null;
+    const written = patchPath === null ? { patch: null, error: null } : await writePatch(dir, patchPath, options);
+    states.push({
+      path: sub.path,
+      commit: sub.commit,
+      url: remote.outcome === 'ok' ? stripUrlCredentials(remote.stdout.trim()) : null,
+      initialized: true,
+      dirty,
+      patchPath,
+      ...(status.outcome === 'ok' ? written : { patch: null, error: status.reason ?? 'git status failed' }),
+    });
+  }
+  return states;
+}
+
+/** Reads commit, branch, remote and status, writes the patches of a dirty tree, and lists large tracked files. */
 export async function readGitState(dir: string, options: GitReadOptions): Promise<GitState> {
   const started = performance.now();
   const { timeoutMs, signal } = options;
   const git = (...args: string[]) => runProcess('git', ['-C', dir, ...args], { timeoutMs, signal });
   const elapsed = () => Math.round(performance.now() - started);
   const top = await git('rev-parse', '--show-toplevel');
-  const none = (probe: ProbeRecord): GitState => ({ probe, git: null, patch: null, patchError: null, largeFiles: [] });
+  const none = (probe: ProbeRecord): GitState => ({ probe, git: null, patch: null, error: null, submodules: [], largeFiles: [] });
   if (top.outcome === 'absent') return none({ status: 'absent', duration_ms: elapsed(), reason: 'git not found' });
   if (top.outcome === 'timeout') return none({ status: 'timeout', duration_ms: elapsed(), reason: top.reason ?? 'git timed out' });
   if (top.outcome !== 'ok') return none({ status: 'absent', duration_ms: elapsed(), reason: `${dir} is not in a git repository` });
   const root = top.stdout.trim();
 
   const [head, branch, remotes, status, tracked] = await Promise.all([
-    git('rev-parse', '--verify', 'HEAD'),
+    git('rev-parse', '--verify', '-q', 'HEAD'),
     git('symbolic-ref', '--short', '-q', 'HEAD'),
     git('remote'),
-    git('status', '--porcelain=v1', '-z', '--untracked-files=all'),
+    git('status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all'),
     runProcess('git', ['-C', root, 'ls-files', '-z'], { timeoutMs, signal }),
   ]);
-  const failed = [head, status].find((r) => r.outcome !== 'ok');
-  if (failed) {
-    const reason = head.outcome === 'failed' ? 'the repository has no commit yet' : failed.reason ?? 'git failed';
-    return none({ status: failed.outcome === 'timeout' ? 'timeout' : 'error', duration_ms: elapsed(), reason });
+  if (status.outcome !== 'ok' || (head.outcome !== 'ok' && head.outcome !== 'failed')) {
+    const failed = status.outcome !== 'ok' ? status : head;
+    return none({ status: failed.outcome === 'timeout' ? 'timeout' : 'error', duration_ms: elapsed(), reason: failed.reason ?? 'git failed' });
   }
+  // `rev-parse -q --verify HEAD` fails quietly on an unborn HEAD: a repository without a commit yet.
+  const commit = head.outcome === 'ok' ? head.stdout.trim() : null;
   const remoteNames = remotes.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
   const remoteName = remoteNames.includes('origin') ? 'origin' : remoteNames[0];
   const [remote, largeFiles] = await Promise.all([
@@ -96,21 +151,23 @@ export async function readGitState(dir: string, options: GitReadOptions): Promis
     // Only a hint for the user: a listing that failed or timed out gives no warning, not an error.
     tracked.outcome === 'ok' ? findLargeFiles(root, tracked.stdout.split('\0').filter(Boolean), options.largeFileBytes ?? DEFAULT_LARGE_FILE_BYTES) : [],
   ]);
-  const { dirty, untracked } = parsePorcelainZ(status.stdout);
+  const { dirty, staged, untracked } = parsePorcelainZ(status.stdout);
   const probe: ProbeRecord = { status: 'ok', duration_ms: elapsed() };
-  const patch = dirty ? await writePatch(dir, options) : null;
+  const written = dirty && commit !== null ? await writePatch(dir, options.patchPath, options) : { patch: null, error: null };
+  const submodules = commit !== null ? await readSubmodules(root, options) : [];
   return {
     probe,
     git: {
       root,
-      commit: head.stdout.trim(),
+      commit,
       branch: branch.outcome === 'ok' ? branch.stdout.trim() || null : null,
       remote_url: remote?.outcome === 'ok' ? stripUrlCredentials(remote.stdout.trim()) : null,
       dirty,
+      staged,
       untracked,
     },
-    patch: patch !== null && 'sha256' in patch ? patch : null,
-    patchError: patch !== null && 'error' in patch ? patch.error : null,
+    ...written,
+    submodules,
     largeFiles,
   };
 }

@@ -51,6 +51,28 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+/** Whether any process of the group is left (signal 0 only checks). */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What is left of a group once its leader is gone: it had SIGTERM (sent now unless `termSent`),
+ * and gets SIGKILL when the grace period since `termAt` ends with anything still running.
+ */
+async function stopGroup(pid: number, graceMs: number, termAt: number | null): Promise<void> {
+  if (!groupAlive(pid)) return;
+  const since = termAt ?? performance.now();
+  if (termAt === null) killGroup(pid, 'SIGTERM');
+  while (groupAlive(pid) && performance.now() - since < graceMs) await new Promise((resolve) => setTimeout(resolve, 50));
+  killGroup(pid, 'SIGKILL');
+}
+
 /**
  * Runs a program with an argument array (never through a shell) and always resolves. With a
  * timeout or an abort signal the program runs in its own process group, so stopping it ends its
@@ -141,12 +163,13 @@ export async function runProcess(command: string, args: string[], options: RunOp
 export interface StreamingRunOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
-  stdoutFile: string;
-  stderrFile: string;
-  /** Mirror the child's output to ours (stderr), so the user sees training progress. */
-  echo: boolean;
-  /** Aborting (Ctrl-C) stops the training and its children. */
+  /** Each chunk of the child's output as it comes, never held here. */
+  onStdout: (chunk: Buffer) => void;
+  onStderr: (chunk: Buffer) => void;
+  /** Aborting (Ctrl-C, SIGTERM) stops the whole process group: TERM, then KILL after the grace period. */
   signal?: AbortSignal;
+  /** How long a group that got SIGTERM may take before SIGKILL (default 5 s). */
+  killGraceMs?: number;
 }
 
 export interface StreamingRunResult {
@@ -158,8 +181,10 @@ export interface StreamingRunResult {
 }
 
 /**
- * Runs the user's training command through a shell, as they typed it, streaming stdout and
- * stderr to log files (and optionally to our stderr) without holding them in memory.
+ * Runs the user's training command through a shell, as they typed it, in a process group of its
+ * own: stopping it stops everything it started (a data loader's workers, a shell pipeline), even
+ * when only snapshot got the signal (a job manager, CI cancelling), and a program that ignores
+ * SIGTERM is killed after the grace period. Its output is handed over chunk by chunk.
  */
 export async function runShellCommand(commandLine: string, options: StreamingRunOptions): Promise<StreamingRunResult> {
   const startedAt = new Date();
@@ -170,17 +195,34 @@ export async function runShellCommand(commandLine: string, options: StreamingRun
     env: options.env,
     extendEnv: false,
     stdin: 'ignore',
-    // Our own stdout stays clean for --json: when echoing, the child's stdout goes to our stderr.
-    stdout: options.echo ? [{ file: options.stdoutFile }, 'pipe'] : [{ file: options.stdoutFile }],
-    stderr: options.echo ? [{ file: options.stderrFile }, 'inherit'] : [{ file: options.stderrFile }],
+    stdout: 'pipe',
+    stderr: 'pipe',
     buffer: false,
     reject: false,
     cleanup: true,
-    cancelSignal: options.signal,
-    forceKillAfterDelay: 5000,
+    detached: true,
   });
-  if (options.echo) child.stdout?.pipe(process.stderr, { end: false });
+  const pid = child.pid;
+  if (pid !== undefined) liveGroups.add(pid);
+  child.stdout?.on('data', (chunk: Buffer) => options.onStdout(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => options.onStderr(chunk));
+  const graceMs = options.killGraceMs ?? 5000;
+  let termAt: number | null = null;
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    termAt = performance.now();
+    killGroup(pid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   const result = await child;
+  clearTimeout(killTimer);
+  options.signal?.removeEventListener('abort', onAbort);
+  // The shell is gone; anything it left running in its group (a worker, a server started with &)
+  // gets the rest of the grace period after SIGTERM, then SIGKILL.
+  if (pid !== undefined) await stopGroup(pid, graceMs, termAt);
+  if (pid !== undefined) liveGroups.delete(pid);
   const durationMs = Math.round(performance.now() - started);
   const code = (result as { code?: string }).code;
   const failedToStart = result.exitCode === undefined && result.signal === undefined ? result.shortMessage ?? code ?? 'could not start' : null;

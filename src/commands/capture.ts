@@ -58,6 +58,7 @@ export default class Capture extends SnapshotCommand {
         cwd: process.cwd(),
         toolVersion: this.config.version,
         echoRun: true,
+        echo: (chunk) => this.echoToStderr(chunk),
         allowMissingPatch: flags['allow-missing-patch'],
         signal: controller.signal,
         log: (line) => this.note(line),

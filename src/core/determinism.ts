@@ -27,6 +27,10 @@ export const DETERMINISM_ENV_ALLOWLIST: Readonly<Record<string, string>> = {
   TF_NUM_INTEROP_THREADS: 'CPU scheduling',
   KERAS_BACKEND: 'which framework Keras runs on',
   KERAS_HOME: 'where keras.json (the backend) is read from',
+  KERAS_MAX_EPOCHS: 'caps every fit() at this many epochs (Keras 3)',
+  KERAS_MAX_STEPS_PER_EPOCH: 'caps every epoch at this many steps (Keras 3)',
+  KERAS_TORCH_DEVICE: 'which device the torch backend of Keras uses',
+  KERAS_NNX_ENABLED: 'Flax NNX on the JAX backend of Keras',
   TF_USE_LEGACY_KERAS: 'Keras 2 (tf-keras) instead of Keras 3',
   JAX_ENABLE_X64: '64-bit default dtypes in JAX',
   JAX_DEFAULT_MATMUL_PRECISION: 'matmul precision in JAX',
@@ -43,6 +47,36 @@ export const DETERMINISM_ENV_ALLOWLIST: Readonly<Record<string, string>> = {
   PYTORCH_CUDA_ALLOC_CONF: 'torch GPU allocator',
   CUDA_MODULE_LOADING: 'lazy CUDA module loading',
 };
+
+// The values a setting may take, so a rebuild can write them safely and a capture can say early
+// when one will not be reproducible. Counts and seeds are numbers; flag strings (XLA_FLAGS holds
+// regular expressions such as --xla_dump_hlo_pass_re=.*) take any printable text, written quoted;
+// everything else keeps a conservative grammar with no shell or substitution syntax.
+const COUNT = /^\d{1,9}$/;
+const VALUE_GRAMMARS: Readonly<Record<string, { pattern: RegExp; says: string }>> = {
+  PYTHONHASHSEED: { pattern: /^(\d{1,10}|random)$/, says: 'a number from 0 to 4294967295, or "random"' },
+  OMP_NUM_THREADS: { pattern: /^\d{1,9}(,\d{1,9})*$/, says: 'a thread count (or a comma-separated list of them)' },
+  MKL_NUM_THREADS: { pattern: COUNT, says: 'a thread count' },
+  OPENBLAS_NUM_THREADS: { pattern: COUNT, says: 'a thread count' },
+  TF_NUM_INTRAOP_THREADS: { pattern: COUNT, says: 'a thread count' },
+  TF_NUM_INTEROP_THREADS: { pattern: COUNT, says: 'a thread count' },
+  KERAS_MAX_EPOCHS: { pattern: COUNT, says: 'a number of epochs' },
+  KERAS_MAX_STEPS_PER_EPOCH: { pattern: COUNT, says: 'a number of steps' },
+  // eslint-disable-next-line no-control-regex
+  XLA_FLAGS: { pattern: /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]{0,4096}$/, says: 'printable text without line breaks' },
+  // eslint-disable-next-line no-control-regex
+  TF_XLA_FLAGS: { pattern: /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]{0,4096}$/, says: 'printable text without line breaks' },
+};
+const DEFAULT_GRAMMAR = { pattern: /^[A-Za-z0-9 _.,:=+/@%-]{0,1024}$/, says: 'letters, digits, spaces and _ . , : = + / @ % -' };
+
+/** Variables that describe the capturing host, not the numerics: a rebuild sets its own. */
+export const HOST_ONLY_ENV: ReadonlySet<string> = new Set(['CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'NVIDIA_DRIVER_CAPABILITIES', 'KERAS_HOME']);
+
+/** Why a captured value of an allowlisted variable cannot be carried into a rebuild, or null when it can. */
+export function envValueProblem(name: string, value: string): string | null {
+  const grammar = VALUE_GRAMMARS[name] ?? DEFAULT_GRAMMAR;
+  return grammar.pattern.test(value) ? null : `${name} must be ${grammar.says}`;
+}
 
 /** Picks the allowlisted variables out of an environment; nothing else is copied. */
 export function selectDeterminismEnv(environment: Readonly<Record<string, string | undefined>>): Record<string, string> {
@@ -67,10 +101,18 @@ export interface FindingsInput {
   frameworks: FrameworksInfo;
   gpu: GpuInfo;
   arch: string;
+  /** The CPU's numerics flags (system.cpu.flags): oneDNN's default depends on them. */
+  cpuFlags: readonly string[];
 }
 
+/**
+ * The CPU features for which TensorFlow (2.9 and later, on Linux x86) turns oneDNN on by default
+ * (tensorflow/core/util/util.cc, DefaultOneDnnPolicy): a CPU without them runs without oneDNN.
+ */
+export const ONEDNN_DEFAULT_CPU_FLAGS = ['avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_tile', 'amx_int8', 'amx_bf16'] as const;
+
 /** Warnings about settings that will make a replay differ, given what was captured. */
-export function determinismFindings({ env, frameworks, gpu, arch }: FindingsInput): Finding[] {
+export function determinismFindings({ env, frameworks, gpu, arch, cpuFlags }: FindingsInput): Finding[] {
   const findings: Finding[] = [];
   const warn = (code: string, message: string) => findings.push({ level: 'warning', code, message });
   const info = (code: string, message: string) => findings.push({ level: 'info', code, message });
@@ -85,8 +127,16 @@ export function determinismFindings({ env, frameworks, gpu, arch }: FindingsInpu
     warn('PYTHONHASHSEED_RANDOM', 'PYTHONHASHSEED=random: hash order changes between runs; set a fixed number.');
   }
 
-  if (tfAtLeast('2.9') && /^(x86_64|amd64)$/i.test(arch) && tfBool(env.TF_ENABLE_ONEDNN_OPTS) !== false) {
-    warn('ONEDNN_ON', `oneDNN CPU kernels are on (TensorFlow ${tf} on x86_64 enables them by default): round-off differs between CPU models; export TF_ENABLE_ONEDNN_OPTS=0 for CPU parity.`);
+  if (tfAtLeast('2.9') && /^(x86_64|amd64)$/i.test(arch)) {
+    const setting = tfBool(env.TF_ENABLE_ONEDNN_OPTS);
+    const features = ONEDNN_DEFAULT_CPU_FLAGS.filter((flag) => cpuFlags.includes(flag));
+    if (setting === true) {
+      warn('ONEDNN_ON', `oneDNN CPU kernels are on (TF_ENABLE_ONEDNN_OPTS=1): round-off differs between CPU models; export TF_ENABLE_ONEDNN_OPTS=0 for CPU parity.`);
+    } else if (setting === undefined && features.length > 0) {
+      warn('ONEDNN_ON', `oneDNN CPU kernels are on: TensorFlow ${tf} enables them by default on a CPU with ${features.join(', ')}, as this one has; round-off differs between CPU models, and a replay on a CPU without those features runs without oneDNN. Export TF_ENABLE_ONEDNN_OPTS=0 for CPU parity.`);
+    } else if (setting === undefined) {
+      info('ONEDNN_DEFAULT_OFF', `oneDNN CPU kernels are off here only because this CPU lacks ${ONEDNN_DEFAULT_CPU_FLAGS.join(', ')}: TensorFlow ${tf} turns them on by default on a CPU with any of them, which changes results; export TF_ENABLE_ONEDNN_OPTS=0 so every CPU does the same.`);
+    }
   }
 
   const ampereOrNewer = gpu.devices.some((d) => d.compute_capability !== null && compareVersions(d.compute_capability, '8.0') >= 0);
@@ -113,7 +163,9 @@ export function determinismFindings({ env, frameworks, gpu, arch }: FindingsInpu
   }
 
   if (env.TF_USE_LEGACY_KERAS !== undefined && TRUTHY.has(env.TF_USE_LEGACY_KERAS) && frameworks.keras?.tf_keras_version == null) {
-    warn('LEGACY_KERAS_MISSING', 'TF_USE_LEGACY_KERAS is set but tf-keras is not installed: TensorFlow will fail to load Keras 2.');
+    // Only TensorFlow reads the variable: without it, it does nothing, and saying it fails would be false.
+    if (frameworks.tensorflow !== null) warn('LEGACY_KERAS_MISSING', 'TF_USE_LEGACY_KERAS is set but tf-keras is not installed: TensorFlow will fail to load Keras 2.');
+    else info('LEGACY_KERAS_MISSING', 'TF_USE_LEGACY_KERAS is set, but only TensorFlow reads it and TensorFlow is not installed: it has no effect here.');
   }
   if (frameworks.keras && frameworks.keras.backend !== 'tensorflow' && frameworks.tensorflow !== null) {
     info('KERAS_NON_TF_BACKEND', `Keras runs on the ${frameworks.keras.backend} backend (from ${frameworks.keras.backend_source}) although TensorFlow is installed; a replay must set the same backend.`);
@@ -134,5 +186,12 @@ export function determinismFindings({ env, frameworks, gpu, arch }: FindingsInpu
 
 export function buildDeterminism(environment: Readonly<Record<string, string | undefined>>, rest: Omit<FindingsInput, 'env'>): DeterminismInfo {
   const env = selectDeterminismEnv(environment);
-  return { env, findings: determinismFindings({ env, ...rest }) };
+  const findings = determinismFindings({ env, ...rest });
+  // Said at capture, not first at rebuild: a value no rebuild can carry is not reproducible.
+  for (const [name, value] of Object.entries(env)) {
+    if (HOST_ONLY_ENV.has(name)) continue;
+    const problem = envValueProblem(name, value);
+    if (problem !== null) findings.push({ level: 'warning', code: 'ENV_VALUE_NOT_REBUILDABLE', message: `${name}=${JSON.stringify(value).slice(0, 80)} cannot be carried into a rebuild: ${problem}.` });
+  }
+  return { env, findings };
 }

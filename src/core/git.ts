@@ -22,6 +22,8 @@ export function stripUrlCredentials(url: string): string {
 
 export interface PorcelainStatus {
   dirty: boolean;
+  /** Paths with changes in the index (staged). */
+  staged: string[];
   untracked: string[];
 }
 
@@ -29,6 +31,7 @@ export interface PorcelainStatus {
 export function parsePorcelainZ(output: string): PorcelainStatus {
   const records = output.split('\0');
   const untracked: string[] = [];
+  const staged: string[] = [];
   let dirty = false;
   for (let i = 0; i < records.length; i++) {
     const record = records[i] ?? '';
@@ -39,11 +42,36 @@ export function parsePorcelainZ(output: string): PorcelainStatus {
       untracked.push(path);
     } else if (code !== '!!') {
       dirty = true;
+      // X, the index column: M, T, A, D, R or C is a staged change; U and the AA/DD pairs are conflicts.
+      if ('MTADRC'.includes(code[0] ?? ' ') && !code.includes('U') && code !== 'AA' && code !== 'DD') staged.push(path);
       // Renames and copies are followed by their source path as a record of its own.
       if (code.includes('R') || code.includes('C')) i++;
     }
   }
-  return { dirty, untracked: untracked.sort() };
+  return { dirty, staged: staged.sort(), untracked: untracked.sort() };
+}
+
+export interface SubmoduleStatus {
+  path: string;
+  commit: string;
+  /** '-' in `git submodule status`: not checked out, so its files were not there either. */
+  initialized: boolean;
+}
+
+/**
+ * Reads `git submodule status --recursive`: "<flag><sha> <path>[ (<describe>)]", the flag one of
+ * ' ', '+' (checked out at another commit than the index records), '-' (not initialized) or 'U'
+ * (merge conflict). For an initialized submodule the sha is the commit checked out, which is what
+ * the training ran; paths are from the top level.
+ */
+export function parseSubmoduleStatus(output: string): SubmoduleStatus[] {
+  const out: SubmoduleStatus[] = [];
+  for (const line of output.split('\n')) {
+    const match = /^([ +\-U])([0-9a-f]{40}(?:[0-9a-f]{24})?) (.+?)(?: \([^()]*\))?$/.exec(line);
+    if (!match) continue;
+    out.push({ path: match[3] as string, commit: match[2] as string, initialized: match[1] !== '-' });
+  }
+  return out;
 }
 
 /** What the snapshot's code record can give back: the tree the training ran on, or less. */

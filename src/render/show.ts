@@ -58,13 +58,25 @@ export function renderSnapshot(s: Snapshot): string[] {
   lines.push(row('Memory', formatBytes(s.system.memory_total_bytes)));
   if (s.system.container.inside) lines.push(row('Container', s.system.container.runtime ?? 'yes'));
 
-  if (s.code?.git) {
+  if (s.code?.git && s.code.git.commit === null) {
+    const c = s.code.git;
+    lines.push(row('Code', `${s.code.path}: a git repository without a commit yet${c.branch ? ` (branch ${c.branch})` : ''}, ${c.staged.length} staged, ${c.untracked.length} untracked`));
+    lines.push('  ! The code cannot be rebuilt from git: the repository had no commit when the training ran.');
+  } else if (s.code?.git) {
     const c = s.code.git;
     const tree = capturedTree(c);
     const changes = tree.kind === 'patched' ? ' + uncommitted changes (saved as a patch)' : '';
-    lines.push(row('Code', `${c.commit.slice(0, 12)}${c.branch ? ` on ${c.branch}` : ''}${changes}${c.untracked.length ? `, ${c.untracked.length} untracked` : ''}${c.remote_url ? ` (${c.remote_url})` : ''}`));
+    lines.push(row('Code', `${(c.commit as string).slice(0, 12)}${c.branch ? ` on ${c.branch}` : ''}${changes}${c.untracked.length ? `, ${c.untracked.length} untracked` : ''}${c.remote_url ? ` (${c.remote_url})` : ''}`));
     if (tree.kind === 'commit-only') {
       lines.push(`  ! The code is not the captured tree: the training ran with uncommitted changes that were not saved (${printable(tree.reason)}); the commit alone is other code.`);
+    }
+    for (const sub of c.submodules) {
+      const state = !sub.initialized ? 'not initialized: the training ran without its files' : `${(sub.commit ?? '?').slice(0, 12)}${sub.patch_file ? ' + uncommitted changes (saved as a patch)' : sub.dirty ? ' + uncommitted changes NOT saved' : ''}`;
+      lines.push(row('  submodule', `${sub.path}: ${state}`));
+    }
+    if (c.untracked.length > 0) {
+      const shown = c.untracked.slice(0, 5).join(', ');
+      lines.push(`  ! ${c.untracked.length} untracked file${c.untracked.length === 1 ? ' was' : 's were'} in the code folder at capture and will not be in a rebuild: ${printable(shown)}${c.untracked.length > 5 ? ', ...' : ''}`);
     }
   } else if (s.code) {
     lines.push(row('Code', `${s.code.path} (not a git repository)`));

@@ -1,18 +1,22 @@
 // `snapshot capture`: probe everything in parallel, optionally run the training, and write the
-// snapshot plus its bundle (patch, logs, baseline) without ever leaving half a file behind.
+// snapshot plus its bundle (patches, data manifests, logs, baseline) without ever leaving half a
+// file behind.
 import { randomUUID } from 'node:crypto';
 import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
 import { assembleFrameworks, assembleGpu, assemblePackages, assemblePython, assembleSystem, systemProbeRecords } from '../core/assemble.js';
+import { inlineAssignments } from '../core/command-line.js';
 import { buildDeterminism } from '../core/determinism.js';
-import { outputKind, treeDigest } from '../core/manifest.js';
+import { manifestText, outputKind, sha256Hex } from '../core/manifest.js';
 import { besideSnapshot } from '../core/paths.js';
 import { formatBytes } from '../core/units.js';
-import { SCHEMA_VERSION, type DataRecord, type FileEntry, type ProbeRecord, type RunRecord, type Snapshot } from '../core/model.js';
+import { SCHEMA_VERSION, type DataRecord, type FileEntry, type PackageRecord, type ProbeRecord, type RunRecord, type Snapshot, type SubmoduleRecord } from '../core/model.js';
 import { ExitCode, ExternalError, InternalError, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
 import {
   assertWritableTarget,
-  isEmptyFolder,
+  CappedLogFile,
   hashFiles,
+  isEmptyFolder,
+  isInside,
   pathExists,
   removePath,
   StagedFolder,
@@ -20,7 +24,7 @@ import {
   walkFiles,
   writeFileAtomic,
 } from '../adapters/fs.js';
-import { readGitState } from '../adapters/git.js';
+import { readGitState, type GitState } from '../adapters/git.js';
 import { runShellCommand } from '../adapters/process.js';
 import { chooseInterpreter, runPythonProbe } from '../adapters/python.js';
 import { serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
@@ -39,6 +43,8 @@ export interface CaptureInput {
   toolVersion: string;
   /** Mirror the training's output on stderr while it runs. */
   echoRun: boolean;
+  /** Where the training's echoed output goes (our stderr; nothing once it is closed). */
+  echo?: (chunk: Buffer) => void;
   /**
    * Keep a snapshot whose uncommitted changes could not be saved as a patch (recorded as such);
    * without it that is an error before anything runs.
@@ -47,6 +53,8 @@ export interface CaptureInput {
   /** Aborted by Ctrl-C or SIGTERM (its reason says which): every step stops and nothing is written. */
   signal?: AbortSignal;
   log: (line: string) => void;
+  /** Bytes of each log kept at its head and its tail (default 1 MiB each). */
+  logCapBytes?: number;
 }
 
 export interface CaptureResult {
@@ -61,7 +69,6 @@ export class RunFailedError extends SnapshotError {
     super('RUN_FAILED', message, ExitCode.runFailed, { hint: `See the logs in ${result.bundlePath ?? 'the bundle'}; the snapshot records the failure.` });
   }
 }
-
 
 async function checkInputs(input: CaptureInput, snapshotPath: string, bundlePath: string): Promise<void> {
   await assertWritableTarget(snapshotPath, input.force, 'snapshot');
@@ -85,20 +92,29 @@ async function checkInputs(input: CaptureInput, snapshotPath: string, bundlePath
   }
 }
 
-async function manifestOf(path: string, cwd: string, warnings: string[], signal?: AbortSignal): Promise<DataRecord> {
+/**
+ * One --data path: every file hashed, and the manifest written beside the snapshot as sha256sum
+ * writes it (`sha256sum -c` checks the data against it); the snapshot keeps the counts and the
+ * digest only, so it stays small and quick to read whatever the size of the data.
+ */
+async function manifestOf(path: string, index: number, cwd: string, staged: StagedFolder, relToSnapshot: (p: string) => string, bundlePath: string, warnings: string[], signal?: AbortSignal): Promise<DataRecord> {
   const absolute = resolve(cwd, path);
   const kind = await statKind(absolute);
-  const listed = kind === 'directory'
-    ? await walkFiles(absolute, (rel, reason) => warnings.push(`--data ${path}: ${rel} is left out: ${reason}`))
-    : [{ relativePath: basename(absolute), absolutePath: absolute }];
-  const files = await hashFiles(listed, 2, signal);
+  const listed =
+    kind === 'directory'
+      ? await walkFiles(absolute, (rel, reason) => warnings.push(`--data ${path}: ${rel} is left out: ${reason}`), { nonUtf8Names: 'keep' })
+      : [{ relativePath: basename(absolute), relativeBytes: Buffer.from(basename(absolute)), absolutePath: absolute }];
+  const files = await hashFiles(listed, 8, signal);
+  const text = manifestText(files);
+  const name = join('data', `${index}.sha256`);
+  await staged.writeFile(name, text);
   return {
     path,
     kind: kind === 'directory' ? 'directory' : 'file',
     file_count: files.length,
     total_bytes: files.reduce((sum, f) => sum + f.size, 0),
-    digest: treeDigest(files),
-    files,
+    digest: sha256Hex(text),
+    manifest_file: relToSnapshot(join(bundlePath, name)),
   };
 }
 
@@ -108,6 +124,51 @@ function runEnvironment(env: NodeJS.ProcessEnv, pythonExecutable: string, python
   const next: NodeJS.ProcessEnv = { ...env, PATH: [binDir, env.PATH ?? ''].filter(Boolean).join(delimiter) };
   if (isVenv) next.VIRTUAL_ENV = pythonPrefix;
   return next;
+}
+
+/** A patch that could not be written: an error before anything runs, unless the user accepts the loss. */
+function patchFailure(input: CaptureInput, where: string, error: string, warnings: string[]): void {
+  const what = `the uncommitted changes in ${where} could not be saved as a patch: ${error}`;
+  if (!input.allowMissingPatch) {
+    throw new ExternalError('PATCH_NOT_SAVED', `${what}; without them the snapshot would name other code than the training ran`, {
+      hint: 'Fix the cause (disk space, the repository) and capture again, or commit the changes first; --allow-missing-patch keeps a snapshot that records only the commit, and says so wherever it is used.',
+    });
+  }
+  warnings.push(`${what}; the snapshot records only the commit, and show, dockerfile and replay will say the code is not the captured tree (--allow-missing-patch)`);
+}
+
+function codeWarnings(gitState: GitState, codeDir: string, warnings: string[]): void {
+  if (gitState.git?.commit === null) {
+    warnings.push(`${codeDir} is a git repository without a commit yet: the code cannot be rebuilt from git (${gitState.git.staged.length} staged, ${gitState.git.untracked.length} untracked files recorded); commit it and capture again`);
+  }
+  for (const sub of gitState.submodules) {
+    if (!sub.initialized) warnings.push(`submodule ${sub.path} is not initialized (git submodule update --init): the training ran without its files, and a rebuild will have none either`);
+  }
+  for (const file of gitState.largeFiles) {
+    warnings.push(
+      `${file.path} in the code repository is ${formatBytes(file.size)}${file.binary ? ' of binary data' : ''}: large files in the code are usually model weights or data; pass them with --data so they are hashed and mounted as data, and keep them out of git (or in git LFS) so they stay out of the image's code layer`,
+    );
+  }
+}
+
+function packageWarnings(packages: PackageRecord[], warnings: string[]): void {
+  for (const pkg of packages) {
+    if (pkg.source.kind !== 'index' && pkg.source.redacted) {
+      warnings.push(`${pkg.name} ${pkg.version} was installed from a URL carrying signed-URL parameters (credentials): they were removed from the snapshot, so that URL will not download as recorded, and dockerfile leaves the package out`);
+    }
+  }
+}
+
+/**
+ * Promise.all that waits for every step to end before it throws: the first failure, or an
+ * InterruptedError when the signal was aborted meanwhile.
+ */
+async function settleAll<T extends readonly unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }, signal: AbortSignal | undefined, what: string): Promise<T> {
+  const settled = await Promise.allSettled(steps);
+  if (signal?.aborted) throw new InterruptedError(signal, what);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 export async function capture(input: CaptureInput): Promise<CaptureResult> {
@@ -120,45 +181,40 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
   const interpreter = await chooseInterpreter(input.python, input.env);
   input.log(`probing ${interpreter.path} and this machine`);
   const codeDir = resolve(input.cwd, input.codeDir);
-  // Staged from the start, so the patch streams straight into it; discarded when nothing needs it.
+  // Staged from the start, so patches and manifests stream straight into it; discarded when nothing needs it.
   const staged = await StagedFolder.create(bundlePath);
   try {
+    await staged.ensureDir('submodules');
     const dataStarted = performance.now();
-    const [python, raw, gitState, data] = await Promise.all([
+    // Settled, not raced: after Ctrl-C every step must have stopped writing into the staging folder
+    // before it is removed.
+    const [python, raw, gitState, data] = await settleAll([
       runPythonProbe(interpreter, input.probeTimeoutMs, input.env, input.signal),
       collectSystem(input.probeTimeoutMs, input.signal),
       readGitState(codeDir, {
         timeoutMs: input.probeTimeoutMs,
         patchPath: staged.path('code.patch'),
+        submodulePatchPath: (index) => staged.path('submodules', `${index}.patch`),
         signal: input.signal,
         onPatchProgress: (bytes, ms) => input.log(`saving the uncommitted changes as a patch: ${formatBytes(bytes)} so far (${Math.round(ms / 1000)} s)`),
       }),
-      Promise.all(input.data.map((p) => manifestOf(p, input.cwd, warnings, input.signal))),
-    ]);
+      settleAll<DataRecord[]>(input.data.map((p, i) => manifestOf(p, i, input.cwd, staged, relToSnapshot, bundlePath, warnings, input.signal)), input.signal, 'hashing the data'),
+    ] as const, input.signal, 'probing');
     if (input.signal?.aborted) throw new InterruptedError(input.signal, 'probing');
     const dataProbe: ProbeRecord = { status: 'ok', duration_ms: Math.round(performance.now() - dataStarted) };
     for (const message of python.output.errors) warnings.push(`python probe: ${message}`);
-    if (gitState.patchError !== null) {
-      const what = `the uncommitted changes in ${codeDir} could not be saved as a patch: ${gitState.patchError}`;
-      // Decided before the training runs: a snapshot that only has the commit must be asked for.
-      if (!input.allowMissingPatch) {
-        throw new ExternalError('PATCH_NOT_SAVED', `${what}; without them the snapshot would name other code than the training ran`, {
-          hint: 'Fix the cause (disk space, the repository) and capture again, or commit the changes first; --allow-missing-patch keeps a snapshot that records only the commit, and says so wherever it is used.',
-        });
-      }
-      warnings.push(`${what}; the snapshot records only the commit, and show, dockerfile and replay will say the code is not the captured tree (--allow-missing-patch)`);
-    }
-    for (const file of gitState.largeFiles) {
-      warnings.push(
-        `${file.path} in the code repository is ${formatBytes(file.size)}${file.binary ? ' of binary data' : ''}: large files in the code are usually model weights or data; pass them with --data so they are hashed and mounted as data, and keep them out of git (or in git LFS) so they stay out of the image's code layer`,
-      );
-    }
+    // Decided before the training runs: a snapshot that only has the commit must be asked for.
+    if (gitState.error !== null) patchFailure(input, codeDir, gitState.error, warnings);
+    for (const sub of gitState.submodules) if (sub.error !== null) patchFailure(input, `submodule ${sub.path}`, sub.error, warnings);
+    codeWarnings(gitState, codeDir, warnings);
 
     const frameworks = assembleFrameworks(python.output);
     const wheelHeaders = await readHeaders(python.output.cuda_wheel_files.cudnn_headers);
     const gpu = assembleGpu(raw, { headers: wheelHeaders, libraries: python.output.cuda_wheel_files.libraries, wheels: frameworks.nvidia_wheels });
     const system = assembleSystem(raw);
     const pythonInfo = assemblePython(python.output);
+    const packages = assemblePackages(python.output);
+    packageWarnings(packages, warnings);
     const probes: Record<string, ProbeRecord> = { python: python.probe, ...systemProbeRecords(raw), git: gitState.probe };
     if (input.data.length > 0) probes.data = dataProbe;
     for (const [name, record] of Object.entries(probes)) {
@@ -166,16 +222,24 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     }
 
     const hasPatch = gitState.git?.dirty === true && gitState.patch !== null;
-    if (hasPatch) {
-      // The bundle is meant to be committed: git must never rewrite the patch's line endings.
-      await staged.writeFile('.gitattributes', 'code.patch -text\n');
-    } else {
-      await removePath(staged.path('code.patch'));
-    }
-    const run = input.run
-      ? await runTraining(input, staged, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, warnings)
-      : null;
-    const needsBundle = run !== null || hasPatch;
+    if (!hasPatch) await removePath(staged.path('code.patch'));
+    const submodules: SubmoduleRecord[] = gitState.submodules.map((sub) => ({
+      path: sub.path,
+      commit: sub.commit,
+      url: sub.url,
+      initialized: sub.initialized,
+      dirty: sub.dirty,
+      patch_file: sub.patch !== null && sub.patchPath !== null ? relToSnapshot(join(bundlePath, relative(staged.stagingPath, sub.patchPath))) : null,
+      patch_sha256: sub.patch?.sha256 ?? null,
+      patch_size: sub.patch?.size ?? null,
+      patch_error: sub.error,
+    }));
+    const subPatches = submodules.some((s) => s.patch_file !== null);
+    if (!subPatches) await removePath(staged.path('submodules'));
+    // The bundle is meant to be committed: git must never rewrite the patches' line endings.
+    if (hasPatch || subPatches) await staged.writeFile('.gitattributes', '*.patch -text\n');
+    const run = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, warnings) : null;
+    const needsBundle = run !== null || hasPatch || subPatches || data.length > 0;
 
     const snapshot: Snapshot = {
       schema: SCHEMA_VERSION,
@@ -183,11 +247,11 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
       created_at: new Date().toISOString(),
       tool: { name: 'snapshot', version: input.toolVersion },
       python: pythonInfo,
-      packages: assemblePackages(python.output),
+      packages,
       frameworks,
       gpu,
       system,
-      determinism: buildDeterminism(input.env, { frameworks, gpu, arch: system.arch }),
+      determinism: buildDeterminism(input.env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags }),
       code: {
         path: codeDir,
         git: gitState.git
@@ -199,8 +263,10 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
               patch_file: hasPatch ? relToSnapshot(join(bundlePath, 'code.patch')) : null,
               patch_sha256: gitState.patch?.sha256 ?? null,
               patch_size: gitState.patch?.size ?? null,
-              patch_error: gitState.patchError,
+              patch_error: gitState.error,
+              staged: gitState.git.staged,
               untracked: gitState.git.untracked,
+              submodules,
             }
           : null,
       },
@@ -233,6 +299,7 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
 async function runTraining(
   input: CaptureInput,
   staged: StagedFolder,
+  snapshotPath: string,
   bundlePath: string,
   pythonExecutable: string,
   pythonPrefix: string,
@@ -246,22 +313,40 @@ async function runTraining(
     warnings.push(`--outputs ${spec.outputsDir} already held files before the run; they become part of the baseline if the run leaves them there`);
   }
   // The command line is recorded verbatim in a file meant to be committed.
-  if (/(^|[\s;&|])[A-Za-z_][A-Za-z0-9_]*=\S/.test(spec.command)) {
-    warnings.push('the --run command sets environment variables inline, and the snapshot records the command verbatim: pass secrets through the environment instead');
+  const inline = inlineAssignments(spec.command);
+  if (inline.length > 0) {
+    warnings.push(`the --run command sets ${inline.join(', ')} inline, and the snapshot records the command verbatim: pass secrets through the environment instead`);
   }
   input.log(`running: ${spec.command}`);
   await staged.ensureDir('logs');
+  const cap = input.logCapBytes ?? 1024 * 1024;
+  const stdoutLog = new CappedLogFile(staged.path('logs', 'stdout.log'), cap, cap);
+  const stderrLog = new CappedLogFile(staged.path('logs', 'stderr.log'), cap, cap);
+  const echo = input.echoRun ? input.echo : undefined;
   const outcome = await runShellCommand(spec.command, {
     cwd: input.cwd,
     env: runEnvironment(input.env, pythonExecutable, pythonPrefix, isVenv),
-    stdoutFile: staged.path('logs', 'stdout.log'),
-    stderrFile: staged.path('logs', 'stderr.log'),
-    echo: input.echoRun,
+    // Our own stdout stays clean for --json: the training's output is echoed to our stderr.
+    onStdout: (chunk) => {
+      stdoutLog.write(chunk);
+      echo?.(chunk);
+    },
+    onStderr: (chunk) => {
+      stderrLog.write(chunk);
+      echo?.(chunk);
+    },
     signal: input.signal,
   });
+  const [outLog, errLog] = await Promise.all([stdoutLog.close(), stderrLog.close()]);
   if (input.signal?.aborted) throw new InterruptedError(input.signal, 'the training');
   if (outcome.failedToStart) {
     throw new UserInputError('RUN_NOT_STARTED', `--run ${spec.command}: could not start: ${outcome.failedToStart}`, { hint: 'Check the command line.' });
+  }
+  for (const [name, log] of [
+    ['stdout', outLog],
+    ['stderr', errLog],
+  ] as const) {
+    if (log.truncated) warnings.push(`the training wrote ${formatBytes(log.bytes)} to ${name}: the bundle keeps its first and last ${formatBytes(cap)} (logs/${name}.log says where the cut is)`);
   }
   const succeeded = outcome.exitCode === 0;
   let baseline: RunRecord['baseline'] = null;
@@ -271,8 +356,12 @@ async function runTraining(
       baseline = { dir: relToSnapshot(join(bundlePath, 'baseline')), files: [] };
     } else {
       const listed = await walkFiles(outputsDir, (rel, reason) => warnings.push(`--outputs ${spec.outputsDir}: ${rel} is not kept in the baseline: ${reason}`));
+      // A snapshot written inside --outputs: its own file, bundle and staging are not outputs.
+      const ours = (p: string) => p === snapshotPath || isInside(bundlePath, p) || isInside(staged.stagingPath, p) || (dirname(p) === dirname(snapshotPath) && basename(p).startsWith(`.${basename(snapshotPath)}.`));
+      const kept = listed.filter((file) => !ours(String(file.absolutePath)));
+      if (kept.length < listed.length) warnings.push(`--outputs ${spec.outputsDir} holds the snapshot and its bundle: they are not part of the baseline`);
       const hashed: FileEntry[] = [];
-      for (const file of listed) hashed.push({ path: file.relativePath, ...(await staged.copyInHashed(file.absolutePath, join('baseline', file.relativePath))) });
+      for (const file of kept) hashed.push({ path: file.relativePath, ...(await staged.copyInHashed(String(file.absolutePath), join('baseline', file.relativePath))) });
       if (hashed.length === 0) warnings.push(`the run succeeded but --outputs ${spec.outputsDir} is empty; the baseline is empty`);
       baseline = { dir: relToSnapshot(join(bundlePath, 'baseline')), files: hashed.map((f) => ({ ...f, kind: outputKind(f.path) })) };
     }
@@ -287,6 +376,9 @@ async function runTraining(
     status: succeeded ? 'succeeded' : 'failed',
     stdout_log: relToSnapshot(join(bundlePath, 'logs', 'stdout.log')),
     stderr_log: relToSnapshot(join(bundlePath, 'logs', 'stderr.log')),
+    stdout_bytes: outLog.bytes,
+    stderr_bytes: errLog.bytes,
+    logs_truncated: outLog.truncated || errLog.truncated,
     outputs_dir: spec.outputsDir,
     baseline,
   };

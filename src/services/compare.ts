@@ -46,7 +46,8 @@ async function readSide(path: string, flag: 'BASELINE' | 'CANDIDATE'): Promise<S
   const unusable = new Map<string, string>();
   // A folder that cannot be read is one output's error, not the end of the comparison.
   const walked = await walkFiles(path, (rel, reason) => unusable.set(rel, reason), { unreadableFolders: 'report' });
-  return { root: path, kind, files: new Map(walked.map((f) => [f.relativePath, f.absolutePath])), unusable };
+  // Names that are not UTF-8 were skipped (and reported): every path here is a string.
+  return { root: path, kind, files: new Map(walked.map((f) => [f.relativePath, String(f.absolutePath)])), unusable };
 }
 
 /** A snapshot file as BASELINE means its kept baseline, checked against the manifest capture wrote. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { cleanEnv, fakeBin, killStartedClis, repoRoot, runCli, startCli } from '../helpers/cli.js';
 import { processEnds, processGone } from '../helpers/processes.js';
+import { runProcess } from '../../src/adapters/process.js';
 import { findPython } from '../helpers/pythons.js';
 
 let work: string;
@@ -76,7 +77,7 @@ describe('a large binary change', () => {
     expect(r.json.warnings).toContainEqual(expect.stringMatching(/^weights\.bin in the code repository is 40\.0 MiB of binary data: .*pass them with --data/));
     expect(r.json.warnings.join('\n')).not.toMatch(/train\.py/);
     // The bundle keeps git from rewriting the patch's line endings when it is committed.
-    expect(readFileSync(join(out, 'snapshot.bundle', '.gitattributes'), 'utf8')).toBe('code.patch -text\n');
+    expect(readFileSync(join(out, 'snapshot.bundle', '.gitattributes'), 'utf8')).toBe('*.patch -text\n');
     const clone = join(work, 'big-clone');
     execFileSync('git', ['clone', '-q', repo, clone]);
     execFileSync('git', ['-C', clone, 'apply', patch]);
@@ -224,4 +225,203 @@ describe('the patch is checked wherever it is read', () => {
     expect(readFileSync(join(work, 'schema-1-ctx', 'code', 'train.py'), 'utf8')).toContain('"loss": 0.25');
     expect(YAML.parse(readFileSync(join(work, 'schema-1-ctx', 'snapshot.yaml'), 'utf8')).schema).toBe(2);
   });
+});
+
+describe('submodules', () => {
+  let repo: string;
+  let captured: Awaited<ReturnType<typeof runCli>>;
+  let libCommit: string;
+
+  /** A repository of its own, to be added as a submodule. */
+  function library(name: string, file: string, text: string): string {
+    const dir = join(work, name);
+    mkdirSync(dir, { recursive: true });
+    const git = gitIn(dir);
+    git('init', '-q');
+    writeFileSync(join(dir, file), text);
+    git('add', '-A');
+    git('commit', '-qm', `${name} first`);
+    return dir;
+  }
+
+  beforeAll(async () => {
+    const lib = library('sub-lib', 'layers.py', 'WIDTH = 16\n');
+    const vendor = library('sub-vendor', 'tool.py', 'print("tool")\n');
+    const docs = library('sub-docs', 'index.md', '# docs\n');
+    repo = join(work, 'super');
+    mkdirSync(repo);
+    const git = gitIn(repo);
+    git('init', '-q');
+    writeFileSync(join(repo, 'train.py'), 'from lib.layers import WIDTH\nprint(WIDTH)\n');
+    // file:// submodules need protocol.file.allow (git >= 2.38.1 refuses them by default).
+    for (const [url, path] of [[lib, 'lib'], [vendor, 'third_party/vendor'], [docs, 'docs']]) git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', url as string, path as string);
+    git('commit', '-qm', 'with submodules');
+    // One submodule stays as committed, one is edited (a change and a staged new file), one is
+    // not checked out at all.
+    writeFileSync(join(repo, 'lib', 'layers.py'), 'WIDTH = 32  # edited, not committed\n');
+    writeFileSync(join(repo, 'lib', 'extra.py'), 'X = 1\n');
+    gitIn(join(repo, 'lib'))('add', 'extra.py');
+    git('submodule', 'deinit', '-q', '-f', 'docs');
+    libCommit = gitIn(join(repo, 'lib'))('rev-parse', 'HEAD').trim();
+    captured = await runCli(['capture', '--python', python, '--code', repo, '--json'], { cwd: repo, env: cleanEnv() });
+  });
+
+  it('records each submodule: its commit, remote and state, the edited one with a patch of its own', () => {
+    expect(captured.exitCode).toBe(0);
+    const git = captured.json.result.code.git;
+    // The superproject's own tree is clean: the submodule's edits are not its changes.
+    expect(git.dirty).toBe(false);
+    expect(git.submodules).toEqual([
+      { path: 'docs', commit: expect.stringMatching(/^[0-9a-f]{40}$/), url: null, initialized: false, dirty: false, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null },
+      { path: 'lib', commit: libCommit, url: join(work, 'sub-lib'), initialized: true, dirty: true, patch_file: 'snapshot.bundle/submodules/1.patch', patch_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), patch_size: expect.any(Number), patch_error: null },
+      { path: 'third_party/vendor', commit: expect.stringMatching(/^[0-9a-f]{40}$/), url: join(work, 'sub-vendor'), initialized: true, dirty: false, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null },
+    ]);
+    const patch = readFileSync(join(repo, 'snapshot.bundle', 'submodules', '1.patch'), 'utf8');
+    expect(patch).toContain('+WIDTH = 32  # edited, not committed');
+    expect(patch).toContain('+X = 1');
+    expect(captured.json.warnings.join('\n')).toMatch(/submodule docs is not initialized .*the training ran without its files/);
+  });
+
+  it('rebuilds every checked-out submodule at its commit in the code layer, with its patch, and names them', async () => {
+    const ctx = join(work, 'super-ctx');
+    const r = await runCli(['dockerfile', '--output-dir', ctx, '--json'], { cwd: repo });
+    expect(r.exitCode).toBe(0);
+    expect(r.json.result.code.submodules).toEqual([
+      { path: 'lib', commit: libCommit, patched: true },
+      { path: 'third_party/vendor', commit: expect.stringMatching(/^[0-9a-f]{40}$/), patched: false },
+    ]);
+    expect(readFileSync(join(ctx, 'code', 'lib', 'layers.py'), 'utf8')).toBe('WIDTH = 32  # edited, not committed\n');
+    expect(readFileSync(join(ctx, 'code', 'lib', 'extra.py'), 'utf8')).toBe('X = 1\n');
+    expect(readFileSync(join(ctx, 'code', 'third_party', 'vendor', 'tool.py'), 'utf8')).toBe('print("tool")\n');
+    expect(readdirSync(join(ctx, 'code', 'docs'))).toEqual([]);
+    const dockerfile = readFileSync(join(ctx, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`# Submodule lib at commit ${libCommit}, with its captured uncommitted patch applied.`);
+    expect(r.json.warnings.join('\n')).toMatch(/Submodule docs was not initialized at capture: the training ran without its files, and the image has none either/);
+  });
+
+  it('refuses, saying what to run, when a submodule is not checked out where dockerfile runs', async () => {
+    const clone = join(work, 'super-clone');
+    execFileSync('git', ['clone', '-q', repo, clone]);
+    const dir = join(work, 'super-clone-snap');
+    mkdirSync(dir);
+    cpSync(join(repo, 'snapshot.yaml'), join(dir, 'snapshot.yaml'));
+    cpSync(join(repo, 'snapshot.bundle'), join(dir, 'snapshot.bundle'), { recursive: true });
+    const r = await runCli(['dockerfile', '--code', clone, '--json'], { cwd: dir });
+    expect(r.exitCode).toBe(3);
+    expect(r.json.error.code).toBe('SUBMODULE_NOT_HERE');
+    expect(r.json.error.message).toContain(`submodule lib: commit ${libCommit.slice(0, 12)}, which the training ran, is not in ${join(clone, 'lib')}`);
+    expect(r.json.error.hint).toContain('git submodule update --init --recursive');
+    expect(existsSync(join(dir, 'snapshot.docker'))).toBe(false);
+  });
+
+  it('refuses a submodule patch that changed since capture', async () => {
+    const dir = join(work, 'super-damaged');
+    mkdirSync(dir);
+    cpSync(join(repo, 'snapshot.yaml'), join(dir, 'snapshot.yaml'));
+    cpSync(join(repo, 'snapshot.bundle'), join(dir, 'snapshot.bundle'), { recursive: true });
+    truncateSync(join(dir, 'snapshot.bundle', 'submodules', '1.patch'), 10);
+    const r = await runCli(['dockerfile', '--code', repo, '--json'], { cwd: dir });
+    expect(r.exitCode).toBe(3);
+    expect(r.json.error.code).toBe('PATCH_MODIFIED');
+  });
+});
+
+describe('a repository without a commit yet', () => {
+  it('keeps the staged and untracked lists, says the code cannot be rebuilt, and dockerfile leaves it out', async () => {
+    const repo = join(work, 'unborn');
+    mkdirSync(repo);
+    const git = gitIn(repo);
+    git('init', '-q');
+    writeFileSync(join(repo, 'train.py'), 'print(1)\n');
+    writeFileSync(join(repo, 'notes.txt'), 'todo\n');
+    git('add', 'train.py');
+    const r = await runCli(['capture', '--python', python, '--code', repo, '--json'], { cwd: repo, env: cleanEnv() });
+    expect(r.exitCode).toBe(0);
+    expect(r.json.result.code.git).toMatchObject({ commit: null, dirty: true, staged: ['train.py'], untracked: ['notes.txt'], patch_file: null, submodules: [] });
+    expect(r.json.warnings.join('\n')).toMatch(/is a git repository without a commit yet: the code cannot be rebuilt from git \(1 staged, 1 untracked files recorded\)/);
+    const shown = await runCli(['show'], { cwd: repo });
+    expect(shown.stdout).toMatch(/a git repository without a commit yet \(branch \w+\), 1 staged, 1 untracked/);
+    expect(shown.stdout).toMatch(/! The code cannot be rebuilt from git/);
+    const d = await runCli(['dockerfile', '--json'], { cwd: repo });
+    expect(d.exitCode).toBe(0);
+    expect(d.json.result.code).toMatchObject({ included: false, reason: 'the repository had no commit yet when the snapshot was captured' });
+  });
+});
+
+describe('Ctrl-C or SIGTERM during --run', () => {
+  // The training and a child of it that ignores SIGTERM (a data loader worker, a shell wrapper).
+  const TRAINING = [
+    'import os, signal, subprocess, sys, time',
+    'child = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); open(\'child-ready\', \'w\').close(); time.sleep(600)"])',
+    'signal.signal(signal.SIGINT, signal.SIG_IGN)',
+    // Only once the child ignores SIGTERM: the test is about what ignores it.
+    'while not os.path.exists("child-ready"): time.sleep(0.01)',
+    'open("pids", "w").write("%d %d" % (os.getpid(), child.pid))',
+    'print("training started", flush=True)',
+    'time.sleep(600)',
+  ].join('\n');
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s reaching only the CLI stops the whole training, with the envelope, and leaves nothing behind', async (signal, code) => {
+    const dir = join(work, `run-${signal}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'train.py'), `${TRAINING}\n`);
+    const cli = startCli(['capture', '--python', python, '--code', dir, '--run', 'python train.py', '--outputs', 'out', '--json'], { cwd: dir, env: cleanEnv() });
+    await cli.stderrMatches(/training started/);
+    const [trainingPid, childPid] = readFileSync(join(dir, 'pids'), 'utf8').split(' ').map(Number) as [number, number];
+    expect(processGone(trainingPid)).toBe(false);
+    cli.signal(signal);
+    const r = await cli.exited;
+    expect(r.exitCode).toBe(code);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: code, error: { code: 'INTERRUPTED', message: `interrupted (${signal}) during the training; nothing was written` } });
+    // TERM to the group, then KILL for what ignored it: nothing of the training outlives the CLI.
+    expect(processGone(trainingPid)).toBe(true);
+    expect(processGone(childPid)).toBe(true);
+    expect(existsSync(join(dir, 'snapshot.yaml'))).toBe(false);
+    expect(existsSync(join(dir, 'snapshot.bundle'))).toBe(false);
+    expect(leftovers(dir)).toEqual([]);
+  }, 120_000);
+});
+
+describe('our own output going to a closed pipe', () => {
+  it('is not a crash: the capture finishes, with its envelope and exit 0, and leaves no staging', async () => {
+    const dir = join(work, 'closed-stderr');
+    mkdirSync(dir);
+    // stderr goes to `head -c 300`, which exits after 300 bytes while the training echoes far more.
+    const cli = join(repoRoot, 'bin', 'run.js');
+    const script = `node ${JSON.stringify(cli)} capture --python ${JSON.stringify(python)} --code . --run 'python -c "import sys; [print(\\"line %d\\" % i, file=sys.stderr, flush=True) for i in range(20000)]"' --outputs out --json 2> >(head -c 300 > /dev/null)`;
+    const r = await runProcess('bash', ['-c', script], { cwd: dir, env: cleanEnv(), timeoutMs: 120_000 });
+    expect(r.outcome).toBe('ok');
+    const envelope = JSON.parse(r.stdout);
+    expect(envelope.status).toBe(0);
+    expect(envelope.result.run.status).toBe('succeeded');
+    expect(envelope.result.run.stderr_bytes).toBeGreaterThan(100_000);
+    expect(existsSync(join(dir, 'snapshot.yaml'))).toBe(true);
+    expect(leftovers(dir)).toEqual([]);
+  });
+});
+
+describe('Ctrl-C while the data is hashed', () => {
+  it('stops the hashing and removes the staging folder: exit 130, nothing written', async () => {
+    const dir = join(work, 'hash-interrupted');
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    for (let i = 0; i < 50; i++) writeFileSync(join(dir, 'data', `small-${i}.csv`), `${i}\n`);
+    // 64 GiB that take no disk: hashing them takes far longer than any probe, on any machine.
+    const big = join(dir, 'data', 'huge.bin');
+    writeFileSync(big, '');
+    truncateSync(big, 64 * 1024 ** 3);
+    const cli = startCli(['capture', '--python', python, '--code', dir, '--data', 'data', '--json'], { cwd: dir, env: cleanEnv() });
+    await cli.stderrMatches(/probing/);
+    // The staging folder exists once the bundle is being written: the hashing is under way.
+    while (!readdirSync(dir).some((f) => f.includes('.staging'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    cli.signal('SIGINT');
+    const r = await cli.exited;
+    expect(r.exitCode).toBe(130);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 130, error: { code: 'INTERRUPTED' } });
+    expect(leftovers(dir)).toEqual([]);
+    expect(existsSync(join(dir, 'snapshot.yaml'))).toBe(false);
+    expect(existsSync(join(dir, 'snapshot.bundle'))).toBe(false);
+  }, 120_000);
 });

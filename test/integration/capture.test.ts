@@ -220,13 +220,18 @@ describe('code and data', () => {
     const r = await runCli(['capture', '--python', tfPython, '--data', data, '--data', single, '--json'], { cwd: freshDir('data-out'), env: cleanEnv() });
     expect(r.exitCode).toBe(0);
     const [dirRecord, fileRecord] = r.json.result.data;
-    expect(dirRecord.kind).toBe('directory');
-    expect(dirRecord.files.map((f: { path: string }) => f.path)).toEqual(['a.csv', 'alias.csv', 'nested/b.bin']);
-    expect(dirRecord.files[2]).toEqual({ path: 'nested/b.bin', size: 3 * 1024 * 1024 + 7, sha256: sha256(join(data, 'nested', 'b.bin')) });
-    expect(dirRecord.total_bytes).toBe(6 + 6 + 3 * 1024 * 1024 + 7);
-    const sums = execFileSync('sha256sum', ['a.csv', 'alias.csv', 'nested/b.bin'], { cwd: data, encoding: 'utf8' });
+    const outDir = join(work, 'data-out');
+    expect(dirRecord).toMatchObject({ kind: 'directory', file_count: 3, total_bytes: 6 + 6 + 3 * 1024 * 1024 + 7, manifest_file: 'snapshot.bundle/data/0.sha256' });
+    // The manifest is a sidecar sha256sum writes and checks, byte for byte; the digest is its sha256.
+    const manifest = readFileSync(join(outDir, dirRecord.manifest_file));
+    const sums = execFileSync('sha256sum', ['a.csv', 'alias.csv', 'nested/b.bin'], { cwd: data });
+    expect(manifest).toEqual(sums);
     expect(dirRecord.digest).toBe(createHash('sha256').update(sums).digest('hex'));
-    expect(fileRecord).toMatchObject({ kind: 'file', file_count: 1, files: [{ path: 'labels.txt', size: 8, sha256: sha256(single) }] });
+    expect(execFileSync('sha256sum', ['-c', '--strict', join(outDir, dirRecord.manifest_file)], { cwd: data, encoding: 'utf8' })).toBe('a.csv: OK\nalias.csv: OK\nnested/b.bin: OK\n');
+    // The snapshot itself stays small: counts and the digest, no file list.
+    expect(dirRecord.files).toBeUndefined();
+    expect(fileRecord).toMatchObject({ kind: 'file', file_count: 1, total_bytes: 8, manifest_file: 'snapshot.bundle/data/1.sha256' });
+    expect(readFileSync(join(outDir, fileRecord.manifest_file), 'utf8')).toBe(`${sha256(single)}  labels.txt\n`);
     expect(r.json.warnings).toEqual(
       expect.arrayContaining([expect.stringMatching(/escape\.txt is left out: a symlink pointing outside the folder/), expect.stringMatching(/nested\/up is left out: a symlink to a folder that is already listed/)]),
     );
@@ -258,7 +263,7 @@ describe('--run keeps the outputs of a real Keras training as the baseline', () 
     const dir = freshDir('inline-env');
     const r = await runCli(['capture', '--python', tfPython, '--run', 'API_TOKEN=abc python -c "print(1)"', '--outputs', 'out', '--json'], { cwd: dir, env: cleanEnv() });
     expect(r.exitCode).toBe(0);
-    expect(r.json.warnings.join('\n')).toMatch(/sets environment variables inline/);
+    expect(r.json.warnings.join('\n')).toMatch(/sets API_TOKEN inline/);
   });
 
   it('leaves out, and reports, a distribution whose metadata has no version', async () => {

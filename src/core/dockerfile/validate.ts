@@ -6,7 +6,8 @@
 // Every refusal is a UserInputError with code UNSAFE_SNAPSHOT_VALUE whose message names the field
 // path and the offending value (JSON-quoted, so newlines and escapes show, and truncated).
 import { UserInputError } from '../../errors.js';
-import { isValidPep440 } from '../versions.js';
+import { envValueProblem } from '../determinism.js';
+import { isValidPep440, isValidSpecifier } from '../versions.js';
 
 export const UNSAFE_SNAPSHOT_VALUE = 'UNSAFE_SNAPSHOT_VALUE';
 const HINT = 'The snapshot file has been edited or is corrupt; recapture it.';
@@ -188,23 +189,33 @@ export function dockerfileEnvValue(value: unknown, field: string): string {
   return dockerfileQuoted(value, field, 'ENV');
 }
 
-// Numerics settings are numbers, flags and short option lists (XLA_FLAGS="--a=1 --b", ":4096:8"):
-// nothing in them needs shell or substitution syntax, so a value carrying any is refused outright
-// rather than merely escaped.
-const DETERMINISM_VALUE = /^[A-Za-z0-9 _.,:=+/@%-]{0,1024}$/;
-
-/** A captured environment value that will be baked into an image: a conservative grammar. */
-export function assertDeterminismEnvValue(value: unknown, field: string): string {
+/**
+ * A captured environment value that will be baked into an image: the grammar of its variable
+ * (core/determinism.ts: numbers for counts and seeds, printable text for flag strings such as
+ * XLA_FLAGS, a conservative set for the rest). It is then written quoted, as every ENV value is.
+ */
+export function assertDeterminismEnvValue(value: unknown, field: string, name = field.split('.').pop() ?? field): string {
   const text = requireString(value, field, 'an environment value');
-  if (!DETERMINISM_VALUE.test(text)) {
-    throw unsafeValue(field, value, 'is not an acceptable value for a numerics setting: only letters, digits, spaces and _ . , : = + / @ % - are allowed');
-  }
+  const problem = envValueProblem(name, text);
+  if (problem !== null) throw unsafeValue(field, value, `is not an acceptable value for a numerics setting: ${problem}`);
   return text;
 }
 
 /** The value quoted for `LABEL key=<here>`: same rule as ENV (LABEL substitutes variables too). */
 export function dockerfileLabelValue(value: unknown, field: string): string {
   return dockerfileQuoted(value, field, 'LABEL');
+}
+
+// PEP 440 version specifiers ("<1.0,>=0.23.0", "~=2.1"): the characters they use, and no others.
+const SPECIFIER_CHARS = /^[A-Za-z0-9.,<>=!~*+ ]{0,200}$/;
+
+/** A PEP 440 specifier set, possibly empty (any version). Returns it without spaces. */
+export function assertVersionSpecifier(value: unknown, field: string): string {
+  const text = requireString(value, field, 'a version specifier');
+  if (!SPECIFIER_CHARS.test(text)) throw unsafeValue(field, value, 'is not a version specifier (PEP 440)');
+  const compact = text.replace(/ /g, '');
+  if (compact !== '' && !isValidSpecifier(compact)) throw unsafeValue(field, value, 'is not a version specifier (PEP 440)');
+  return compact;
 }
 
 // ---------------------------------------------------------------------------------------------

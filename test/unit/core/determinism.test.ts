@@ -20,6 +20,7 @@ function keras(overrides: Partial<KerasInfo> = {}): Pick<FrameworksInfo, 'keras'
       keras_home: '/home/u/.keras',
       tf_keras_version: null,
       use_legacy_keras: false,
+      config: null,
       ...overrides,
     },
   };
@@ -44,11 +45,14 @@ function gpu(...capabilities: Array<string | null>): GpuInfo {
   };
 }
 
+/** An AVX2-only CPU (the AMD EPYC this was measured on): TensorFlow leaves oneDNN off by default there. */
+const AVX2_ONLY: readonly string[] = ['sse4_2', 'avx', 'avx2', 'fma'];
+
 /** Pinned threads and a fixed hash seed, so that only the finding under test fires. */
 const QUIET: Record<string, string> = { PYTHONHASHSEED: '0', OMP_NUM_THREADS: '4' };
 
 function input(overrides: Partial<FindingsInput> & { env?: Record<string, string> } = {}): FindingsInput {
-  return { env: { ...QUIET }, frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', ...overrides };
+  return { env: { ...QUIET }, frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY, ...overrides };
 }
 
 function codes(i: FindingsInput): string[] {
@@ -99,8 +103,23 @@ describe('selectDeterminismEnv', () => {
     expect(DETERMINISM_ENV_ALLOWLIST).not.toHaveProperty('PATH');
   });
 
+  it('buildDeterminism says at capture when a value cannot be carried into a rebuild, except for host-only ones', () => {
+    const result = buildDeterminism(
+      { PYTHONHASHSEED: '0', OMP_NUM_THREADS: '4', XLA_FLAGS: '--xla_dump_hlo_pass_re=.*\n--evil', KERAS_HOME: '/home/José/.keras', TF_NUM_INTRAOP_THREADS: 'four' },
+      { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY },
+    );
+    const notRebuildable = result.findings.filter((f) => f.code === 'ENV_VALUE_NOT_REBUILDABLE').map((f) => f.message);
+    expect(notRebuildable).toEqual([
+      'TF_NUM_INTRAOP_THREADS="four" cannot be carried into a rebuild: TF_NUM_INTRAOP_THREADS must be a thread count.',
+      'XLA_FLAGS="--xla_dump_hlo_pass_re=.*\\n--evil" cannot be carried into a rebuild: XLA_FLAGS must be printable text without line breaks.',
+    ]);
+    // What capture accepts, dockerfile writes: a regular expression in XLA_FLAGS is fine.
+    const fine = buildDeterminism({ PYTHONHASHSEED: '0', XLA_FLAGS: '--xla_dump_hlo_pass_re=.* --xla_dump_to=/tmp/x' }, { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY });
+    expect(fine.findings.map((f) => f.code)).not.toContain('ENV_VALUE_NOT_REBUILDABLE');
+  });
+
   it('buildDeterminism records only the selected variables and their findings', () => {
-    const result = buildDeterminism({ GITHUB_TOKEN: 't', PYTHONHASHSEED: 'random' }, { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64' });
+    const result = buildDeterminism({ GITHUB_TOKEN: 't', PYTHONHASHSEED: 'random' }, { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY });
     expect(result.env).toEqual({ PYTHONHASHSEED: 'random' });
     expect(result.findings.map((f) => f.code)).toEqual(['PYTHONHASHSEED_RANDOM', 'THREADS_UNPINNED']);
   });
@@ -158,20 +177,31 @@ describe('determinismFindings', () => {
   });
 
   describe('ONEDNN_ON', () => {
-    it('fires for TF 2.21 on x86_64 (and amd64)', () => {
-      expect(codes(input({ frameworks: frameworks(tf('2.21.0')) }))).toEqual(['ONEDNN_ON']);
-      expect(codes(input({ frameworks: frameworks(tf('2.21.0')), arch: 'amd64' }))).toEqual(['ONEDNN_ON']);
+    const VNNI = [...AVX2_ONLY, 'avx512f', 'avx512_vnni'];
+    it('fires for TF 2.21 on an x86_64 (and amd64) CPU with AVX512_VNNI, AVX512_BF16 or AMX, naming the feature', () => {
+      expect(codes(input({ frameworks: frameworks(tf('2.21.0')), cpuFlags: VNNI }))).toEqual(['ONEDNN_ON']);
+      expect(codes(input({ frameworks: frameworks(tf('2.21.0')), arch: 'amd64', cpuFlags: VNNI }))).toEqual(['ONEDNN_ON']);
+      expect(codes(input({ frameworks: frameworks(tf('2.21.0')), cpuFlags: [...AVX2_ONLY, 'amx_tile'] }))).toEqual(['ONEDNN_ON']);
+      const [finding] = determinismFindings(input({ frameworks: frameworks(tf('2.21.0')), cpuFlags: VNNI }));
+      expect(finding?.message).toContain('avx512_vnni');
+      expect(finding?.message).toContain('a replay on a CPU without those features runs without oneDNN');
+    });
+    it('on an AVX2-only CPU is an info, not a warning: oneDNN is off there by default, but on for CPUs that have the features', () => {
+      // Measured on an AVX2-only AMD EPYC with TF 2.21: unset and =0 trained bit-identically, =1 did not.
+      const findings = determinismFindings(input({ frameworks: frameworks(tf('2.21.0')), cpuFlags: AVX2_ONLY }));
+      expect(findings).toEqual([expect.objectContaining({ level: 'info', code: 'ONEDNN_DEFAULT_OFF' })]);
+      expect(findings[0]?.message).toContain('TF_ENABLE_ONEDNN_OPTS=0');
     });
     it('compares PEP 440 versions: 2.10.0 and 2.13.0+cpu are past 2.9', () => {
-      expect(codes(input({ frameworks: frameworks(tf('2.10.0')) }))).toContain('ONEDNN_ON');
-      expect(codes(input({ frameworks: frameworks(tf('2.13.0+cpu')) }))).toContain('ONEDNN_ON');
-      expect(codes(input({ frameworks: frameworks(tf('2.9')) }))).toContain('ONEDNN_ON');
+      expect(codes(input({ frameworks: frameworks(tf('2.10.0')), cpuFlags: VNNI }))).toContain('ONEDNN_ON');
+      expect(codes(input({ frameworks: frameworks(tf('2.13.0+cpu')), cpuFlags: VNNI }))).toContain('ONEDNN_ON');
+      expect(codes(input({ frameworks: frameworks(tf('2.9')), cpuFlags: VNNI }))).toContain('ONEDNN_ON');
     });
     it('is quiet with TF_ENABLE_ONEDNN_OPTS=0 or false', () => {
       expect(codes(input({ env: { ...QUIET, TF_ENABLE_ONEDNN_OPTS: '0' }, frameworks: frameworks(tf('2.21.0')) }))).toEqual([]);
       expect(codes(input({ env: { ...QUIET, TF_ENABLE_ONEDNN_OPTS: 'false' }, frameworks: frameworks(tf('2.21.0')) }))).toEqual([]);
     });
-    it('still fires with TF_ENABLE_ONEDNN_OPTS=1', () => {
+    it('fires with TF_ENABLE_ONEDNN_OPTS=1 whatever the CPU', () => {
       expect(codes(input({ env: { ...QUIET, TF_ENABLE_ONEDNN_OPTS: '1' }, frameworks: frameworks(tf('2.21.0')) }))).toEqual(['ONEDNN_ON']);
     });
     it('is quiet on aarch64, on TF 2.8, on a 2.9 release candidate, and without TF or its version', () => {
@@ -279,6 +309,11 @@ describe('determinismFindings', () => {
       const f = frameworks({ ...tf('2.16.1'), ...keras({ use_legacy_keras: true }) });
       expect(codes(input({ env: { ...QUIET, TF_USE_LEGACY_KERAS: '1' }, frameworks: f, arch: 'aarch64' }))).toEqual(['LEGACY_KERAS_MISSING']);
       expect(codes(input({ env: { ...QUIET, TF_USE_LEGACY_KERAS: 'true' }, frameworks: f, arch: 'aarch64' }))).toEqual(['LEGACY_KERAS_MISSING']);
+    });
+    it('LEGACY_KERAS_MISSING without TensorFlow is an info that says the variable does nothing, not that TensorFlow fails', () => {
+      const f = frameworks({ ...keras({ use_legacy_keras: true, backend: 'jax' }) });
+      const findings = determinismFindings(input({ env: { ...QUIET, TF_USE_LEGACY_KERAS: '1' }, frameworks: f, arch: 'aarch64' }));
+      expect(findings).toEqual([{ level: 'info', code: 'LEGACY_KERAS_MISSING', message: 'TF_USE_LEGACY_KERAS is set, but only TensorFlow reads it and TensorFlow is not installed: it has no effect here.' }]);
     });
     it('LEGACY_KERAS_MISSING is quiet with tf-keras installed, with the variable 0, or unset', () => {
       const withTfKeras = frameworks({ ...tf('2.16.1'), ...keras({ tf_keras_version: '2.16.0', use_legacy_keras: true }) });

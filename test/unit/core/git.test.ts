@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { capturedTree, parsePorcelainZ, stripUrlCredentials } from '../../../src/core/git.js';
+import { capturedTree, parsePorcelainZ, parseSubmoduleStatus, stripUrlCredentials } from '../../../src/core/git.js';
 
 describe('stripUrlCredentials', () => {
   it.each([
@@ -33,43 +33,64 @@ describe('parsePorcelainZ', () => {
   const z = (...records: string[]) => records.map((r) => `${r}\0`).join('');
 
   it('reads empty output as clean', () => {
-    expect(parsePorcelainZ('')).toEqual({ dirty: false, untracked: [] });
+    expect(parsePorcelainZ('')).toEqual({ dirty: false, staged: [], untracked: [] });
   });
 
   it.each([
-    ['modified in the work tree', ' M src/train.py'],
-    ['modified in the index', 'M  src/train.py'],
-    ['added', 'A  src/new.py'],
-    ['deleted', ' D src/old.py'],
-    ['deleted from the index', 'D  src/old.py'],
-    ['unmerged', 'UU src/conflict.py'],
-  ])('%s is dirty', (_name, record) => {
-    expect(parsePorcelainZ(z(record))).toEqual({ dirty: true, untracked: [] });
+    ['modified in the work tree', ' M src/train.py', []],
+    ['modified in the index', 'M  src/train.py', ['src/train.py']],
+    ['added', 'A  src/new.py', ['src/new.py']],
+    ['deleted', ' D src/old.py', []],
+    ['deleted from the index', 'D  src/old.py', ['src/old.py']],
+    ['unmerged', 'UU src/conflict.py', []],
+    ['both added (a conflict)', 'AA src/both.py', []],
+  ])('%s is dirty, and staged only when the index changed', (_name, record, staged) => {
+    expect(parsePorcelainZ(z(record))).toEqual({ dirty: true, staged, untracked: [] });
   });
 
   it('a rename is dirty and its source record is not read as an entry of its own', () => {
     // The source path of a rename is its own NUL-terminated record, with no status code; make
     // it look like an untracked entry to prove it is skipped.
-    expect(parsePorcelainZ(z('R  new name.py', '?? looks untracked.py'))).toEqual({ dirty: true, untracked: [] });
-    expect(parsePorcelainZ(z('RM src/b.py', 'src/a.py', '?? data/x.csv'))).toEqual({ dirty: true, untracked: ['data/x.csv'] });
+    expect(parsePorcelainZ(z('R  new name.py', '?? looks untracked.py'))).toEqual({ dirty: true, staged: ['new name.py'], untracked: [] });
+    expect(parsePorcelainZ(z('RM src/b.py', 'src/a.py', '?? data/x.csv'))).toEqual({ dirty: true, staged: ['src/b.py'], untracked: ['data/x.csv'] });
   });
 
   it('lists untracked files, sorted, without making the tree dirty', () => {
-    expect(parsePorcelainZ(z('?? z.txt', '?? a dir/b c.txt', '?? m.py'))).toEqual({ dirty: false, untracked: ['a dir/b c.txt', 'm.py', 'z.txt'] });
+    expect(parsePorcelainZ(z('?? z.txt', '?? a dir/b c.txt', '?? m.py'))).toEqual({ dirty: false, staged: [], untracked: ['a dir/b c.txt', 'm.py', 'z.txt'] });
   });
 
   it('ignores ignored files', () => {
-    expect(parsePorcelainZ(z('!! build/out.bin', '!! .venv/'))).toEqual({ dirty: false, untracked: [] });
+    expect(parsePorcelainZ(z('!! build/out.bin', '!! .venv/'))).toEqual({ dirty: false, staged: [], untracked: [] });
   });
 
   it('keeps paths with spaces, quotes and non-ASCII verbatim (-z does not quote)', () => {
     const result = parsePorcelainZ(z(' M my file.py', '?? notes "v2".md', '?? données é.txt', '?? a'));
-    expect(result).toEqual({ dirty: true, untracked: ['a', 'données é.txt', 'notes "v2".md'] });
+    expect(result).toEqual({ dirty: true, staged: [], untracked: ['a', 'données é.txt', 'notes "v2".md'] });
   });
 
   it('mixes everything', () => {
     const output = z(' M train.py', 'A  model.py', ' D old.py', 'R  renamed.py', 'orig.py', '?? new data.csv', '!! cache.pkl');
-    expect(parsePorcelainZ(output)).toEqual({ dirty: true, untracked: ['new data.csv'] });
+    expect(parsePorcelainZ(output)).toEqual({ dirty: true, staged: ['model.py', 'renamed.py'], untracked: ['new data.csv'] });
+  });
+});
+
+describe('parseSubmoduleStatus', () => {
+  const A = 'a'.repeat(40);
+  const B = 'b'.repeat(40);
+  const C = 'c'.repeat(40);
+  it('reads checked-out, moved, uninitialized and nested submodules, with or without a describe', () => {
+    const output = [` ${A} lib/core (v1.0-3-gaaaaaaa)`, `+${B} vendor/tool (heads/main)`, `-${C} docs/theme`, ` ${A} lib/core/nested dir`, ''].join('\n');
+    expect(parseSubmoduleStatus(output)).toEqual([
+      { path: 'lib/core', commit: A, initialized: true },
+      { path: 'vendor/tool', commit: B, initialized: true },
+      { path: 'docs/theme', commit: C, initialized: false },
+      { path: 'lib/core/nested dir', commit: A, initialized: true },
+    ]);
+  });
+
+  it('reads SHA-256 repositories and ignores lines it cannot read', () => {
+    const long = 'd'.repeat(64);
+    expect(parseSubmoduleStatus(` ${long} m\nfatal: something\n`)).toEqual([{ path: 'm', commit: long, initialized: true }]);
   });
 });
 

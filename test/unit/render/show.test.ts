@@ -39,7 +39,7 @@ describe('renderSnapshot', () => {
   it('shows the Keras version and backend', () => {
     expect(line(lines, 'Keras')).toBe('  Keras        2.15.0 (backend tensorflow, from default)');
     const legacy = makeSnapshot({
-      frameworks: { ...s.frameworks, keras: { version: '3.3.3', backend: 'jax', backend_source: 'KERAS_BACKEND', keras_home: '/k', tf_keras_version: '2.16.0', use_legacy_keras: true } },
+      frameworks: { ...s.frameworks, keras: { version: '3.3.3', backend: 'jax', backend_source: 'KERAS_BACKEND', keras_home: '/k', tf_keras_version: '2.16.0', use_legacy_keras: true, config: null } },
     });
     expect(line(renderSnapshot(legacy), 'Keras')).toBe('  Keras        3.3.3 (backend jax, from KERAS_BACKEND; tf-keras 2.16.0 in use (TF_USE_LEGACY_KERAS))');
   });
@@ -73,7 +73,8 @@ describe('renderSnapshot', () => {
     for (const f of s.determinism.findings) {
       expect(lines).toContain(`  ${f.level === 'warning' ? '!' : '-'} ${f.message}`);
     }
-    const quiet = renderSnapshot(makeSnapshot({ determinism: { env: {}, findings: [] } }));
+    const clean = makeSnapshot();
+    const quiet = renderSnapshot(makeSnapshot({ determinism: { env: {}, findings: [] }, code: { ...clean.code!, git: { ...clean.code!.git!, untracked: [] } } }));
     expect(line(quiet, 'Settings')).toBe('  Settings     none set');
     expect(quiet.some((l) => /^ {2}[!-] /.test(l))).toBe(false);
   });
