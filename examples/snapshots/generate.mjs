@@ -12,7 +12,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const real = YAML.parse(readFileSync(join(here, '.captured-tf221-cpu.yaml'), 'utf8'));
 
 const clone = (v) => JSON.parse(JSON.stringify(v));
-const pkg = (name, version, extra = {}) => ({ name, version, installer: 'pip', requested: false, source: { kind: 'index' }, ...extra });
+// Installed by pip into the venv's site-packages, as every package of the real capture is.
+const SITE = real.packages[0].location.replace('/work/main/.cache/envs/tf221', '/home/alice/project/.venv');
+const pkg = (name, version, extra = {}) => ({ name, version, installer: 'pip', requested: false, source: { kind: 'index' }, metadata: 'dist-info', location: SITE, requires_tooling: [], ...extra });
 const norm = (n) => n.toLowerCase().replace(/[-_.]+/g, '-');
 const withPackages = (s, remove, add) => {
   const gone = new Set(remove.map(norm));
@@ -49,11 +51,11 @@ function base(id, created) {
   s.created_at = created;
   s.python.executable = '/home/alice/project/.venv/bin/python';
   s.python.prefix = '/home/alice/project/.venv';
-  // The capture is schema 1; the examples are written in the current schema (2).
-  s.schema = 2;
+  for (const p of s.packages) p.location = SITE;
+  s.frameworks.keras.keras_home = '/home/alice/.keras';
   s.code = {
     path: '/home/alice/project',
-    git: { commit: '4f3c2b1a09876543210fedcba98765432100abcd', branch: 'main', remote_url: 'https://github.com/example/keras-tiny.git', dirty: false, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null, untracked: [] },
+    git: { commit: '4f3c2b1a09876543210fedcba98765432100abcd', branch: 'main', remote_url: 'https://github.com/example/keras-tiny.git', dirty: false, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null, staged: [], untracked: [], submodules: [] },
   };
   s.data = [];
   s.run = null;
@@ -79,7 +81,7 @@ out['tf221-cpu'] = base('00000000-0000-4000-8000-000000000001', '2026-11-26T00:0
   const s = base('00000000-0000-4000-8000-000000000003', '2026-11-26T00:00:00.000Z');
   withPackages(s, ['tensorflow-cpu', 'keras', 'optree', 'namex', 'rich', 'markdown-it-py', 'mdurl', 'pygments'], [pkg('tensorflow', '2.15.1', { requested: true }), pkg('keras', '2.15.0'), pkg('tensorboard', '2.15.2'), ...cu12('8.9.4.25')]);
   s.frameworks.tensorflow = { version: '2.15.1', distribution: 'tensorflow', build_info: { cuda_version: '12.2', cudnn_version: '8', cuda_compute_capabilities: ['sm_50', 'sm_60', 'sm_70', 'sm_75', 'compute_80'], is_cuda_build: true, is_rocm_build: false, is_tensorrt_build: true } };
-  s.frameworks.keras = { ...s.frameworks.keras, version: '2.15.0', backend: 'tensorflow', backend_source: 'default' };
+  s.frameworks.keras = { ...s.frameworks.keras, version: '2.15.0', backend: 'tensorflow', backend_source: 'default', config: null };
   s.frameworks.nvidia_wheels = wheelsOf(s);
   s.gpu = gpu('NVIDIA A100-SXM4-40GB', '8.0', 40960, '535.104.05', '12.2', 2);
   s.determinism.env = { PYTHONHASHSEED: '0', TF_ENABLE_ONEDNN_OPTS: '0' };
@@ -112,10 +114,11 @@ out['tf221-cpu'] = base('00000000-0000-4000-8000-000000000001', '2026-11-26T00:0
 {
   const s = base('00000000-0000-4000-8000-000000000006', '2026-11-26T00:00:00.000Z');
   withPackages(s, ['tensorflow-cpu', 'tensorboard'], [pkg('jax', '0.4.30', { requested: true }), pkg('jaxlib', '0.4.30'), pkg('jax-cuda12-plugin', '0.4.30'), pkg('jax-cuda12-pjrt', '0.4.30'), ...cu12('9.3.0.75')]);
-  s.frameworks = { ...s.frameworks, tensorflow: null, keras: { ...s.frameworks.keras, backend: 'jax', backend_source: 'KERAS_BACKEND' }, jax: { version: '0.4.30', jaxlib: '0.4.30', cuda_plugins: [{ name: 'jax-cuda12-plugin', version: '0.4.30' }, { name: 'jax-cuda12-pjrt', version: '0.4.30' }] } };
+  // The backend comes from keras.json, as `keras.config.set_backend` or an edited file leaves it.
+  s.frameworks = { ...s.frameworks, tensorflow: null, keras: { ...s.frameworks.keras, backend: 'jax', backend_source: 'keras.json', config: { ...s.frameworks.keras.config, backend: 'jax' } }, jax: { version: '0.4.30', jaxlib: '0.4.30', cuda_plugins: [{ name: 'jax-cuda12-plugin', version: '0.4.30' }, { name: 'jax-cuda12-pjrt', version: '0.4.30' }] } };
   s.frameworks.nvidia_wheels = wheelsOf(s);
   s.gpu = gpu('NVIDIA L4', '8.9', 23034, '570.124.06', '12.8');
-  s.determinism.env = { KERAS_BACKEND: 'jax', PYTHONHASHSEED: '0', XLA_FLAGS: '--xla_gpu_deterministic_ops=true' };
+  s.determinism.env = { PYTHONHASHSEED: '0', XLA_FLAGS: '--xla_gpu_deterministic_ops=true --xla_dump_hlo_pass_re=.*' };
   out['jax-cuda12'] = s;
 }
 

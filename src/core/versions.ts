@@ -21,3 +21,17 @@ export function majorMinor(version: string): string | null {
   if (!parsed || parsed.release.length < 2) return null;
   return `${parsed.release[0]}.${parsed.release[1]}`;
 }
+
+/** A PEP 440 specifier set such as "<1.0,>=0.23.0". */
+export function isValidSpecifier(specifier: string): boolean {
+  return pep440.validRange(specifier);
+}
+
+/** Whether the version satisfies the specifier set; false when either does not parse. */
+export function satisfiesSpecifier(version: string, specifier: string): boolean {
+  try {
+    return pep440.satisfies(version, specifier);
+  } catch {
+    return false;
+  }
+}

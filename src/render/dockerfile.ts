@@ -19,6 +19,11 @@ export function renderDockerfileDone(result: DockerfileResult): string[] {
       ? `Code: commit ${c.commit?.slice(0, 12)}${c.patched ? ' + captured patch' : ''}${c.commitOnly ? ' ONLY, without the uncommitted changes the training ran with (--commit-only)' : ''}`
       : `Code: not included (${c.reason})`,
   );
+  for (const sub of c.submodules) lines.push(`  submodule ${sub.path}: commit ${sub.commit.slice(0, 12)}${sub.patched ? ' + captured patch' : ''}`);
+  for (const tool of requirements.tooling) {
+    const why = [...(tool.requested ? ['installed on request'] : []), ...(tool.requiredBy.length > 0 ? [`required by ${tool.requiredBy.join(', ')}`] : [])];
+    lines.push(`Packaging tool: ${tool.requirement}, not pinned (${why.join(', ')}; captured ${tool.captured})`);
+  }
   lines.push(`Build: docker build -t snapshot-replay ${result.outputDir}`);
   return lines;
 }

@@ -8,6 +8,7 @@ import { runProcess } from '../../src/adapters/process.js';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const binRun = join(repoRoot, 'bin', 'run.js');
 export const tfPython = join(repoRoot, '.cache', 'envs', 'tf221', 'bin', 'python');
+export const kerasJaxPython = join(repoRoot, '.cache', 'envs', 'keras-jax', 'bin', 'python');
 export const fakeBin = (name: string) => join(repoRoot, 'test', 'fixtures', 'fake-bin', name);
 
 export interface CliResult {

@@ -1,4 +1,5 @@
-// Shared set-up for tests that need a real Docker engine and the loopback package index.
+// Shared set-up for tests that need a real Docker engine, the loopback package index, or a static
+// file host on the loopback interface.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +25,16 @@ export async function dockerReady(): Promise<boolean> {
 /** Serves a PEP 503 package index folder (the machine's local one by default) on 127.0.0.1. */
 export async function servePackageIndex(root = process.env.SNAPSHOT_TEST_INDEX_ROOT ?? '/opt/pypi'): Promise<{ url: string; close: () => Promise<void> }> {
   if (!existsSync(join(root, 'simple'))) throw new Error(`no package index at ${root}/simple`);
+  const served = await serveFolder(root);
+  return { url: `${served.url}simple/`, close: served.close };
+}
+
+/**
+ * Serves a folder's files over plain HTTP on 127.0.0.1, as a static file host does: a bare git
+ * repository after `git update-server-info` (git's dumb HTTP protocol), wheels, an index. The
+ * query string is ignored, as a signed-URL host's would be once the signature checks out.
+ */
+export async function serveFolder(root: string): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/'));
     let file = join(root, path);
@@ -41,5 +52,5 @@ export async function servePackageIndex(root = process.env.SNAPSHOT_TEST_INDEX_R
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/simple/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

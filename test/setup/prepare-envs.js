@@ -16,6 +16,13 @@ export const TF_ENV = {
   packages: ['tensorflow-cpu==2.21.0', 'keras==3.15.1', 'h5py'],
 };
 
+/** Keras 3 on JAX alone (no TensorFlow): the image must resolve the backend keras.json names. */
+export const KERAS_JAX_ENV = {
+  name: 'keras-jax',
+  python: '3.11',
+  packages: ['keras==3.15.1', 'jax==0.10.2', 'jaxlib==0.10.2'],
+};
+
 function indexArgs() {
   if (process.env.PIP_INDEX_URL) return [];
   const local = ['/opt/pypi/simple', '/opt/pypi-more/simple'].filter((p) => existsSync(p));
@@ -46,7 +53,7 @@ export function ensureEnv(spec) {
 }
 
 export function prepareAll() {
-  return { tf: ensureEnv(TF_ENV) };
+  return { tf: ensureEnv(TF_ENV), kerasJax: ensureEnv(KERAS_JAX_ENV) };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

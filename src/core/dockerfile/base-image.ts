@@ -66,13 +66,29 @@ interface NvidiaWheel {
   cudaMajor: string;
 }
 
-/** nvidia-*-cuNN wheels (cudnn, cublas, cuda-runtime...), from the package list and the framework probe. */
+// From CUDA 13 the toolkit wheels lose their -cuNN suffix (nvidia-cuda-runtime 13.0.96); these
+// are versioned with CUDA itself, so their major is the CUDA major. Others without a suffix
+// (nvidia-cufft 12.0 ships with CUDA 13) take the major of those.
+const CUDA_VERSIONED_WHEEL = /^nvidia-(cuda-runtime|cuda-nvrtc|cuda-cupti|cuda-nvcc|nvjitlink|cublas)$/;
+
+/** nvidia-* CUDA wheels (cudnn, cublas, cuda-runtime...), from the package list and the framework probe. */
 function nvidiaWheels(snapshot: Snapshot): NvidiaWheel[] {
   const out = new Map<string, NvidiaWheel>();
+  const unsuffixed: Array<{ name: string; version: string }> = [];
   for (const w of [...snapshot.packages, ...snapshot.frameworks.nvidia_wheels]) {
     const name = normalizePackageName(w.name);
+    if (out.has(name)) continue;
     const m = /^nvidia-[a-z0-9-]+-cu(\d+)$/.exec(name);
-    if (m && !out.has(name)) out.set(name, { name, version: w.version, cudaMajor: m[1] as string });
+    if (m) out.set(name, { name, version: w.version, cudaMajor: m[1] as string });
+    else if (/^nvidia-[a-z0-9-]+$/.test(name)) unsuffixed.push({ name, version: w.version });
+  }
+  const cudaMajor = unsuffixed
+    .filter((w) => CUDA_VERSIONED_WHEEL.test(w.name))
+    .map((w) => majorOf(w.version))
+    .filter((major): major is string => major !== null && Number(major) >= 13)
+    .sort((a, b) => Number(b) - Number(a))[0];
+  if (cudaMajor !== undefined) {
+    for (const w of unsuffixed) if (!out.has(w.name)) out.set(w.name, { name: w.name, version: w.version, cudaMajor });
   }
   return [...out.values()];
 }

@@ -4,10 +4,10 @@ import type { Snapshot } from '../model.js';
 import { compareVersions } from '../versions.js';
 import { chooseBaseImage, type BaseChoice, type BaseOptions } from './base-image.js';
 import type { CompatTable } from './compat.js';
-import { renderRequirements, SKIP_REASONS } from './requirements.js';
+import { renderRequirements, SKIP_REASONS, type RenderedRequirements } from './requirements.js';
 import { renderEach, renderTemplate } from './template.js';
-import { DETERMINISM_ENV_ALLOWLIST } from '../determinism.js';
-import { assertDeterminismEnvValue, assertEnvName, assertHttpUrl, assertRelativePosixPath, assertImageReference, dockerfileEnvValue, dockerfileLabelValue, unsafeValue } from './validate.js';
+import { DETERMINISM_ENV_ALLOWLIST, HOST_ONLY_ENV } from '../determinism.js';
+import { assertCommitId, assertDeterminismEnvValue, assertEnvName, assertHttpUrl, assertRelativePosixPath, assertImageReference, dockerfileEnvValue, dockerfileLabelValue, showValue, unsafeValue } from './validate.js';
 
 export const TEMPLATE_NAMES = [
   'Dockerfile',
@@ -15,6 +15,7 @@ export const TEMPLATE_NAMES = [
   'reason',
   'env',
   'environment',
+  'keras',
   'python-base',
   'python-override',
   'python-uv',
@@ -26,11 +27,12 @@ export const TEMPLATE_NAMES = [
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 export type Templates = Readonly<Record<TemplateName, string>>;
 
-/** The installer's own tooling comes from the base image: pinning it exactly breaks builds on mirrors. */
-export const PROVIDED_BY_BASE = new Set(['pip', 'setuptools', 'wheel', 'distribute']);
+/**
+ * pip comes with every Python the image installs (and pinning the installer's own version breaks
+ * builds on mirrors). setuptools and wheel are not provided: see PACKAGING_TOOLS.
+ */
+export const PROVIDED_BY_BASE = new Set(['pip']);
 
-/** Variables that describe the capturing host, not the numerics: replay sets its own. */
-const HOST_ONLY_ENV = new Set(['CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'NVIDIA_DRIVER_CAPABILITIES', 'KERAS_HOME']);
 
 export const SNAPSHOT_PATH_IN_IMAGE = '/opt/snapshot/snapshot.yaml';
 
@@ -41,8 +43,15 @@ export interface PlanOptions extends BaseOptions {
    * The code layer: the repository at the captured commit. `subdir` is where the captured code
    * folder sits inside the repository ('' for its root); the image starts there.
    */
-  code: { included: true; commit: string; patched: boolean; commitOnly: boolean; subdir: string } | { included: false; reason: string };
+  code: { included: true; commit: string; patched: boolean; commitOnly: boolean; subdir: string; submodules: CodeSubmodule[] } | { included: false; reason: string };
   uvImage: string;
+}
+
+/** A submodule whose tree the code layer holds, at the commit the training ran. */
+export interface CodeSubmodule {
+  path: string;
+  commit: string;
+  patched: boolean;
 }
 
 export interface PlannedEnv {
@@ -52,10 +61,10 @@ export interface PlannedEnv {
 }
 
 export interface DockerfilePlan {
-  files: { Dockerfile: string; 'requirements.txt': string };
+  files: { Dockerfile: string; 'requirements.txt': string; 'keras.json'?: string };
   base: BaseChoice;
   environment: PlannedEnv[];
-  requirements: { pinned: number; skipped: Array<{ name: string; version: string; reason: string; advice: string }> };
+  requirements: { pinned: number; skipped: Array<{ name: string; version: string; reason: string; advice: string }>; tooling: RenderedRequirements['tooling'] };
   warnings: string[];
 }
 
@@ -114,7 +123,7 @@ function labelsFor(snapshot: Snapshot, base: BaseChoice, toolVersion: string): A
   if (base.digest) labels.push({ key: 'org.opencontainers.image.base.digest', value: base.digest });
   const git = snapshot.code?.git;
   if (git) {
-    labels.push({ key: 'org.opencontainers.image.revision', value: git.commit });
+    if (git.commit !== null) labels.push({ key: 'org.opencontainers.image.revision', value: git.commit });
     if (git.remote_url && /^https?:\/\//.test(git.remote_url)) {
       labels.push({ key: 'org.opencontainers.image.source', value: assertHttpUrl(git.remote_url, 'code.git.remote_url') });
     }
@@ -142,12 +151,23 @@ function pythonInstall(templates: Templates, base: BaseChoice, pythonVersion: st
   }
 }
 
-function systemPackages(templates: Templates, snapshot: Snapshot, base: BaseChoice): string {
+/** The Debian package of each VCS client pip clones with. */
+const VCS_CLIENT_PACKAGES: Readonly<Record<string, string>> = { git: 'git', hg: 'mercurial', svn: 'subversion', bzr: 'bzr' };
+
+function systemPackages(templates: Templates, requirements: RenderedRequirements, base: BaseChoice): string {
   const packages: string[] = [];
   const reasons: string[] = [];
-  if (snapshot.packages.some((p) => p.source.kind === 'vcs' && p.source.commit_id)) {
-    packages.push('git');
-    reasons.push('git for the VCS requirements');
+  // Only for VCS pins that remain: a skipped file:// repository needs no client.
+  for (const vcs of requirements.vcs) {
+    const client = VCS_CLIENT_PACKAGES[vcs];
+    if (client === undefined) continue;
+    packages.push(client);
+    reasons.push(`${client} to clone the ${vcs} requirements`);
+  }
+  // git only Recommends an ssh client, and --no-install-recommends leaves it out.
+  if (requirements.overSsh.length > 0) {
+    packages.push('openssh-client');
+    reasons.push('openssh-client for the ssh:// requirements');
   }
   if (base.pythonFrom === 'uv' || base.family === 'nvidia-cuda') {
     packages.push('ca-certificates');
@@ -162,6 +182,59 @@ export const CODE_PATH_IN_IMAGE = '/workspace/code';
 function workdirFor(code: PlanOptions['code']): string {
   if (!code.included || code.subdir === '') return CODE_PATH_IN_IMAGE;
   return `${CODE_PATH_IN_IMAGE}/${assertRelativePosixPath(code.subdir, 'code.path (inside its repository)')}`;
+}
+
+function submodulesNote(submodules: readonly CodeSubmodule[]): string {
+  return submodules
+    .map((sub, i) => {
+      const path = assertRelativePosixPath(sub.path, `code.git.submodules[${i}].path`);
+      const commit = assertCommitId(sub.commit, `code.git.submodules[${i}].commit`);
+      return `# Submodule ${path} at commit ${commit}${sub.patched ? ', with its captured uncommitted patch applied' : ''}.`;
+    })
+    .join('\n');
+}
+
+const KERAS_FLOATX = new Set(['float16', 'bfloat16', 'float32', 'float64']);
+const KERAS_DATA_FORMATS = new Set(['channels_last', 'channels_first']);
+const KERAS_BACKEND_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+
+/**
+ * The keras.json the image needs, or null: Keras 3 reads its backend from it when KERAS_BACKEND
+ * is unset, and floatx, epsilon and image_data_format change numerics. Written from validated
+ * values only (the file is JSON, but replay also shows these values).
+ */
+export function kerasJsonFor(snapshot: Snapshot): { text: string; summary: string } | null {
+  const keras = snapshot.frameworks.keras;
+  if (!keras || keras.version === null || compareVersions(keras.version, '3') < 0) return null;
+  const config = keras.config ?? null;
+  if (config === null && keras.backend_source !== 'keras.json') return null;
+  if (config !== null && (typeof config !== 'object' || Array.isArray(config))) throw unsafeValue('frameworks.keras.config', config, 'is not a keras.json object');
+  const settings: Record<string, string | number | boolean> = {};
+  const field = (key: string) => `frameworks.keras.config.${key}`;
+  const backend = keras.backend_source === 'keras.json' ? keras.backend : config?.backend;
+  if (backend !== undefined) {
+    if (typeof backend !== 'string' || !KERAS_BACKEND_NAME.test(backend)) throw unsafeValue(field('backend'), backend, 'is not a Keras backend name');
+    settings.backend = backend;
+  }
+  if (config?.floatx !== undefined) {
+    if (typeof config.floatx !== 'string' || !KERAS_FLOATX.has(config.floatx)) throw unsafeValue(field('floatx'), config.floatx, `is not one of ${[...KERAS_FLOATX].join(', ')}`);
+    settings.floatx = config.floatx;
+  }
+  if (config?.epsilon !== undefined) {
+    if (typeof config.epsilon !== 'number' || !Number.isFinite(config.epsilon)) throw unsafeValue(field('epsilon'), config.epsilon, 'is not a finite number');
+    settings.epsilon = config.epsilon;
+  }
+  if (config?.image_data_format !== undefined) {
+    if (typeof config.image_data_format !== 'string' || !KERAS_DATA_FORMATS.has(config.image_data_format)) throw unsafeValue(field('image_data_format'), config.image_data_format, `is not one of ${[...KERAS_DATA_FORMATS].join(', ')}`);
+    settings.image_data_format = config.image_data_format;
+  }
+  if (config?.nnx_enabled !== undefined) {
+    if (typeof config.nnx_enabled !== 'boolean') throw unsafeValue(field('nnx_enabled'), config.nnx_enabled, 'is not true or false');
+    settings.nnx_enabled = config.nnx_enabled;
+  }
+  const ordered = Object.fromEntries(Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const summary = Object.entries(ordered).map(([k, v]) => `${k} ${String(v)}`).join(', ') || 'an empty keras.json';
+  return { text: `${JSON.stringify(ordered, null, 4)}\n`, summary };
 }
 
 function codeNote(code: { patched: boolean; commitOnly: boolean }): string {
@@ -181,8 +254,9 @@ export function planDockerfile(snapshot: Snapshot, options: PlanOptions, table: 
   const { env, warnings: envWarnings } = planEnvironment(snapshot, base);
 
   const code = options.code.included
-    ? renderTemplate(templates.code, { commit: options.code.commit, patch_note: codeNote(options.code) }, 'code')
+    ? renderTemplate(templates.code, { commit: assertCommitId(options.code.commit, 'code.git.commit'), patch_note: codeNote(options.code), submodules: submodulesNote(options.code.submodules) }, 'code')
     : renderTemplate(templates['no-code'], { reason: options.code.reason }, 'no-code');
+  const kerasJson = kerasJsonFor(snapshot);
 
   const from = base.digest && !base.image.includes('@') ? `${base.image}@${base.digest}` : base.image;
   const dockerfile = renderTemplate(
@@ -194,7 +268,7 @@ export function planDockerfile(snapshot: Snapshot, options: PlanOptions, table: 
       base_reasons: renderEach(templates.reason.trimEnd(), base.reasons.map((reason) => ({ reason: reason.replace(/[\r\n\u2028\u2029]+/g, ' ') })), 'reason'),
       base_image: from,
       labels: renderEach(templates.label.trimEnd(), labelsFor(snapshot, base, options.toolVersion), 'label'),
-      system_packages: systemPackages(templates, snapshot, base),
+      system_packages: systemPackages(templates, requirements, base),
       python_install: pythonInstall(templates, base, pythonVersion, options.uvImage),
       environment:
         env.length === 0
@@ -204,6 +278,7 @@ export function planDockerfile(snapshot: Snapshot, options: PlanOptions, table: 
               { lines: renderEach(templates.env.trimEnd(), env.map((e) => ({ name: e.name, value: dockerfileEnvValue(e.value, `determinism.env.${e.name}`) })), 'env') },
               'environment',
             ),
+      keras: kerasJson === null ? '' : renderTemplate(templates.keras.trimEnd(), { summary: kerasJson.summary }, 'keras'),
       code,
       workdir: workdirFor(options.code),
     },
@@ -211,14 +286,38 @@ export function planDockerfile(snapshot: Snapshot, options: PlanOptions, table: 
   );
 
   const skippedWarnings = requirements.skipped
-    .filter((s) => s.reason !== SKIP_REASONS.baseImage)
+    .filter((s) => s.reason !== SKIP_REASONS.baseImage && s.reason !== SKIP_REASONS.toolingUnneeded)
     .map((s) => `${s.name} ${s.version} is not pinned: ${s.reason}. ${s.advice}`);
+  const sshWarnings =
+    requirements.overSsh.length === 0
+      ? []
+      : [
+          `${requirements.overSsh.join(', ')} ${requirements.overSsh.length === 1 ? 'is' : 'are'} cloned over ssh: the build needs your ssh credentials, which the classic builder cannot pass. Build with BuildKit and an ssh mount (docker buildx build --ssh default ...) after changing the install line to RUN --mount=type=ssh, or publish them where the build can reach them over https.`,
+        ];
+  const files: DockerfilePlan['files'] = { Dockerfile: `${dockerfile.replace(/\n{3,}/g, '\n\n').trimEnd()}\n`, 'requirements.txt': requirements.text };
+  if (kerasJson !== null) files['keras.json'] = kerasJson.text;
   return {
     // Optional blocks that render empty would leave runs of blank lines behind.
-    files: { Dockerfile: `${dockerfile.replace(/\n{3,}/g, '\n\n').trimEnd()}\n`, 'requirements.txt': requirements.text },
+    files,
     base,
     environment: env,
-    requirements: { pinned: requirements.pinned, skipped: requirements.skipped },
-    warnings: [...base.warnings, ...envWarnings, ...skippedWarnings],
+    requirements: { pinned: requirements.pinned, skipped: requirements.skipped, tooling: requirements.tooling },
+    warnings: [...base.warnings, ...envWarnings, ...skippedWarnings, ...sshWarnings, ...untrackedWarnings(snapshot)],
   };
+}
+
+/** How many untracked paths a warning names before it says "and N more". */
+const UNTRACKED_SHOWN = 10;
+
+/**
+ * Files git did not track at capture are in no commit and no patch, so the image lacks them: if
+ * the training read one, a replay differs. Named here, as `show` does; the names are printed
+ * JSON-quoted (a file name may hold anything).
+ */
+export function untrackedWarnings(snapshot: Snapshot): string[] {
+  const untracked: unknown = snapshot.code?.git?.untracked;
+  if (!Array.isArray(untracked) || untracked.length === 0) return [];
+  const shown = untracked.slice(0, UNTRACKED_SHOWN).map((path) => showValue(path)).join(', ');
+  const more = untracked.length > UNTRACKED_SHOWN ? ` and ${untracked.length - UNTRACKED_SHOWN} more` : '';
+  return [`${untracked.length} file${untracked.length === 1 ? ' was' : 's were'} untracked at capture and ${untracked.length === 1 ? 'is' : 'are'} not in the image: ${shown}${more}. If the training reads ${untracked.length === 1 ? 'it' : 'them'}, commit ${untracked.length === 1 ? 'it' : 'them'} (or pass the folder as --data) and recapture.`];
 }

@@ -4,8 +4,11 @@
 // first (see validate.ts): a snapshot file may come from anyone.
 import type { PackageRecord, Snapshot } from '../model.js';
 import { UserInputError } from '../../errors.js';
+import { satisfiesSpecifier } from '../versions.js';
 import {
   assertCommitId,
+  assertRelativePosixPath,
+  assertVersionSpecifier,
   assertHttpUrl,
   assertPackageName,
   assertSha256,
@@ -21,9 +24,17 @@ import {
 export interface RequirementsOptions {
   /** --extra-index-url lines, written first in the order given (duplicates dropped). */
   extraIndexUrls: string[];
-  /** PEP 503 normalized names the base image provides (pip, setuptools, wheel...): left out. */
+  /** PEP 503 normalized names the base image provides (pip): left out. */
   exclude: ReadonlySet<string>;
 }
+
+/**
+ * The packaging tools an environment may need at run time (tensorflow-cpu 2.21 declares
+ * `Requires-Dist: setuptools`; code that imports pkg_resources). They are never pinned exactly (a
+ * venv's bundled setuptools 65.5.0 is on few mirrors): the line asks for what the environment
+ * requires, so pip keeps the base image's copy when it satisfies that and installs one otherwise.
+ */
+export const PACKAGING_TOOLS: ReadonlySet<string> = new Set(['setuptools', 'wheel']);
 
 export interface SkippedPackage {
   name: string;
@@ -37,6 +48,12 @@ export interface RenderedRequirements {
   /** How many requirement lines the text pins. */
   pinned: number;
   skipped: SkippedPackage[];
+  /** The version control systems the pinned lines clone with (the image needs their clients). */
+  vcs: string[];
+  /** Packages pinned to an ssh:// repository: the build needs the user's ssh credentials. */
+  overSsh: string[];
+  /** The packaging tools written as requirements, with what asked for them. */
+  tooling: Array<{ name: string; requirement: string; captured: string; requested: boolean; requiredBy: string[] }>;
 }
 
 export const SKIP_REASONS = {
@@ -44,7 +61,33 @@ export const SKIP_REASONS = {
   editable: 'editable install: comes from the code layer',
   local: 'installed from a local path no index can give back',
   baseImage: 'provided by the base image',
+  distro: "installed by the operating system's package manager, not by pip",
+  legacy: 'a legacy egg-info install that records no source',
+  signedUrl: 'downloaded from a signed URL whose credentials were removed at capture',
+  toolingUnneeded: 'a packaging tool nothing in the environment requires',
 } as const;
+
+/** Installers whose records say where a distribution came from the way pip does. */
+const PIP_LIKE_INSTALLERS = new Set(['pip', 'uv', 'poetry', 'pdm', 'pipenv', 'pipx', 'hatch']);
+
+/**
+ * A distribution's own site folders (Debian's /usr/lib/python3/dist-packages, Fedora's
+ * /usr/lib64/python3.12/site-packages): what the OS package manager installs. pip installs under
+ * /usr/local (or a venv), which this does not match.
+ */
+const DISTRO_LOCATION = /^\/usr\/(lib|lib64|share)\/python[0-9.]*\/(dist|site)-packages\/?$/;
+
+/** Installed by apt, dnf and the like: the name and version are the distribution's, not PyPI's. */
+export function isDistroInstall(pkg: Pick<PackageRecord, 'installer' | 'location'>): boolean {
+  if (typeof pkg.location !== 'string' || !DISTRO_LOCATION.test(pkg.location)) return false;
+  const installer = typeof pkg.installer === 'string' ? pkg.installer.trim().toLowerCase() : '';
+  return !PIP_LIKE_INSTALLERS.has(installer);
+}
+
+/** An egg-info (or egg) with no direct_url.json: setup.py install, or pip's legacy path, from anywhere. */
+function isLegacyInstall(pkg: PackageRecord): boolean {
+  return (pkg.metadata === 'egg-info' || pkg.metadata === 'egg') && pkg.source.kind === 'index';
+}
 
 interface Line {
   key: string;
@@ -86,12 +129,43 @@ function archiveFragment(hash: string | null | undefined, field: string): string
   return '';
 }
 
+/** "#subdirectory=<path>" (or "&..." after a hash fragment) when the source recorded one. */
+function subdirectoryFragment(s: Record<string, unknown>, at: string, separator: '#' | '&'): string {
+  if (s.subdirectory === undefined || s.subdirectory === null || s.subdirectory === '') return '';
+  const sub = assertRelativePosixPath(s.subdirectory, `${at}.source.subdirectory`);
+  return `${separator}subdirectory=${sub}`;
+}
+
 function requirementFor(pkg: PackageRecord, name: string, version: string, at: string): Outcome {
   const source = pkg.source as unknown;
   if (typeof source !== 'object' || source === null) throw unsafeValue(`${at}.source`, source, 'is not a package source');
   const s = source as Record<string, unknown>;
+  if (s.redacted === true && (s.kind === 'archive' || s.kind === 'vcs')) {
+    return {
+      skip: {
+        reason: SKIP_REASONS.signedUrl,
+        advice: `Host the ${name} archive where the build can fetch it without credentials (or publish it to an index) and recapture; the snapshot keeps the URL without its signature.`,
+      },
+    };
+  }
   switch (s.kind) {
     case 'index':
+      if (isDistroInstall(pkg)) {
+        return {
+          skip: {
+            reason: SKIP_REASONS.distro,
+            advice: `${name} ${version} is the OS's own package in ${String(pkg.location)} (on PyPI that name may be another project, or lack that version): install it in the image with the OS package manager, or train in a virtual environment with pip-installed packages and recapture.`,
+          },
+        };
+      }
+      if (isLegacyInstall(pkg)) {
+        return {
+          skip: {
+            reason: SKIP_REASONS.legacy,
+            advice: `Nothing records whether ${name} ${version} came from an index or a local folder: reinstall it with a current pip (pip install ${name}==${version}, or from its source folder) so its source is recorded, then recapture.`,
+          },
+        };
+      }
       return { line: `${name}==${version}` };
     case 'vcs': {
       if (isFileUrl(s.url)) {
@@ -112,7 +186,7 @@ function requirementFor(pkg: PackageRecord, name: string, version: string, at: s
       // PEP 610 records the URL without the "git+" prefix; accept it with one too.
       const base = s.url.startsWith(`${vcs}+`) ? s.url.slice(vcs.length + 1) : s.url;
       const url = assertVcsRequirementUrl(`${vcs}+${base}@${commit}`, `${at}.source.url`);
-      return { line: `${name} @ ${url}` };
+      return { line: `${name} @ ${url}${subdirectoryFragment(s, at, '#')}` };
     }
     case 'editable':
       return { skip: { reason: SKIP_REASONS.editable, advice: `Install ${name} from the code layer with pip install -e, or publish it and recapture.` } };
@@ -124,8 +198,9 @@ function requirementFor(pkg: PackageRecord, name: string, version: string, at: s
       }
       const href = assertHttpUrl(s.url, `${at}.source.url`);
       const fragment = archiveFragment(s.hash as string | null | undefined, `${at}.source.hash`);
-      // Any fragment the URL had is dropped: pip reads options (egg=, subdirectory=) from it.
-      const url = `${href.replace(/#.*$/, '')}${fragment}`;
+      // Any fragment the URL had is dropped: pip reads options (egg=, subdirectory=) from it, and
+      // the recorded subdirectory is the one written.
+      const url = `${href.replace(/#.*$/, '')}${fragment}${subdirectoryFragment(s, at, fragment === '' ? '#' : '&')}`;
       return { line: `${name} @ ${url}` };
     }
     default:
@@ -155,18 +230,50 @@ export function renderRequirements(snapshot: Snapshot, options: RequirementsOpti
   if (!Array.isArray(packages)) throw unsafeValue('packages', packages, 'is not a list');
   const lines: Line[] = [];
   const skipped: Array<SkippedPackage & { key: string }> = [];
+  const tools: Array<{ pkg: PackageRecord; name: string; version: string; key: string; at: string }> = [];
+  const vcs = new Set<string>();
+  const overSsh: string[] = [];
   (packages as PackageRecord[]).forEach((pkg, i) => {
     const at = `packages[${i}]`;
     if (typeof pkg !== 'object' || pkg === null) throw unsafeValue(at, pkg, 'is not a package record');
     const name = assertPackageName(pkg.name, `${at}.name`);
     const version = assertVersion(pkg.version, `${at}.version`);
     const key = normalizePackageName(name);
-    const outcome: Outcome = options.exclude.has(key)
-      ? { skip: { reason: SKIP_REASONS.baseImage, advice: `The base image installs its own ${name}; the captured version was ${version}.` } }
-      : requirementFor(pkg, name, version, at);
-    if ('line' in outcome) lines.push({ key, name, text: outcome.line, pin: outcome.line.slice(name.length), at });
-    else skipped.push({ key, name, version, ...outcome.skip });
+    if (options.exclude.has(key)) {
+      skipped.push({ key, name, version, reason: SKIP_REASONS.baseImage, advice: `The base image installs its own ${name}; the captured version was ${version}.` });
+      return;
+    }
+    // Decided once every package is read: whether anything pinned requires them.
+    if (PACKAGING_TOOLS.has(key) && pkg.source?.kind === 'index') {
+      tools.push({ pkg, name, version, key, at });
+      return;
+    }
+    const outcome = requirementFor(pkg, name, version, at);
+    if ('line' in outcome) {
+      lines.push({ key, name, text: outcome.line, pin: outcome.line.slice(name.length), at });
+      if (pkg.source.kind === 'vcs') {
+        vcs.add(pkg.source.vcs);
+        if (/^[a-z]+\+ssh:\/\//.test(outcome.line.slice(name.length + 3))) overSsh.push(name);
+      }
+    } else skipped.push({ key, name, version, ...outcome.skip });
   });
+
+  const tooling: RenderedRequirements['tooling'] = [];
+  const pinnedKeys = new Set(lines.map((l) => l.key));
+  for (const tool of tools) {
+    const needed = neededTooling(tool.key, packages as PackageRecord[], pinnedKeys);
+    if (!tool.pkg.requested && needed.by.length === 0) {
+      skipped.push({ key: tool.key, name: tool.name, version: tool.version, reason: SKIP_REASONS.toolingUnneeded, advice: `Nothing pinned declares a requirement on ${tool.name} and it was not installed by request; the captured version was ${tool.version}.` });
+      continue;
+    }
+    const specifier = needed.specifiers.join(',');
+    const why = [...(tool.pkg.requested ? ['installed on request'] : []), ...(needed.by.length > 0 ? [`required by ${needed.by.join(', ')}`] : [])];
+    // The captured version rides along as a comment: what ran, without forcing a mirror to have it.
+    const mismatch = specifier !== '' && !satisfiesSpecifier(tool.version, specifier) ? ' (which does not satisfy this)' : '';
+    const text = `${tool.name}${specifier}`;
+    lines.push({ key: tool.key, name: tool.name, text: `${text}  # captured ${tool.version}${mismatch}; ${why.join(', ')}`, pin: text.slice(tool.name.length), at: tool.at });
+    tooling.push({ name: tool.name, requirement: text, captured: tool.version, requested: tool.pkg.requested === true, requiredBy: needed.by });
+  }
 
   const byKey = (a: { key: string; name: string }, b: { key: string; name: string }): number =>
     a.key < b.key ? -1 : a.key > b.key ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
@@ -198,5 +305,37 @@ export function renderRequirements(snapshot: Snapshot, options: RequirementsOpti
     text,
     pinned: pins.length,
     skipped: skipped.map(({ name, version, reason, advice }) => ({ name, version, reason, advice })),
+    vcs: [...vcs].sort(),
+    overSsh: overSsh.sort(),
+    tooling,
   };
+}
+
+// "setuptools", "setuptools>=41", "wheel (<1.0,>=0.23.0)", each maybe with "; <marker>".
+const TOOLING_REQUIREMENT = /^\s*([A-Za-z0-9._-]+)\s*(?:\(([^()]*)\)|([^;()]*))\s*(?:;.*)?$/;
+
+/**
+ * What the pinned packages require of one packaging tool: their names and the specifiers, from
+ * their Requires-Dist lines (markers are not evaluated: installing a tool that a marker would have
+ * skipped does no harm, leaving out one it needs does).
+ */
+function neededTooling(tool: string, packages: PackageRecord[], pinned: ReadonlySet<string>): { by: string[]; specifiers: string[] } {
+  const by = new Set<string>();
+  const specifiers = new Set<string>();
+  packages.forEach((pkg, i) => {
+    if (typeof pkg?.name !== 'string' || !pinned.has(normalizePackageName(pkg.name))) return;
+    const wants: unknown = pkg.requires_tooling;
+    if (!Array.isArray(wants)) return;
+    wants.forEach((want: unknown, j) => {
+      const field = `packages[${i}].requires_tooling[${j}]`;
+      if (typeof want !== 'string') throw unsafeValue(field, want, 'is not a requirement (not a string)');
+      const match = TOOLING_REQUIREMENT.exec(want);
+      if (!match) throw unsafeValue(field, want, 'is not a requirement on setuptools or wheel');
+      if (normalizePackageName(match[1] as string) !== tool) return;
+      const specifier = assertVersionSpecifier((match[2] ?? match[3] ?? '').trim(), field);
+      by.add(pkg.name);
+      if (specifier !== '') specifiers.add(specifier);
+    });
+  });
+  return { by: [...by].sort(), specifiers: [...specifiers].sort() };
 }

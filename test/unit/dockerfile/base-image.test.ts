@@ -10,7 +10,7 @@ import { makeSnapshot } from '../../helpers/snapshot-fixture.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const table = parseCompat(JSON.parse(readFileSync(resolve(root, 'data/compat.json'), 'utf8')));
 
-const pkg = (name: string, version: string): PackageRecord => ({ name, version, installer: 'pip', requested: false, source: { kind: 'index' } });
+const pkg = (name: string, version: string): PackageRecord => ({ name, version, installer: 'pip', requested: false, source: { kind: 'index' }, metadata: 'dist-info', location: null, requires_tooling: [] });
 const CU12_WHEELS_219 = [pkg('nvidia-cudnn-cu12', '9.3.0.75'), pkg('nvidia-cublas-cu12', '12.5.3.2'), pkg('nvidia-cuda-runtime-cu12', '12.5.82')];
 const CU12_WHEELS_215 = [pkg('nvidia-cudnn-cu12', '8.9.4.25'), pkg('nvidia-cublas-cu12', '12.2.5.6')];
 
@@ -45,7 +45,7 @@ function snap(spec: Spec): Snapshot {
     };
     if (spec.keras) {
       packages.push(pkg('keras', spec.keras));
-      frameworks.keras = { version: spec.keras, backend: 'tensorflow', backend_source: 'default', keras_home: '/root/.keras', tf_keras_version: null, use_legacy_keras: false };
+      frameworks.keras = { version: spec.keras, backend: 'tensorflow', backend_source: 'default', keras_home: '/root/.keras', tf_keras_version: null, use_legacy_keras: false, config: null };
     }
   }
   if (spec.torch) {
@@ -127,6 +127,21 @@ describe('chooseBaseImage: GPU with CUDA from nvidia-* wheels', () => {
     expect(c.extraIndexUrls).toEqual(['https://download.pytorch.org/whl/cu121']);
     expect(c).toMatchObject({ image: 'python:3.11.7-slim-bookworm', family: 'python', cuda: { version: '12.1', source: 'wheels', minDriver: '530.30.02', cudnn: null } });
     expect(c.warnings).toEqual([]);
+  });
+
+  it('recognises CUDA 13 wheels, which lost their -cuNN suffix (nvidia-cuda-runtime 13.0.96)', () => {
+    const CU13 = [pkg('nvidia-cuda-runtime', '13.0.96'), pkg('nvidia-cublas', '13.1.0.3'), pkg('nvidia-cufft', '12.0.0.61'), pkg('nvidia-cudnn-cu13', '9.13.0.50'), pkg('nvidia-nccl-cu13', '2.28.3')];
+    const c = choose({ tf: null, wheels: CU13, driver: '580.95.05' });
+    expect(c.target).toBe('gpu');
+    // cuFFT 12.0 ships with CUDA 13: its major comes from the CUDA-versioned wheels, not its own.
+    expect(c.cuda).toMatchObject({ version: '13', cudnn: '9.13.0.50', source: 'wheels', minDriver: '580' });
+    expect(c.reasons.join('\n')).toContain('nvidia-cuda-runtime');
+    expect(c.warnings).toEqual([]);
+  });
+
+  it('takes no CUDA major from unsuffixed nvidia-* wheels alone without a CUDA-versioned one', () => {
+    const c = choose({ tf: null, wheels: [pkg('nvidia-ml-py', '12.535.133')], gpu: false });
+    expect(c.target).toBe('cpu');
   });
 
   it('torch without a label takes CUDA from torch.version.cuda', () => {

@@ -27,7 +27,7 @@ describe('Dockerfile goldens', () => {
     const options: PlanOptions = {
       toolVersion: '0.1.0',
       uvImage: UV_IMAGE,
-      code: snapshot.code?.git ? { included: true, commit: snapshot.code.git.commit, patched: false, commitOnly: false, subdir: '' } : { included: false, reason: 'no commit' },
+      code: snapshot.code?.git?.commit ? { included: true, commit: snapshot.code.git.commit, patched: false, commitOnly: false, subdir: '', submodules: [] } : { included: false, reason: 'no commit' },
       ...extra,
     };
     const plan = planDockerfile(snapshot, options, table, templates);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { renderTemplate, TemplateError } from '../../../src/core/dockerfile/template.js';
-import { planEnvironment } from '../../../src/core/dockerfile/plan.js';
+import { planDockerfile, planEnvironment, type PlanOptions } from '../../../src/core/dockerfile/plan.js';
+import type { KerasInfo, KerasSettings, PackageRecord, Snapshot } from '../../../src/core/model.js';
+import { loadCompatTable, loadTemplates } from '../../../src/adapters/package-files.js';
+import { UV_IMAGE } from '../../../src/services/dockerfile.js';
 import type { BaseChoice } from '../../../src/core/dockerfile/base-image.js';
 import { makeSnapshot } from '../../helpers/snapshot-fixture.js';
 
@@ -50,5 +53,101 @@ describe('planEnvironment', () => {
       snapshot.determinism.env = { [name]: '/tmp/x' };
       expect(() => planEnvironment(snapshot, cpuBase)).toThrow(new RegExp(`determinism\\.env\\.${name}: "${name}" is not a variable snapshot records`));
     }
+  });
+});
+
+describe('planDockerfile: what the image must carry beyond the packages', () => {
+  const plan = async (snapshot: Snapshot, code: PlanOptions['code'] = { included: false, reason: 'test' }) => {
+    const [table, templates] = await Promise.all([loadCompatTable(), loadTemplates()]);
+    return planDockerfile(snapshot, { toolVersion: '0.1.0', uvImage: UV_IMAGE, code, target: 'cpu' }, table, templates);
+  };
+  const keras3 = (keras: Partial<KerasInfo>): Snapshot => {
+    const s = makeSnapshot();
+    s.frameworks.keras = { version: '3.15.1', backend: 'tensorflow', backend_source: 'default', keras_home: '/home/u/.keras', tf_keras_version: null, use_legacy_keras: false, config: null, ...keras };
+    return s;
+  };
+
+  it('writes the keras.json the backend came from, with the settings that change numerics, and points KERAS_HOME at it', async () => {
+    const result = await plan(keras3({ backend: 'jax', backend_source: 'keras.json', config: { backend: 'jax', floatx: 'float64', epsilon: 1e-7, image_data_format: 'channels_first' } }));
+    expect(JSON.parse(result.files['keras.json'] ?? 'null')).toEqual({ backend: 'jax', epsilon: 1e-7, floatx: 'float64', image_data_format: 'channels_first' });
+    expect(result.files.Dockerfile).toContain('# Keras reads its settings as captured (backend jax, epsilon 1e-7, floatx float64, image_data_format channels_first)');
+    expect(result.files.Dockerfile).toContain('COPY keras.json /opt/snapshot/keras/keras.json\nENV KERAS_HOME=/opt/snapshot/keras\n');
+  });
+
+  it('writes a keras.json for a schema 1 snapshot that recorded only the backend it came from', async () => {
+    const result = await plan(keras3({ backend: 'torch', backend_source: 'keras.json', config: null }));
+    expect(JSON.parse(result.files['keras.json'] ?? 'null')).toEqual({ backend: 'torch' });
+  });
+
+  it('keeps the keras.json settings when the backend came from KERAS_BACKEND, which the image sets too', async () => {
+    const s = keras3({ backend: 'jax', backend_source: 'KERAS_BACKEND', config: { backend: 'tensorflow', floatx: 'float16' } });
+    s.determinism.env = { ...s.determinism.env, KERAS_BACKEND: 'jax' };
+    const result = await plan(s);
+    expect(JSON.parse(result.files['keras.json'] ?? 'null')).toEqual({ backend: 'tensorflow', floatx: 'float16' });
+    expect(result.files.Dockerfile).toContain('ENV KERAS_BACKEND="jax"');
+  });
+
+  it('writes none without a keras.json, or for Keras 2', async () => {
+    expect((await plan(keras3({}))).files['keras.json']).toBeUndefined();
+    const s = makeSnapshot();
+    expect(s.frameworks.keras?.version).toBe('2.15.0');
+    s.frameworks.keras = { ...(s.frameworks.keras as KerasInfo), backend_source: 'keras.json', config: { backend: 'tensorflow' } };
+    const result = await plan(s);
+    expect(result.files['keras.json']).toBeUndefined();
+    expect(result.files.Dockerfile).not.toContain('KERAS_HOME');
+  });
+
+  it('refuses keras.json values Keras does not take', async () => {
+    for (const [config, field] of [
+      [{ floatx: 'float32\nRUN x' }, 'floatx'],
+      [{ epsilon: 'small' }, 'epsilon'],
+      [{ image_data_format: 'nhwc' }, 'image_data_format'],
+      [{ nnx_enabled: 'yes' }, 'nnx_enabled'],
+      [{ backend: '../../x' }, 'backend'],
+    ] as const) {
+      await expect(plan(keras3({ backend_source: 'default', config: config as unknown as KerasSettings }))).rejects.toMatchObject({ code: 'UNSAFE_SNAPSHOT_VALUE', message: expect.stringMatching(new RegExp(`^frameworks\\.keras\\.config\\.${field}: `)) });
+    }
+  });
+
+  it('names each submodule the code layer holds, with its commit', async () => {
+    const sub = 'ab'.repeat(20);
+    const result = await plan(makeSnapshot(), { included: true, commit: 'cd'.repeat(20), patched: false, commitOnly: false, subdir: '', submodules: [{ path: 'lib/core', commit: sub, patched: true }] });
+    expect(result.files.Dockerfile).toContain(`# Submodule lib/core at commit ${sub}, with its captured uncommitted patch applied.\nCOPY code/ /workspace/code/`);
+    await expect(plan(makeSnapshot(), { included: true, commit: 'cd'.repeat(20), patched: false, commitOnly: false, subdir: '', submodules: [{ path: '../x', commit: sub, patched: false }] })).rejects.toMatchObject({ code: 'UNSAFE_SNAPSHOT_VALUE' });
+  });
+
+  it('warns, naming them, about files that were untracked at capture and so are not in the image', async () => {
+    const s = makeSnapshot();
+    s.code = { path: '/w', git: { ...(s.code?.git as NonNullable<NonNullable<Snapshot['code']>['git']>), untracked: ['config.local.yaml', 'data/\u001b[31mred.csv', ...Array.from({ length: 11 }, (_, i) => `extra-${i}.txt`)] } };
+    const warning = (await plan(s)).warnings.find((w) => w.includes('untracked'));
+    expect(warning).toMatch(/^13 files were untracked at capture and are not in the image: "config\.local\.yaml", "data\/\\u001b\[31mred\.csv", .* and 3 more\. If the training reads them, commit them/);
+    s.code.git!.untracked = [];
+    expect((await plan(s)).warnings.some((w) => w.includes('untracked'))).toBe(false);
+  });
+
+  it('installs an ssh client for ssh:// pins and says the build needs credentials; no git layer when no VCS pin remains', async () => {
+    const s = makeSnapshot();
+    const vcs = s.packages[2] as PackageRecord;
+    s.packages[2] = { ...vcs, source: { kind: 'vcs', url: 'ssh://git@github.com/org/mylib.git', vcs: 'git', commit_id: 'ab'.repeat(20) } };
+    const ssh = await plan(s);
+    expect(ssh.files.Dockerfile).toMatch(/apt-get install -y --no-install-recommends git openssh-client/);
+    expect(ssh.warnings.join('\n')).toMatch(/mylib is cloned over ssh: the build needs your ssh credentials, which the classic builder cannot pass.*--ssh/);
+    s.packages[2] = { ...vcs, source: { kind: 'vcs', url: 'file:///srv/mylib', vcs: 'git', commit_id: 'ab'.repeat(20) } };
+    const local = await plan(s);
+    expect(local.files.Dockerfile).not.toMatch(/apt-get install/);
+  });
+
+  it('labels no revision for a repository that had no commit', async () => {
+    const s = makeSnapshot();
+    s.code!.git!.commit = null;
+    const result = await plan(s);
+    expect(result.files.Dockerfile).not.toContain('org.opencontainers.image.revision');
+  });
+
+  it('writes an XLA_FLAGS value capture accepted, quoted so Docker reads it back as it was', async () => {
+    const s = makeSnapshot();
+    s.determinism.env = { PYTHONHASHSEED: '0', XLA_FLAGS: '--xla_dump_hlo_pass_re=.* --xla_dump_to=/tmp/$HOME "q"' };
+    const result = await plan(s);
+    expect(result.files.Dockerfile).toContain('ENV XLA_FLAGS="--xla_dump_hlo_pass_re=.* --xla_dump_to=/tmp/\\$HOME \\"q\\""');
   });
 });

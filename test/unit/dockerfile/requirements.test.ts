@@ -15,8 +15,9 @@ const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const WHEEL_SHA = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
 const BASE_IMAGE = new Set(['pip', 'setuptools', 'wheel']);
 
-const index = (name: string, version: string): PackageRecord => ({ name, version, installer: 'pip', requested: false, source: { kind: 'index' } });
-const withSource = (name: string, version: string, source: PackageRecord['source']): PackageRecord => ({ name, version, installer: 'pip', requested: true, source });
+const SITE = { metadata: 'dist-info' as const, location: '/opt/venv/lib/python3.11/site-packages', requires_tooling: [] as string[] };
+const index = (name: string, version: string): PackageRecord => ({ name, version, installer: 'pip', requested: false, source: { kind: 'index' }, ...SITE });
+const withSource = (name: string, version: string, source: PackageRecord['source']): PackageRecord => ({ name, version, installer: 'pip', requested: true, source, ...SITE });
 
 const GOLDEN_PACKAGES: PackageRecord[] = [
   index('torch', '2.4.0+cu121'),
@@ -245,5 +246,133 @@ describe('malicious snapshot fixtures', () => {
     const clean = generate(makeSnapshot());
     expect(clean.env).toEqual(['ENV CUDA_VISIBLE_DEVICES="0"', 'ENV PYTHONHASHSEED="0"']);
     expect(clean.requirements).toContain('numpy==1.26.4');
+  });
+});
+
+describe('what the requirements refuse to pin, and the packaging tools', () => {
+  const PIP_ONLY = new Set(['pip']);
+  const renderPip = (packages: PackageRecord[]) => renderRequirements(makeSnapshot({ packages }), { extraIndexUrls: [], exclude: PIP_ONLY });
+  const at = (location: string, installer: string | null, metadata: PackageRecord['metadata'] = 'dist-info'): Partial<PackageRecord> => ({ location, installer, metadata });
+  const lines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+
+  it("leaves out what the OS package manager installed in a distribution's own folder, and pins what pip installed anywhere", () => {
+    const { text, skipped } = renderPip([
+      { ...index('python-apt', '2.6.0'), ...at('/usr/lib/python3/dist-packages', null, 'egg-info') },
+      { ...index('PyGObject', '3.42.2'), ...at('/usr/lib/python3/dist-packages', 'debian', 'egg-info') },
+      { ...index('PyYAML', '6.0'), ...at('/usr/lib/python3/dist-packages', null) },
+      { ...index('dnf-thing', '4.0'), ...at('/usr/lib64/python3.12/site-packages', 'rpm') },
+      // The official TensorFlow images install with pip into /usr/local/.../dist-packages.
+      { ...index('tensorflow', '2.15.0'), ...at('/usr/local/lib/python3.11/dist-packages', 'pip') },
+      // pip run as root against the system Python still records itself.
+      { ...index('requests', '2.31.0'), ...at('/usr/lib/python3/dist-packages', 'pip') },
+      { ...index('uvpkg', '1.0'), ...at('/usr/lib/python3/dist-packages', 'uv') },
+    ]);
+    expect(lines(text)).toEqual(['requests==2.31.0', 'tensorflow==2.15.0', 'uvpkg==1.0']);
+    expect(skipped.map((s) => [s.name, s.reason])).toEqual([
+      ['dnf-thing', "installed by the operating system's package manager, not by pip"],
+      ['PyGObject', "installed by the operating system's package manager, not by pip"],
+      ['python-apt', "installed by the operating system's package manager, not by pip"],
+      ['PyYAML', "installed by the operating system's package manager, not by pip"],
+    ]);
+    expect(skipped[2]?.advice).toMatch(/\/usr\/lib\/python3\/dist-packages .* OS package manager/);
+  });
+
+  it('leaves out an egg-info install that records no source, and pins one whose source is recorded', () => {
+    const { text, skipped } = renderPip([
+      { ...index('mylocal', '0.1'), ...at('/venv/lib/python3.6/site-packages', null, 'egg-info') },
+      { ...withSource('fromgit', '1.0', { kind: 'vcs', url: 'https://github.com/org/fromgit', vcs: 'git', commit_id: COMMIT }), metadata: 'egg-info' as const },
+    ]);
+    expect(lines(text)).toEqual([`fromgit @ git+https://github.com/org/fromgit@${COMMIT}`]);
+    expect(skipped).toEqual([{ name: 'mylocal', version: '0.1', reason: 'a legacy egg-info install that records no source', advice: expect.stringContaining('reinstall it with a current pip') }]);
+  });
+
+  it('pins schema 1 records, which say nothing of where a package lives, as before', () => {
+    const { text } = renderPip([{ ...index('numpy', '1.26.4'), metadata: null, location: null }]);
+    expect(lines(text)).toEqual(['numpy==1.26.4']);
+  });
+
+  it('keeps the subdirectory of a VCS or archive install, after the hash when there is one', () => {
+    const { text } = renderPip([
+      withSource('inner', '0.1', { kind: 'vcs', url: 'https://github.com/org/mono', vcs: 'git', commit_id: COMMIT, subdirectory: 'pkgs/inner' }),
+      withSource('arch', '1.0', { kind: 'archive', url: 'https://x.example/mono.tar.gz', hash: `sha256=${WHEEL_SHA}`, subdirectory: 'py' }),
+      withSource('bare', '1.0', { kind: 'archive', url: 'https://x.example/bare.tar.gz', hash: null, subdirectory: 'py' }),
+    ]);
+    expect(lines(text)).toEqual([
+      `arch @ https://x.example/mono.tar.gz#sha256=${WHEEL_SHA}&subdirectory=py`,
+      'bare @ https://x.example/bare.tar.gz#subdirectory=py',
+      `inner @ git+https://github.com/org/mono@${COMMIT}#subdirectory=pkgs/inner`,
+    ]);
+  });
+
+  it('refuses a subdirectory that could leave the repository or carry another option', () => {
+    for (const subdirectory of ['../up', '/abs', 'a&egg=evil', 'a b', 'a\nRUN x']) {
+      const e = refused(() => renderPip([withSource('inner', '0.1', { kind: 'vcs', url: 'https://github.com/org/mono', vcs: 'git', commit_id: COMMIT, subdirectory })]));
+      expect(e.message).toMatch(/^packages\[0\]\.source\.subdirectory: /);
+    }
+  });
+
+  it('leaves out a package whose signed download URL lost its credentials', () => {
+    const { text, skipped } = renderPip([withSource('private', '1.0', { kind: 'archive', url: 'https://bucket.s3.amazonaws.com/private-1.0.whl', hash: `sha256=${WHEEL_SHA}`, redacted: true })]);
+    expect(lines(text)).toEqual([]);
+    expect(skipped).toEqual([{ name: 'private', version: '1.0', reason: 'downloaded from a signed URL whose credentials were removed at capture', advice: expect.stringContaining('without credentials') }]);
+  });
+
+  it('asks for setuptools and wheel as the pinned packages require them, never pinned, with the captured version beside', () => {
+    const { text, skipped, tooling } = renderPip([
+      { ...index('tensorflow-cpu', '2.21.0'), requires_tooling: ['setuptools'] },
+      { ...index('astunparse', '1.6.3'), requires_tooling: ['wheel (<1.0,>=0.23.0)'] },
+      { ...index('oldlib', '1.0'), requires_tooling: ['setuptools>=41.0.0; python_version >= "3"', 'wheel ; extra == "x"'] },
+      { ...index('setuptools', '65.5.0'), requested: false },
+      { ...index('wheel', '0.48.0'), requested: false },
+      index('pip', '23.2.1'),
+    ]);
+    expect(lines(text)).toEqual([
+      'astunparse==1.6.3',
+      'oldlib==1.0',
+      'setuptools>=41.0.0  # captured 65.5.0; required by oldlib, tensorflow-cpu',
+      'tensorflow-cpu==2.21.0',
+      'wheel<1.0,>=0.23.0  # captured 0.48.0; required by astunparse, oldlib',
+    ]);
+    expect(tooling).toEqual([
+      { name: 'setuptools', requirement: 'setuptools>=41.0.0', captured: '65.5.0', requested: false, requiredBy: ['oldlib', 'tensorflow-cpu'] },
+      { name: 'wheel', requirement: 'wheel<1.0,>=0.23.0', captured: '0.48.0', requested: false, requiredBy: ['astunparse', 'oldlib'] },
+    ]);
+    expect(skipped.map((s) => [s.name, s.reason])).toEqual([['pip', 'provided by the base image']]);
+  });
+
+  it('asks for a tool installed on request, leaves out one nothing needs, and says when the captured one does not satisfy the requirement', () => {
+    const requested = renderPip([{ ...index('setuptools', '65.5.0'), requested: true }]);
+    expect(lines(requested.text)).toEqual(['setuptools  # captured 65.5.0; installed on request']);
+    const unneeded = renderPip([index('setuptools', '65.5.0'), index('numpy', '2.4.6')]);
+    expect(lines(unneeded.text)).toEqual(['numpy==2.4.6']);
+    expect(unneeded.skipped).toEqual([{ name: 'setuptools', version: '65.5.0', reason: 'a packaging tool nothing in the environment requires', advice: expect.stringContaining('65.5.0') }]);
+    const mismatch = renderPip([{ ...index('a', '1'), requires_tooling: ['setuptools<60'] }, index('setuptools', '65.5.0')]);
+    expect(lines(mismatch.text)).toContain('setuptools<60  # captured 65.5.0 (which does not satisfy this); required by a');
+  });
+
+  it('does not count what a left-out package requires', () => {
+    const { text } = renderPip([{ ...withSource('proj', '0.1', { kind: 'editable', url: 'file:///work/proj' }), requires_tooling: ['setuptools'] }, index('setuptools', '65.5.0')]);
+    expect(lines(text)).toEqual([]);
+  });
+
+  it('refuses a tooling requirement that is not one', () => {
+    for (const want of ['setuptools>=1 rm', 'setuptools (>=1))', 'setuptools $(x)', 'setuptools>=1\n--index-url https://evil', 'setuptools>=x']) {
+      const e = refused(() => renderPip([{ ...index('a', '1'), requires_tooling: [want] }, index('setuptools', '65.5.0')]));
+      expect(e.message).toMatch(/^packages\[0\]\.requires_tooling\[0\]: /);
+    }
+    // A marker is read past, never written: only the validated specifier reaches the file.
+    const { text } = renderPip([{ ...index('a', '1'), requires_tooling: ['setuptools>=1; os_name == "$(curl evil)"'] }, index('setuptools', '65.5.0')]);
+    expect(lines(text)).toContain('setuptools>=1  # captured 65.5.0; required by a');
+    expect(text).not.toContain('curl');
+  });
+
+  it('reports the VCS clients the pinned lines need, and which clone over ssh', () => {
+    const result = renderPip([
+      withSource('a', '1', { kind: 'vcs', url: 'ssh://git@github.com/org/a.git', vcs: 'git', commit_id: COMMIT }),
+      withSource('b', '1', { kind: 'vcs', url: 'https://hg.example/b', vcs: 'hg', commit_id: COMMIT }),
+      withSource('c', '1', { kind: 'vcs', url: 'file:///srv/c', vcs: 'svn', commit_id: '12' }),
+    ]);
+    expect(result.vcs).toEqual(['git', 'hg']);
+    expect(result.overSsh).toEqual(['a']);
   });
 });
