@@ -1,23 +1,42 @@
 // JSON Schema validation for the files snapshot reads (snapshots, policies), with messages that
 // name the field: "rules.0: unknown field 'atoll'".
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
 import YAML from 'yaml';
+import type { Ajv as AjvType, ErrorObject, ValidateFunction } from 'ajv';
 import { UserInputError } from '../errors.js';
 import { readText } from './fs.js';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 
+const require = createRequire(import.meta.url);
 const compiled = new Map<string, ValidateFunction>();
+
+/**
+ * The validator the build precompiled for this schema (scripts/compile-schemas.mjs, in
+ * dist/schemas/ beside the package's schemas/ folder), when it was made from these exact bytes.
+ */
+function precompiled(schemaPath: string, text: string): ValidateFunction | null {
+  const path = join(dirname(dirname(schemaPath)), 'dist', 'schemas', basename(schemaPath).replace(/\.schema\.json$/, '.validate.cjs'));
+  if (!existsSync(path)) return null;
+  const module = require(path) as ValidateFunction & { schemaSha256?: string };
+  return module.schemaSha256 === createHash('sha256').update(text).digest('hex') ? module : null;
+}
+
+/** Compiling at run time costs ~200 ms for the snapshot schema: the fallback when no build made it. */
+export function compileNow(text: string): ValidateFunction {
+  const { Ajv } = require('ajv') as { Ajv: new (options: object) => AjvType };
+  const addFormats = require('ajv-formats') as (ajv: AjvType) => AjvType;
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  addFormats(ajv);
+  return ajv.compile(JSON.parse(text) as object);
+}
 
 export function schemaValidator(schemaPath: string): ValidateFunction {
   let validate = compiled.get(schemaPath);
   if (validate === undefined) {
-    const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
-    const ajv = new Ajv({ allErrors: true, strict: true });
-    // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-    const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
-    addFormats(ajv);
-    validate = ajv.compile(schema);
+    const text = readFileSync(schemaPath, 'utf8');
+    validate = precompiled(schemaPath, text) ?? compileNow(text);
     compiled.set(schemaPath, validate);
   }
   return validate;
