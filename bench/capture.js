@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Benchmarks `snapshot capture` against honest baselines, all measured in the same run:
 //   1. wall time and peak RSS of a whole capture vs `python -c "import tensorflow"` and `pip freeze`;
-//   2. data hashing throughput of `capture --data <1 GiB>` vs `sha256sum`, and whether memory stays flat.
+//   2. data hashing throughput of `capture --data <1 GiB>` vs `sha256sum`, and whether memory stays flat;
+//   3. many small files: `capture --data` on 20,000 files vs `find | xargs sha256sum`, and `show` of
+//      that snapshot vs `show` of one without data (the manifest is a sidecar: show never reads it).
 // Prints the machine, the versions, the exact commands, every sample, and a Markdown summary table.
 //
-// Usage: node bench/capture.js [--runs N] [--data-size-mib N] [--python PATH] [--rss-method gnu-time|python]
+// Usage: node bench/capture.js [--runs N] [--data-size-mib N] [--small-files N] [--only all|small] [--python PATH] [--rss-method gnu-time|python]
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -19,7 +21,7 @@ const GNU_TIME = '/usr/bin/time';
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const opts = { runs: 5, dataSizeMib: 1024, python: null, rssMethod: null };
+  const opts = { runs: 5, dataSizeMib: 1024, smallFiles: 20000, only: 'all', python: null, rssMethod: null };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const [flag, inline] = arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
@@ -32,6 +34,13 @@ function parseArgs(argv) {
     switch (flag) {
       case '--runs': opts.runs = positiveInt(flag, value()); break;
       case '--data-size-mib': opts.dataSizeMib = positiveInt(flag, value()); break;
+      case '--small-files': opts.smallFiles = positiveInt(flag, value()); break;
+      case '--only': {
+        const o = value();
+        if (o !== 'all' && o !== 'small') throw new Error('--only is all or small');
+        opts.only = o;
+        break;
+      }
       case '--python': opts.python = resolve(value()); break;
       case '--rss-method': {
         const m = value();
@@ -40,7 +49,7 @@ function parseArgs(argv) {
         break;
       }
       case '-h': case '--help':
-        process.stdout.write('Usage: node bench/capture.js [--runs N (5)] [--data-size-mib N (1024)] [--python PATH] [--rss-method gnu-time|python]\n');
+        process.stdout.write('Usage: node bench/capture.js [--runs N (5)] [--data-size-mib N (1024)] [--small-files N (20000)] [--only all|small] [--python PATH] [--rss-method gnu-time|python]\n');
         process.exit(0);
         break;
       default: throw new Error(`unknown argument ${arg}`);
@@ -237,6 +246,36 @@ function ensureData(sizeMib) {
   return { dir, files: names.map((n) => join(dir, n)), bytes: sizeMib * MiB, reused: false };
 }
 
+/** Cached small-files data set: n files of 1 to 4 KiB in folders of 200, reused when the count matches. */
+function ensureSmallFiles(n) {
+  const dir = join(root, '.cache', 'bench-data', `small-${n}`);
+  const stamp = join(dir, '.complete');
+  if (existsSync(stamp)) return { dir, files: n, bytes: Number(readFileSync(stamp, 'utf8')), reused: true };
+  process.stderr.write(`[bench] generating ${n} small files in ${dir}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const pool = randomBytes(64 * 1024);
+  let bytes = 0;
+  for (let i = 0; i < n; i += 1) {
+    const folder = join(staging, `shard-${String(Math.floor(i / 200)).padStart(4, '0')}`);
+    if (i % 200 === 0) mkdirSync(folder, { recursive: true });
+    const size = 1024 + ((i * 2654435761) % (3 * 1024));
+    const start = (i * 7919) % (pool.length - size);
+    const body = Buffer.from(pool.subarray(start, start + size));
+    body.writeUInt32LE(i, 0);
+    const fd = openSync(join(folder, `sample-${String(i).padStart(6, '0')}.json`), 'w');
+    writeSync(fd, body);
+    closeSync(fd);
+    bytes += size;
+  }
+  renameSync(staging, dir);
+  const fd = openSync(stamp, 'w');
+  writeSync(fd, String(bytes));
+  closeSync(fd);
+  return { dir, files: n, bytes, reused: false };
+}
+
 function warmCache(files) {
   // Read everything once so sha256sum and capture both see a warm page cache (we cannot drop it).
   const r = spawnSync('cat', files, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -300,6 +339,8 @@ async function main() {
     const snap = join(tmp, 'snapshot.yaml');
     const captureArgs = [runJs, 'capture', '--python', python, '--output', snap, '--force'];
 
+    const summary = [];
+    if (opts.only === 'all') {
     // ---- 1. capture vs import tensorflow vs pip freeze
     out('## 1. capture vs import tensorflow vs pip freeze');
     const r1 = await bench(method, tmp, [
@@ -360,21 +401,62 @@ async function main() {
     out('  (MB = 10^6 bytes; RSS MiB = 2^20 bytes)');
     out();
 
-    // ---- 3. summary
-        out('## Summary');
+    summary.push(`| wall time: capture vs \`import tensorflow\` | ${fmt(cap.wallS, 3)} s | ${fmt(tf.wallS, 3)} s | ${fmt(wallRatio, 3)} | ≤ 0.5 | ${pf(wallPass)} |`);
+    summary.push(`| wall time: capture vs \`pip freeze\` | ${fmt(cap.wallS, 3)} s | ${fmt(pip.wallS, 3)} s | ${fmt(cap.wallS / pip.wallS, 3)} | — | info |`);
+    summary.push(`| peak RSS: capture (largest single process) | ${fmt(cap.rssMiB, 1)} MiB | import tensorflow ${fmt(tf.rssMiB, 1)} MiB | ${fmt(cap.rssMiB / tf.rssMiB, 3)} | < 150 MiB | ${pf(rssPass)} |`);
+    summary.push(`| peak RSS: capture process tree, sampled (1 run) | ${fmt(capTree, 1)} MiB | — | — | — | info |`);
+    summary.push(`| hashing ${opts.dataSizeMib} MiB, net (capture --data − capture) | ${fmt(netMBs, 1)} MB/s | sha256sum ${fmt(shaMBs, 1)} MB/s | ${fmt(netRatio, 3)} | ≥ 0.8 | ${pf(netRatio >= 0.8)} |`);
+    summary.push(`| hashing ${opts.dataSizeMib} MiB, raw (whole capture --data) | ${fmt(rawMBs, 1)} MB/s | sha256sum ${fmt(shaMBs, 1)} MB/s | ${fmt(rawRatio, 3)} | ≥ 0.8 | ${pf(rawRatio >= 0.8)} |`);
+    if (ossl) summary.push(`| hashing ${opts.dataSizeMib} MiB, net vs \`openssl dgst -sha256\` | ${fmt(netMBs, 1)} MB/s | openssl ${fmt(osslMBs, 1)} MB/s | ${fmt(netMBs / osslMBs, 3)} | — | info |`);
+    summary.push(`| peak RSS: capture with ${opts.dataSizeMib} MiB data vs without | ${fmt(withData.rssMiB, 1)} MiB | ${fmt(noData.rssMiB, 1)} MiB | ${signed(rssDiff)} MiB | < +30 MiB | ${pf(rssDiff < 30)} |`);
+    }
+
+    // ---- 3. many small files
+    out(`## 3. ${opts.smallFiles} small files: capture --data vs find | xargs sha256sum; show of that snapshot`);
+    const small = ensureSmallFiles(opts.smallFiles);
+    out(`  data: ${small.dir} (${small.files} files of 1-4 KiB, ${small.bytes} bytes, ${small.reused ? 'reused from cache' : 'generated now'})`);
+    spawnSync('sh', ['-c', `find ${shellQuote(small.dir)} -type f -print0 | xargs -0 cat > /dev/null`]);
+    const smallSnap = join(tmp, 'small.yaml');
+    const plainSnap = join(tmp, 'plain.yaml');
+    const captureSmallArgs = [runJs, 'capture', '--python', python, '--data', small.dir, '--output', smallSnap, '--force'];
+    const capturePlainArgs = [runJs, 'capture', '--python', python, '--output', plainSnap, '--force'];
+    const shaSmall = ['-c', `cd ${shellQuote(small.dir)} && find . -type f ! -name .complete -print0 | xargs -0 sha256sum > /dev/null`];
+    const r3 = await bench(method, tmp, [
+      { key: 'find | xargs sha256sum', cmd: 'sh', args: shaSmall },
+      { key: 'capture --data small', cmd: node, args: captureSmallArgs },
+      { key: 'capture (no --data)', cmd: node, args: capturePlainArgs },
+    ], opts.runs, 'small files');
+    printSamples(r3);
+    const r3show = await bench(method, tmp, [
+      { key: 'show (20k-file data)', cmd: node, args: [runJs, 'show', smallSnap] },
+      { key: 'show (no data)', cmd: node, args: [runJs, 'show', plainSnap] },
+    ], opts.runs, 'show');
+    printSamples(r3show);
+    const shaS = r3['find | xargs sha256sum'];
+    const capS = r3['capture --data small'];
+    const capP = r3['capture (no --data)'];
+    const netSmall = capS.wallS - capP.wallS;
+    const smallRatio = netSmall / shaS.wallS;
+    const showS = r3show['show (20k-file data)'];
+    const showP = r3show['show (no data)'];
+    out();
+    out(`  find | xargs sha256sum: ${fmt(shaS.wallS, 3)} s`);
+    out(`  capture --data net:     ${fmt(netSmall, 3)} s (${fmt(capS.wallS, 3)} - ${fmt(capP.wallS, 3)})  ${fmt(smallRatio, 2)}x sha256sum  ${smallRatio <= 3 ? 'PASS' : 'FAIL'} (target <= 3x)`);
+    out(`  peak RSS with the small files ${fmt(capS.rssMiB, 1)} MiB vs without ${fmt(capP.rssMiB, 1)} MiB`);
+    out(`  show: ${fmt(showS.wallS, 3)} s with the 20k-file data vs ${fmt(showP.wallS, 3)} s without  ${showS.wallS < 0.5 ? 'PASS' : 'FAIL'} (target < 0.5 s); RSS ${fmt(showS.rssMiB, 1)} vs ${fmt(showP.rssMiB, 1)} MiB`);
+    out();
+    summary.push(`| ${opts.smallFiles} small files, net (capture --data − capture) | ${fmt(netSmall, 3)} s | find \\| xargs sha256sum ${fmt(shaS.wallS, 3)} s | ${fmt(smallRatio, 2)}× | ≤ 3× | ${pf(smallRatio <= 3)} |`);
+    summary.push(`| peak RSS: capture with ${opts.smallFiles} small files vs without | ${fmt(capS.rssMiB, 1)} MiB | ${fmt(capP.rssMiB, 1)} MiB | ${signed(capS.rssMiB - capP.rssMiB)} MiB | — | info |`);
+    summary.push(`| \`show\` of that snapshot vs one without data | ${fmt(showS.wallS, 3)} s | ${fmt(showP.wallS, 3)} s | ${fmt(showS.wallS / showP.wallS, 2)} | < 0.5 s | ${pf(showS.wallS < 0.5)} |`);
+
+    // ---- summary
+    out('## Summary');
     out();
     out(`Machine: nproc ${m.nproc}, ${m.model}; Node ${process.version}; ${captureText(python, ['-V'])}; median of ${opts.runs} runs; RSS via ${methodName}.`);
     out();
     out('| measurement | snapshot | baseline | ratio | target | result |');
     out('|---|---|---|---|---|---|');
-    out(`| wall time: capture vs \`import tensorflow\` | ${fmt(cap.wallS, 3)} s | ${fmt(tf.wallS, 3)} s | ${fmt(wallRatio, 3)} | ≤ 0.5 | ${pf(wallPass)} |`);
-    out(`| wall time: capture vs \`pip freeze\` | ${fmt(cap.wallS, 3)} s | ${fmt(pip.wallS, 3)} s | ${fmt(cap.wallS / pip.wallS, 3)} | — | info |`);
-    out(`| peak RSS: capture (largest single process) | ${fmt(cap.rssMiB, 1)} MiB | import tensorflow ${fmt(tf.rssMiB, 1)} MiB | ${fmt(cap.rssMiB / tf.rssMiB, 3)} | < 150 MiB | ${pf(rssPass)} |`);
-    out(`| peak RSS: capture process tree, sampled (1 run) | ${fmt(capTree, 1)} MiB | — | — | — | info |`);
-    out(`| hashing ${opts.dataSizeMib} MiB, net (capture --data − capture) | ${fmt(netMBs, 1)} MB/s | sha256sum ${fmt(shaMBs, 1)} MB/s | ${fmt(netRatio, 3)} | ≥ 0.8 | ${pf(netRatio >= 0.8)} |`);
-    out(`| hashing ${opts.dataSizeMib} MiB, raw (whole capture --data) | ${fmt(rawMBs, 1)} MB/s | sha256sum ${fmt(shaMBs, 1)} MB/s | ${fmt(rawRatio, 3)} | ≥ 0.8 | ${pf(rawRatio >= 0.8)} |`);
-    if (ossl) out(`| hashing ${opts.dataSizeMib} MiB, net vs \`openssl dgst -sha256\` | ${fmt(netMBs, 1)} MB/s | openssl ${fmt(osslMBs, 1)} MB/s | ${fmt(netMBs / osslMBs, 3)} | — | info |`);
-    out(`| peak RSS: capture with ${opts.dataSizeMib} MiB data vs without | ${fmt(withData.rssMiB, 1)} MiB | ${fmt(noData.rssMiB, 1)} MiB | ${signed(rssDiff)} MiB | < +30 MiB | ${pf(rssDiff < 30)} |`);
+    for (const row of summary) out(row);
   } finally {
     cleanup();
   }
