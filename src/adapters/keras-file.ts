@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { absentItems, foldOutput } from '../core/compare/fold.js';
 import { bytesFeed, StreamCursor } from '../core/compare/json-cursor.js';
 import { kerasDropKey, kerasEntryKind } from '../core/compare/keras.js';
-import { compareJsonCursors } from '../core/compare/metrics.js';
+import { compareJsonDocuments } from '../core/compare/metrics.js';
 import type { MetricDiff, OutputReport, TensorDiff } from '../core/compare/model.js';
 import type { ResolvedOutputPolicy } from '../core/compare/policy.js';
 import { sha256File } from './fs.js';
@@ -78,9 +78,10 @@ async function compareWeightsEntry(a: ZipArchive, b: ZipArchive, ea: ZipEntryInf
   }
 }
 
-function compareJsonEntry(a: Buffer, b: Buffer, name: string, rules: ResolvedOutputPolicy): Part {
+function compareJsonEntry(a: Buffer, b: Buffer, name: string, rules: ResolvedOutputPolicy, where: { baseline: string; candidate: string }): Part {
   const part = emptyPart();
-  const result = compareJsonCursors(new StreamCursor(bytesFeed(a)), new StreamCursor(bytesFeed(b)), rules.exactMetrics, { dropKey: kerasDropKey(name) });
+  const open = () => [new StreamCursor(bytesFeed(a), `baseline ${where.baseline}:${name}`), new StreamCursor(bytesFeed(b), `candidate ${where.candidate}:${name}`)] as const;
+  const result = compareJsonDocuments(open, rules.exactMetrics, { dropKey: kerasDropKey(name) });
   for (const [key, n] of result.dropped) part.ignored.push(n > 1 || name === 'config.json' ? `${name}: ${key} (${n} place${n === 1 ? '' : 's'})` : `${name}: ${key}`);
   part.metrics = result.listed.map((m) => ({ ...m, key: `${name}:${m.key}` }));
   if (result.counts.compared - result.counts.identical > result.listed.length && result.message) part.notes.push(`${name}: ${result.message}`);
@@ -138,7 +139,7 @@ export async function compareKerasFiles(baselinePath: string, candidatePath: str
           kind === 'weights'
             ? await compareWeightsEntry(za, zb, ea, eb, rules, maxWeights)
             : kind === 'json'
-              ? compareJsonEntry(await readJsonEntry(za, name, maxJson), await readJsonEntry(zb, name, maxJson), name, rules)
+              ? compareJsonEntry(await readJsonEntry(za, name, maxJson), await readJsonEntry(zb, name, maxJson), name, rules, { baseline: baselinePath, candidate: candidatePath })
               : await compareBytesEntry(za, zb, name);
         all.tensors.push(...part.tensors);
         all.metrics.push(...part.metrics);

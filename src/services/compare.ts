@@ -6,7 +6,7 @@ import { compareCsv } from '../core/compare/csv.js';
 import { absentItems, foldOutput } from '../core/compare/fold.js';
 import { bytesFeed, StreamCursor } from '../core/compare/json-cursor.js';
 import { compareByteContents } from '../core/compare/bytes.js';
-import { compareJsonCursors } from '../core/compare/metrics.js';
+import { compareJsonDocuments } from '../core/compare/metrics.js';
 import type { CompareReport, OutputReport } from '../core/compare/model.js';
 import { buildPolicy, type Policy, type ResolvedOutputPolicy } from '../core/compare/policy.js';
 import { formatOf, summarize, verdictOf } from '../core/compare/verdict.js';
@@ -80,18 +80,24 @@ async function resolveBaseline(path: string, warnings: string[]): Promise<string
 }
 
 function compareJsonFiles(path: string, a: string, b: string, rules: ResolvedOutputPolicy): OutputReport {
-  let fa: ReturnType<typeof openSyncFeed> | null = null;
-  let fb: ReturnType<typeof openSyncFeed> | null = null;
+  const feeds: Array<ReturnType<typeof openSyncFeed>> = [];
+  const feed = (file: string, label: string) => {
+    const opened = openSyncFeed(file, label);
+    feeds.push(opened);
+    return opened;
+  };
   try {
-    fa = openSyncFeed(a, 'baseline');
-    fb = openSyncFeed(b, 'candidate');
-    const result = compareJsonCursors(new StreamCursor(fa, `baseline ${a}`), new StreamCursor(fb, `candidate ${b}`), rules.metrics);
+    // Opened again, from the start, if a key repeats (compareJsonDocuments).
+    const open = () => {
+      for (const f of feeds.splice(0)) f.close();
+      return [new StreamCursor(feed(a, 'baseline'), `baseline ${a}`), new StreamCursor(feed(b, 'candidate'), `candidate ${b}`)] as const;
+    };
+    const result = compareJsonDocuments(open, rules.metrics);
     return foldOutput(path, 'json', { metrics: result.listed, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
   } catch (error) {
     return foldOutput(path, 'json', { errors: [error instanceof Error ? error.message : String(error)] });
   } finally {
-    fa?.close();
-    fb?.close();
+    for (const f of feeds) f.close();
   }
 }
 
@@ -115,7 +121,7 @@ function compareSmall(path: string, format: OutputReport['format'], a: string, b
   if (!rules.nanStrict && left.equals(right)) return { path, format, status: 'identical' };
   if (format === 'json') {
     try {
-      const result = compareJsonCursors(new StreamCursor(bytesFeed(left), `baseline ${a}`), new StreamCursor(bytesFeed(right), `candidate ${b}`), rules.metrics);
+      const result = compareJsonDocuments(() => [new StreamCursor(bytesFeed(left), `baseline ${a}`), new StreamCursor(bytesFeed(right), `candidate ${b}`)], rules.metrics);
       return foldOutput(path, 'json', { metrics: result.listed, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
     } catch (error) {
       return foldOutput(path, 'json', { errors: [error instanceof Error ? error.message : String(error)] });

@@ -173,10 +173,201 @@ for name, change in (('large-order-same', False), ('large-order-diff', True)):
 print('ok')
 `;
 
-function run(script: string): void {
+// The wrong verdicts, hangs and errors a review found, each built for real: <case>/a and <case>/b.
+const REVIEW = String.raw`
+import io, json, os, sys, zipfile
+import numpy as np, h5py
+root = sys.argv[1]
+def case(name):
+    for side in 'ab':
+        os.makedirs(os.path.join(root, name, side), exist_ok=True)
+    return os.path.join(root, name, 'a'), os.path.join(root, name, 'b')
+def h5(d, name='w.h5'):
+    return h5py.File(os.path.join(d, name), 'w')
+def raw(d, name, data):
+    open(os.path.join(d, name), 'wb').write(data)
+
+# A1. HDF5 attributes: every bit of the value and the dtype
+a, b = case('h5-attr-values')
+for d, big, nonfinite, zero in ((a, 2**53 + 1, [np.nan, 1.0], [-0.0, 1.0]), (b, 2**53, [np.inf, 1.0], [0.0, 1.0])):
+    with h5(d) as f:
+        f.attrs['big'] = np.int64(big); f.attrs['nonfinite'] = np.array(nonfinite); f.attrs['zero'] = np.array(zero)
+a, b = case('h5-attr-dtype')
+with h5(a) as f: f.attrs['i'] = np.int32(3); f.attrs['f'] = np.int64(3)
+with h5(b) as f: f.attrs['i'] = np.int64(3); f.attrs['f'] = np.float64(3.0)
+a, b = case('h5-attr-nan')
+for d in (a, b):
+    with h5(d) as f: f.attrs['loss'] = np.float64('nan')
+
+# A2. HDF5 compound, complex and enum datasets: the full dtype and every bit
+a, b = case('h5-compound-fields')
+with h5(a) as f: f['r'] = np.array([(1, 2.0)], dtype=[('a', '<i4'), ('b', '<f4')])
+with h5(b) as f: f['r'] = np.array([(1.0, 2)], dtype=[('x', '<f4'), ('y', '<i4')])
+a, b = case('h5-compound-nan-inf')
+with h5(a) as f: f['r'] = np.array([(1, np.nan)], dtype=[('a', '<i4'), ('b', '<f4')])
+with h5(b) as f: f['r'] = np.array([(1, np.inf)], dtype=[('a', '<i4'), ('b', '<f4')])
+a, b = case('h5-complex-nan-inf')
+with h5(a) as f: f['z'] = np.array([1 + 1j * np.nan])
+with h5(b) as f: f['z'] = np.array([1 + 1j * np.inf])
+a, b = case('h5-enum-members')
+with h5(a) as f: f['e'] = np.array([0, 1], dtype=h5py.enum_dtype({'RED': 0, 'GREEN': 1}, basetype='i1'))
+with h5(b) as f: f['e'] = np.array([0, 1], dtype=h5py.enum_dtype({'CAT': 0, 'DOG': 1}, basetype='i1'))
+a, b = case('h5-compound-byteorder')
+rec = [(1, 2.5, b'ab'), (-3, np.nan, b'cd')]
+with h5(a) as f: f['r'] = np.array(rec, dtype=[('a', '<i4'), ('b', '<f8'), ('s', 'S2')]); f['m'] = np.array(rec, dtype=[('a', '>i4'), ('b', '<f8'), ('s', 'S2')])
+with h5(b) as f: f['r'] = np.array(rec, dtype=[('a', '>i4'), ('b', '>f8'), ('s', 'S2')]); f['m'] = np.array(rec, dtype=[('a', '<i4'), ('b', '<f8'), ('s', 'S2')])
+
+# A3. fixed-length strings that differ after an embedded NUL, as datasets and attributes
+a, b = case('h5-string-nul')
+for d, s in ((a, b'ab\x00c'), (b, b'ab\x00d')):
+    with h5(d) as f: f['s'] = np.array([s], dtype='S4'); f.attrs['s'] = np.array([s], dtype='S4')
+
+# B2. links: a hard-link cycle, a soft link to an ancestor, soft links by their target
+a, b = case('h5-links')
+for d in (a, b):
+    with h5(d) as f:
+        g = f.create_group('g'); g['x'] = np.arange(3); g['self'] = g
+        f['g2/y'] = np.ones(2); f['g2']['up'] = h5py.SoftLink('/g2'); f['alias'] = h5py.SoftLink('/g/x')
+a, b = case('h5-soft-target')
+for d, target in ((a, '/g/x'), (b, '/g/y')):
+    with h5(d) as f: f['g/x'] = np.arange(3); f['g/y'] = np.arange(3); f['alias'] = h5py.SoftLink(target)
+
+# C5. an empty group on one side only
+a, b = case('h5-empty-group')
+with h5(a) as f: f['d'] = np.arange(3); f.create_group('empty')
+with h5(b) as f: f['d'] = np.arange(3)
+
+# A4. structured field names ending in l/L are content; Python 2 shapes (3L,) are not
+a, b = case('npy-field-l')
+np.save(os.path.join(a, 's.npy'), np.zeros(2, dtype=[('w1l', '<f4')])); np.save(os.path.join(b, 's.npy'), np.zeros(2, dtype=[('w1', '<f4')]))
+a, b = case('npy-py2-shape')
+np.save(os.path.join(a, 'p.npy'), np.arange(3, dtype='<i8'))
+buf = io.BytesIO(); np.save(buf, np.arange(3, dtype='<i8')); data = buf.getvalue()
+hlen = int.from_bytes(data[8:10], 'little'); header = data[10:10 + hlen].decode('latin1').replace('(3,)', '(3L,)')
+header = header.rstrip('\n').rstrip(' '); header = header + ' ' * (hlen - len(header) - 1) + '\n'
+assert len(header) == hlen
+raw(b, 'p.npy', data[:8] + hlen.to_bytes(2, 'little') + header.encode('latin1') + data[10 + hlen:])
+
+# A5. .npz entries 'x.npy' and 'x': both are content; C5: a folder entry counts too
+def npy_bytes(v):
+    buf = io.BytesIO(); np.save(buf, v); return buf.getvalue()
+a, b = case('npz-x-and-xnpy')
+for d, first in ((a, np.ones(3)), (b, np.full(3, 2.0))):
+    with zipfile.ZipFile(os.path.join(d, 'arrays.npz'), 'w') as z:
+        z.writestr('x.npy', npy_bytes(first)); z.writestr('x', npy_bytes(np.zeros(3)))
+    loaded = np.load(os.path.join(d, 'arrays.npz'))
+    assert (loaded['x.npy'] == first).all() and (loaded['x'] == 0).all()
+a, b = case('npz-folder-entry')
+for d, folder in ((a, False), (b, True)):
+    with zipfile.ZipFile(os.path.join(d, 'arrays.npz'), 'w') as z:
+        z.writestr('x.npy', npy_bytes(np.ones(3)))
+        if folder: z.writestr('extra/', b'')
+    assert ('extra/' in np.load(os.path.join(d, 'arrays.npz')).files) == folder
+
+# A6. invalid UTF-8 in JSON and CSV, small and large
+a, b = case('utf8-bad')
+raw(a, 'm.json', b'{"k": "\xff"}'); raw(b, 'm.json', b'{"k": "\xfe"}')
+raw(a, 't.csv', b'name,v\n\xff,1\n'); raw(b, 't.csv', b'name,v\n\xfe,1\n')
+pad = b''.join(b'row%d,%d\n' % (i, i) for i in range(120000))
+raw(a, 'big.csv', b'name,v\n' + pad + b'\xff,1\n'); raw(b, 'big.csv', b'name,v\n' + pad + b'\xfe,1\n')
+padj = b'[' + b','.join(b'%d' % i for i in range(250000)) + b']'
+raw(a, 'big.json', b'{"h": ' + padj + b', "k": "\xff"}'); raw(b, 'big.json', b'{"h": ' + padj + b', "k": "\xfe"}')
+for d in (a, b): assert os.path.getsize(os.path.join(d, 'big.json')) > 1 << 20 and os.path.getsize(os.path.join(d, 'big.csv')) > 1 << 20
+
+# A7. repeated JSON keys: the last one counts, as in json.load
+a, b = case('json-dup-extra')
+raw(a, 'm.json', b'{"a": 1, "b": 0}'); raw(b, 'm.json', b'{"a": 1, "b": 0, "a": 7}')
+a, b = case('json-dup-same')
+raw(a, 'm.json', b'{"a": 1, "a": 2}'); raw(b, 'm.json', b'{"a": 2}')
+for name in ('json-dup-extra', 'json-dup-same'):
+    x, y = (json.load(open(os.path.join(root, name, s, 'm.json'))) for s in 'ab')
+    assert (x == y) == (name == 'json-dup-same')
+
+# A8. at: last with nan_equal off: a list holding NaN is not identical
+a, b = case('json-at-last-nan')
+for d in (a, b): json.dump({'loss': [float('nan'), 0.5]}, open(os.path.join(d, 'history.json'), 'w'))
+
+# B1. at on lists that are not lists of numbers
+a, b = case('json-at-lists')
+lists = {'loss': [], 'val_loss': [1, 'x', 1], 'accuracy': [[1, 2], [3, 4]]}
+json.dump(lists, open(os.path.join(a, 'history.json'), 'w')); json.dump(dict(reversed(list(lists.items()))), open(os.path.join(b, 'history.json'), 'w'))
+
+# B3. a zero-itemsize dtype
+a, b = case('npy-zero-itemsize')
+for d in (a, b): np.save(os.path.join(d, 'z.npy'), np.zeros(3, dtype=np.dtype([])))
+
+# C1. byte order of strings, datetimes and records is storage
+a, b = case('npy-byteorder-other')
+for d, o in ((a, '<'), (b, '>')):
+    np.save(os.path.join(d, 'u.npy'), np.array(['ab', 'c'], dtype=o + 'U2'))
+    np.save(os.path.join(d, 't.npy'), np.array(['2024-01-02T03:04:05', 'NaT'], dtype=o + 'M8[ns]'))
+    np.save(os.path.join(d, 'r.npy'), np.array([(1, 2.5, 'x'), (-3, np.nan, 'yz')], dtype=[('a', o + 'i4'), ('b', o + 'f8'), ('c', o + 'U2')]))
+a, b = case('npy-byteorder-other-diff')
+np.save(os.path.join(a, 'r.npy'), np.array([(1, 2.5)], dtype=[('a', '<i4'), ('b', '<f8')]))
+np.save(os.path.join(b, 'r.npy'), np.array([(1, 2.75)], dtype=[('a', '>i4'), ('b', '>f8')]))
+
+# C2. a pickled object array with an array after it, stored in another byte order on one side
+a, b = case('npy-pickle-then-array')
+objects = np.array([{'k': 1}, 'text'], dtype=object)
+for d, o in ((a, '<'), (b, '>')):
+    with open(os.path.join(d, 'p.npy'), 'wb') as f:
+        np.save(f, objects, allow_pickle=True); np.save(f, np.arange(3, dtype=o + 'f4'))
+a, b = case('npy-pickle-same')
+for d in (a, b):
+    with open(os.path.join(d, 'p.npy'), 'wb') as f:
+        np.save(f, objects, allow_pickle=True); np.save(f, np.arange(3, dtype='<f4'))
+
+# C4. a rule ending in ** applies to a scalar list element, in JSON and CSV
+a, b = case('rule-index-globstar')
+json.dump({'x': [0.5, 1.0]}, open(os.path.join(a, 'm.json'), 'w')); json.dump({'x': [0.5, 1.001]}, open(os.path.join(b, 'm.json'), 'w'))
+open(os.path.join(a, 't.csv'), 'w').write('x\n0.5\n1.0\n'); open(os.path.join(b, 't.csv'), 'w').write('x\n0.5\n1.001\n')
+
+# C5. JSON integers: -0 is 0; 1 and 1.0 are an int and a float
+a, b = case('json-int-zero')
+raw(a, 'm.json', b'{"n": -0}'); raw(b, 'm.json', b'{"n": 0}')
+a, b = case('json-int-float')
+raw(a, 'm.json', b'{"n": 1}'); raw(b, 'm.json', b'{"n": 1.0}')
+assert json.loads('-0') == 0 and type(json.loads('1')) is not type(json.loads('1.0'))
+
+# C5. metric keys with glob-like characters other than * and ? are literal
+a, b = case('rule-literal-brackets')
+json.dump({'loss[1]': 0.5, 'loss1': 0.5}, open(os.path.join(a, 'm.json'), 'w')); json.dump({'loss[1]': 0.6, 'loss1': 0.6}, open(os.path.join(b, 'm.json'), 'w'))
+
+# C3. byte-identical outputs still use the rules that match them
+a, b = case('identical-rules')
+for d in (a, b):
+    json.dump({'loss': 0.5}, open(os.path.join(d, 'm.json'), 'w'))
+    open(os.path.join(d, 't.csv'), 'w').write('acc\n0.5\n')
+print('ok')
+`;
+
+// A two-output Keras model (compile_config.loss is a list of strings), trained and saved in a
+// process of its own for each side, same seed.
+const KERAS_TWO_OUTPUTS = String.raw`
+import os, shutil, sys
+import numpy as np, keras
+root, side = sys.argv[1], sys.argv[2]
+keras.utils.set_random_seed(0)
+inp = keras.Input((3,))
+h = keras.layers.Dense(4, activation='relu')(inp)
+model = keras.Model(inp, [keras.layers.Dense(1, name='reg')(h), keras.layers.Dense(2, activation='softmax', name='cls')(h)])
+model.compile(optimizer='adam', loss=['mse', 'categorical_crossentropy'])
+x = np.random.default_rng(0).standard_normal((8, 3)).astype('f4')
+model.fit(x, [x[:, :1], np.eye(2, dtype='f4')[np.arange(8) % 2]], epochs=1, verbose=0)
+out = os.path.join(root, 'keras-two-outputs', side)
+os.makedirs(out, exist_ok=True)
+model.save(os.path.join(out, 'model.keras'))
+if side == 'a':
+    for copy in 'ab':
+        os.makedirs(os.path.join(root, 'keras-same-bytes', copy), exist_ok=True)
+        shutil.copy(os.path.join(out, 'model.keras'), os.path.join(root, 'keras-same-bytes', copy, 'model.keras'))
+print('ok')
+`;
+
+function run(script: string, ...args: string[]): void {
   const file = join(work, `make-${Math.random().toString(36).slice(2)}.py`);
   writeFileSync(file, script);
-  execFileSync(tfPython, [file, work], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  execFileSync(tfPython, [file, work, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 beforeAll(() => {
@@ -184,6 +375,9 @@ beforeAll(() => {
   run(MAKE);
   run(KERAS);
   run(LARGE);
+  run(REVIEW);
+  run(KERAS_TWO_OUTPUTS, 'a');
+  run(KERAS_TWO_OUTPUTS, 'b');
 }, 300_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -493,5 +687,40 @@ describe('reports', () => {
       expect(r.json.error.message).toMatch(new RegExp(`cannot write ${flag} .*r\\.out: folder .* does not exist`));
     }
     expect(readdirSync(work)).not.toContain('no');
+  });
+});
+
+describe('JSON metrics as json.load reads them (review)', () => {
+  it('A7. the last of a repeated key counts, on both sides', async () => {
+    const extra = await judge('json-dup-extra');
+    expect(output(extra, 'm.json')).toMatchObject({ status: 'different' });
+    expect(output(extra, 'm.json').metrics).toEqual([expect.objectContaining({ key: 'a', status: 'different', baseline: 1, candidate: 7 })]);
+    const same = await judge('json-dup-same');
+    expect(same.verdict).toBe('identical');
+    expect(output(same, 'm.json').message).toMatch(/the key "a" repeats in the object at the top level: read whole, the last of a repeated key counts \(as in json\.load\)/);
+  });
+
+  it('A8. at: last with nan_equal off: a list holding a NaN is equivalent at best', async () => {
+    const report = await judge('json-at-last-nan', policyFile('last-nan', 'version: 1\nmetrics:\n  loss: { at: last, nan_equal: false }\n'));
+    expect(report.verdict).toBe('equivalent');
+    expect(output(report, 'history.json').metrics?.[0]?.message).toMatch(/judged the last of 2 values; the list holds a NaN, which never equals anything with nan_equal off/);
+  });
+
+  it('B1. at: on lists that are not lists of numbers judges every value instead of recursing forever', async () => {
+    const report = await judge('json-at-lists', shipped('cross-gpu.yaml'));
+    expect(output(report, 'history.json')).toMatchObject({ status: 'identical' });
+  });
+
+  it('B1. a two-output Keras model (its compile_config.loss a list of strings) is identical under the shipped cross-gpu.yaml', async () => {
+    const report = await judge('keras-two-outputs', shipped('cross-gpu.yaml'));
+    expect(output(report, 'model.keras')).toMatchObject({ status: 'identical', message: 'the archives differ in bytes only (zip timestamps and ignored keys)' });
+    expect(report.verdict).toBe('identical');
+  });
+
+  it('C5. an integer -0 is 0 (one int in Python); 1 and 1.0 are an int and a float, a type change', async () => {
+    expect((await judge('json-int-zero')).verdict).toBe('identical');
+    const typed = await judge('json-int-float', policyFile('int-float', 'version: 1\ndefault: { atol: 1 }\n'));
+    expect(typed.verdict).toBe('different');
+    expect(output(typed, 'm.json').metrics?.[0]).toMatchObject({ key: 'n', message: 'type changed: an integer in the baseline, a float in the candidate' });
   });
 });

@@ -8,7 +8,11 @@
 // The same JsonCursor interface walks an already-read value (valueCursor), so the comparator has
 // one code path whether it streams or works on a part it had to read whole (keys in another order).
 
-/** A JSON number: a double, or a bigint for an integer literal beyond 2^53 (exact, as Python reads it). */
+/**
+ * A JSON number as Python's json module reads it: an integer literal (no fraction, no exponent) is
+ * an int, a bigint here, exact at any size, and -0 is 0; anything else is a float, a double here
+ * (NaN, Infinity and -0.0 included). 1 and 1.0 are two types, as in Python.
+ */
 export type JsonNumber = number | bigint;
 
 /** A value read whole: objects keep their key order (and, as in Python, the last of a repeated key). */
@@ -73,13 +77,18 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 type Frame = { kind: 'object' | 'array'; first: boolean };
 
-/** Parses a JSON number token: a double, or a bigint for an integer beyond 2^53. */
+/**
+ * Parses a number token for a reader without integer types (a CSV cell): a double, or a bigint
+ * for an integer beyond 2^53; an integer -0 is 0.
+ */
 export function numberFromToken(token: string): JsonNumber {
-  if (!/[.eE]/.test(token) && token.replace('-', '').length >= 16) {
+  const integer = !/[.eE]/.test(token);
+  if (integer && token.replace('-', '').length >= 16) {
     const big = BigInt(token);
     if (big > MAX_SAFE || big < -MAX_SAFE) return big;
   }
-  return Number(token);
+  const value = Number(token);
+  return integer && value === 0 ? 0 : value;
 }
 
 /** A cursor over a byte feed. Syntax errors throw JsonSyntaxError with the byte offset and line. */
@@ -253,8 +262,8 @@ export class StreamCursor implements JsonCursor {
     const text = buf.toString('latin1', this.pos, end);
     if (intDigits === 0 || i !== end) this.fail(`bad number ${JSON.stringify(text.slice(0, 40))}`);
     this.pos = end;
-    // Integers of 16 digits or more may be beyond 2^53: those are kept exact.
-    return integer && intDigits >= 16 ? numberFromToken(text) : Number(text);
+    // An integer literal is Python's int: exact at any size, and -0 is 0.
+    return integer ? BigInt(text) : Number(text);
   }
 
   readString(): string {
