@@ -2,7 +2,7 @@
 // folder), judge each with the reader for its format under the policy, and fold it all into one
 // verdict. Outputs are judged several at a time; one unreadable output never stops the others.
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { compareCsv } from '../core/compare/csv.js';
+import { compareCsv, decodeTableText } from '../core/compare/csv.js';
 import { absentItems, foldOutput } from '../core/compare/fold.js';
 import { bytesFeed, StreamCursor } from '../core/compare/json-cursor.js';
 import { compareByteContents } from '../core/compare/bytes.js';
@@ -12,7 +12,8 @@ import { buildPolicy, type Policy, type ResolvedOutputPolicy } from '../core/com
 import { formatOf, summarize, verdictOf } from '../core/compare/verdict.js';
 import { UserInputError } from '../errors.js';
 import { compareBytesFiles } from '../adapters/bytes-file.js';
-import { hashFiles, isInside, openSyncFeed, readSmallFileSync, readText, statKind, walkFiles } from '../adapters/fs.js';
+import { hashFiles, isInside, openSyncFeed, readSmallFileSync, statKind, walkFiles } from '../adapters/fs.js';
+import { readWholeFile } from '../adapters/whole-file.js';
 
 export interface CompareInput {
   baseline: string;
@@ -127,11 +128,14 @@ function compareSmall(path: string, format: OutputReport['format'], a: string, b
       return foldOutput(path, 'json', { errors: [error instanceof Error ? error.message : String(error)] });
     }
   }
-  return csvOutput(path, left.toString('utf8'), right.toString('utf8'), rules);
+  return csvOutput(path, left, right, rules, a, b);
 }
 
-function csvOutput(path: string, left: string, right: string, rules: ResolvedOutputPolicy): OutputReport {
-  const result = compareCsv(left, right, rules.metrics);
+function csvOutput(path: string, left: Uint8Array, right: Uint8Array, rules: ResolvedOutputPolicy, a: string, b: string): OutputReport {
+  const [textA, textB] = [decodeTableText(left), decodeTableText(right)];
+  const notText = [textA === null ? `baseline ${a}` : null, textB === null ? `candidate ${b}` : null].filter((m) => m !== null);
+  if (textA === null || textB === null) return foldOutput(path, 'csv', { errors: notText.map((side) => `${side} is not valid UTF-8 text`) });
+  const result = compareCsv(textA, textB, rules.metrics);
   if (result.status === 'error') return foldOutput(path, 'csv', { errors: [result.message ?? 'cannot read the CSV'] });
   return foldOutput(path, 'csv', { metrics: result.metrics, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
 }
@@ -167,8 +171,8 @@ async function compareOne(path: string, a: string, b: string, rules: ResolvedOut
     case 'json':
       return compareJsonFiles(path, a, b, rules);
     case 'csv': {
-      const [left, right] = await Promise.all([readText(a, 'baseline output'), readText(b, 'candidate output')]);
-      return csvOutput(path, left, right, rules);
+      const [left, right] = await Promise.all([readWholeFile(a, 'baseline output'), readWholeFile(b, 'candidate output')]);
+      return csvOutput(path, left, right, rules, a, b);
     }
     default:
       return compareBytesFiles(a, b, path);

@@ -724,3 +724,22 @@ describe('JSON metrics as json.load reads them (review)', () => {
     expect(output(typed, 'm.json').metrics?.[0]).toMatchObject({ key: 'n', message: 'type changed: an integer in the baseline, a float in the candidate' });
   });
 });
+
+describe('text that is not UTF-8 (review)', () => {
+  it('A6. JSON and CSV with bytes that are not UTF-8 are an error naming the file and the side, small or large', async () => {
+    const report = await judge('utf8-bad');
+    const dir = join(work, 'utf8-bad');
+    for (const [name, pattern] of [
+      ['m.json', /baseline .*utf8-bad\/a\/m\.json is not valid UTF-8: a string starting at byte 6 \(line 1\) holds bytes that are not UTF-8/],
+      ['big.json', /baseline .*utf8-bad\/a\/big\.json is not valid UTF-8/],
+      ['t.csv', /baseline .*utf8-bad\/a\/t\.csv is not valid UTF-8 text; candidate .*utf8-bad\/b\/t\.csv is not valid UTF-8 text/],
+      ['big.csv', /baseline .*utf8-bad\/a\/big\.csv is not valid UTF-8 text/],
+    ] as const) {
+      expect([name, output(report, name).status]).toEqual([name, 'error']);
+      expect(output(report, name).message).toMatch(pattern);
+    }
+    const cli = await runCli(['compare', join(dir, 'a'), join(dir, 'b')], { cwd: work });
+    expect(cli.exitCode).toBe(7);
+    expect(cli.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -3,7 +3,8 @@
 // lockstep with flat memory. Why not JSON.parse: it holds the whole document (twice the file for
 // 20M numbers), loses integers above 2^53 (9007199254740993 reads as ...992) and refuses the NaN,
 // Infinity and -Infinity that json.dump writes for a diverged loss. The grammar is JSON's
-// (RFC 8259), plus those three literals; a UTF-8 byte order mark is skipped.
+// (RFC 8259), plus those three literals; a UTF-8 byte order mark is skipped, and bytes that are not
+// UTF-8 are refused, as json.load refuses them.
 //
 // The same JsonCursor interface walks an already-read value (valueCursor), so the comparator has
 // one code path whether it streams or works on a part it had to read whole (keys in another order).
@@ -74,6 +75,8 @@ const LOWER_E = 0x65;
 const UPPER_E = 0x45;
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 type Frame = { kind: 'object' | 'array'; first: boolean };
 
@@ -293,9 +296,19 @@ export class StreamCursor implements JsonCursor {
       end++;
     }
     const start = this.pos;
+    if (ascii && !escaped) {
+      this.pos = end + 1;
+      return this.buf.toString('latin1', start, end);
+    }
+    let text: string;
+    try {
+      // Strictly: bytes that are not UTF-8 are refused (json.load refuses them too), never replaced
+      // by U+FFFD, which would make two different strings equal.
+      text = ascii ? this.buf.toString('latin1', start, end) : UTF8.decode(this.buf.subarray(start, end));
+    } catch {
+      throw new JsonSyntaxError(`${this.what} is not valid UTF-8: a string starting at byte ${this.base + start - 1} (line ${this.line}) holds bytes that are not UTF-8`);
+    }
     this.pos = end + 1;
-    if (ascii && !escaped) return this.buf.toString('latin1', start, end);
-    const text = this.buf.toString('utf8', start, end);
     if (!escaped) return text;
     try {
       // Escapes (\n, \uD83D\uDE00 pairs...) decoded by the platform's own JSON string grammar.
