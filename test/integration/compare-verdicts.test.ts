@@ -743,3 +743,20 @@ describe('text that is not UTF-8 (review)', () => {
     expect(cli.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('metric rule keys (review)', () => {
+  it('C4. a rule ending in ** applies to the scalar list element it names, in JSON and in CSV rows', async () => {
+    const report = await judge('rule-index-globstar', policyFile('index-globstar', 'version: 1\nmetrics:\n  "x.1.**": { atol: 0.01 }\n'));
+    expect(report.verdict).toBe('equivalent');
+    for (const name of ['m.json', 't.csv']) expect(output(report, name).metrics).toEqual([expect.objectContaining({ key: 'x.1', status: 'equivalent', message: 'within tolerance' })]);
+  });
+
+  it('C5. [ ] and the other glob characters but * and ? are literal in a metric key', async () => {
+    const { report, warnings } = await compareOutputs({ baseline: join(work, 'rule-literal-brackets', 'a'), candidate: join(work, 'rule-literal-brackets', 'b'), cwd: work, policyPath: policyFile('brackets', 'version: 1\nmetrics:\n  "loss[1]": { atol: 0.2 }\n') });
+    expect(output(report, 'm.json').metrics?.map((m) => [m.key, m.status])).toEqual([
+      ['loss[1]', 'equivalent'],
+      ['loss1', 'different'],
+    ]);
+    expect(warnings).toEqual([]);
+  });
+});
