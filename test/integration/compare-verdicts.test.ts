@@ -760,3 +760,12 @@ describe('metric rule keys (review)', () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe('.npy and .npz as np.load reads them (review)', () => {
+  it('A4. a structured field named w1l is not w1; a Python 2 shape (3L,) is (3,)', async () => {
+    const named = await judge('npy-field-l');
+    expect(named.verdict).toBe('different');
+    expect(output(named, 's.npy').message).toBe("dtype differs: [('w1l', '<f4')] vs [('w1', '<f4')]");
+    expect((await judge('npy-py2-shape')).verdict).toBe('identical');
+  });
+});

@@ -70,8 +70,9 @@ export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
   const raw = bytes.subarray(start, dataOffset);
   // 1.0 and 2.0 are latin-1, 3.0 is utf-8 (for structured field names).
   const text = major === 3 ? new TextDecoder('utf-8', { fatal: true }).decode(raw) : latin1(raw);
-  // Python 2 era files may write shapes as (3L, 4L).
-  const value = parsePythonLiteral(text.replace(/(\d)[lL]\b/g, '$1'));
+  // Python 2 era files may write shapes as (3L, 4L): the suffix goes from integer literals, never
+  // from inside a string (a structured field named 'w1l' is not 'w1').
+  const value = parsePythonLiteral(withoutLongSuffixes(text));
   if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value) || value.kind !== 'dict') {
     throw new Error('bad .npy header: not a dict literal');
   }
@@ -96,6 +97,30 @@ export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
     shape: shapeValue as number[],
     dataOffset,
   };
+}
+
+/** Python 2 long literals (3L) as plain integers, outside string literals only. */
+export function withoutLongSuffixes(text: string): string {
+  let out = '';
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quote !== null) {
+      out += c;
+      if (c === '\\' && i + 1 < text.length) out += text[++i];
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if ((c === 'L' || c === 'l') && /\d/.test(text[i - 1] ?? '') && !/\w/.test(text[i + 1] ?? '')) {
+      // The digits before it must be a number, not the end of a name.
+      let j = i - 1;
+      while (j >= 0 && /\d/.test(text[j] as string)) j--;
+      if (j < 0 || !/[\w.]/.test(text[j] as string)) continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 function latin1(bytes: Uint8Array): string {

@@ -40,6 +40,13 @@ describe('parseNpyHeader', () => {
     expect(v3.shape).toEqual([]);
   });
 
+  it('reads Python 2 shapes (3L, 4L) and leaves an l or L inside a field name alone', () => {
+    expect(parseNpyHeader(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (3L, 4L), }")).shape).toEqual([3, 4]);
+    const named = parseNpyHeader(npyBytes("{'descr': [('w1l', '<f4'), ('x2L', '<i4', (2L,))], 'fortran_order': False, 'shape': (1L,), }"));
+    expect(named.dtype.descr).toBe("[('w1l', '<f4'), ('x2L', '<i4', [2])]");
+    expect(named.shape).toEqual([1]);
+  });
+
   it('knows every numeric dtype NumPy writes', () => {
     const cases: Array<[string, string, number, boolean]> = [
       ['<f2', 'f', 2, true], ['>f2', 'f', 2, false], ['<f4', 'f', 4, true], ['>f8', 'f', 8, false],
