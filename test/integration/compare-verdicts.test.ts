@@ -769,3 +769,20 @@ describe('.npy and .npz as np.load reads them (review)', () => {
     expect((await judge('npy-py2-shape')).verdict).toBe('identical');
   });
 });
+
+describe('.npz entries as np.load lists them (review)', () => {
+  it('A5. entries x.npy and x are two arrays, each compared (np.load: keys "x.npy" and "x")', async () => {
+    const report = await judge('npz-x-and-xnpy');
+    expect(report.verdict).toBe('different');
+    expect(output(report, 'arrays.npz').tensors?.map((t) => [t.name, t.status])).toEqual([
+      ['x', 'identical'],
+      ['x.npy', 'different'],
+    ]);
+  });
+
+  it('C5. a folder entry np.load lists is an entry too', async () => {
+    const report = await judge('npz-folder-entry');
+    expect(report.verdict).toBe('equivalent');
+    expect(output(report, 'arrays.npz').metrics).toEqual([expect.objectContaining({ key: 'extra/', status: 'extra' })]);
+  });
+});
