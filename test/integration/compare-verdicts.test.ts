@@ -786,3 +786,34 @@ describe('.npz entries as np.load lists them (review)', () => {
     expect(output(report, 'arrays.npz').metrics).toEqual([expect.objectContaining({ key: 'extra/', status: 'extra' })]);
   });
 });
+
+describe('non-numeric arrays (review)', () => {
+  it('C1. byte order of strings, datetimes and records is storage; their values are still content', async () => {
+    const report = await judge('npy-byteorder-other');
+    expect(report.verdict).toBe('identical');
+    for (const name of ['u.npy', 't.npy', 'r.npy']) expect(output(report, name).tensors?.[0]).toMatchObject({ status: 'identical', message: expect.stringMatching(/^byte order differs \(storage only\)/) });
+    const diff = await judge('npy-byteorder-other-diff');
+    expect(diff.verdict).toBe('different');
+    expect(output(diff, 'r.npy').tensors?.[0]).toMatchObject({ status: 'different', mismatched: 1, first_mismatch: [0] });
+    // With nan_equal off a NaN in a record's float field fails, as a NaN anywhere else does.
+    const strict = await judge('npy-byteorder-other', policyFile('records-nan', 'version: 1\ndefault: { nan_equal: false }\n'));
+    expect(output(strict, 'r.npy').tensors?.[0]).toMatchObject({ status: 'different', mismatched: 1, first_mismatch: [1] });
+    expect(output(strict, 'u.npy').status).toBe('identical');
+  });
+
+  it('B3. a zero-itemsize dtype compares identical', async () => {
+    const report = await judge('npy-zero-itemsize');
+    expect(report.verdict).toBe('identical');
+    expect(output(report, 'z.npy').tensors?.[0]).toMatchObject({ status: 'identical', elements: 3 });
+  });
+
+  it('C2. after a pickled object array the rest is compared as bytes, and the report says so', async () => {
+    const report = await judge('npy-pickle-then-array');
+    const npy = output(report, 'p.npy');
+    expect(npy.status).toBe('different');
+    expect(npy.tensors?.[0]?.message).toMatch(/object array \(\|O\) is stored pickled: it and the rest of the data after it are compared as bytes \(a pickle has no length of its own, so an array after it cannot be read without unpickling\), and they differ: whether the objects or what follows them differ is unknown/);
+    const same = await judge('npy-pickle-same');
+    expect(same.verdict).toBe('identical');
+    expect(output(same, 'p.npy').tensors?.[0]?.message).toMatch(/it and the rest of the data after it are compared as bytes, and are the same/);
+  });
+});

@@ -56,8 +56,22 @@ describe('parseNpyHeader', () => {
     ];
     for (const [descr, kind, itemsize, le] of cases) {
       const h = parseNpyHeader(npyBytes(`{'descr': '${descr}', 'fortran_order': False, 'shape': (2,), }`));
-      expect(h.dtype).toEqual({ descr, kind, itemsize, littleEndian: le });
+      expect(h.dtype).toMatchObject({ descr, kind, itemsize, littleEndian: le });
     }
+    // Non-numeric types: what they hold without the byte order, and where their scalars are.
+    const other = (descr: string) => parseNpyHeader(npyBytes(`{'descr': ${descr}, 'fortran_order': False, 'shape': (2,), }`)).dtype;
+    expect(other("'>U2'")).toMatchObject({ canonical: 'U2', units: [{ offset: 0, width: 4, littleEndian: false }, { offset: 4, width: 4, littleEndian: false }] });
+    expect(other("'<M8[ns]'")).toMatchObject({ canonical: 'M8[ns]', units: [{ offset: 0, width: 8, littleEndian: true }] });
+    expect(other("'|S3'")).toMatchObject({ canonical: 'S3', units: [] });
+    expect(other("[('a', '>i4'), ('b', '<f8', (2,))]")).toMatchObject({
+      canonical: "{'a': i4 @0, 'b': f8 x2 @4}",
+      units: [
+        { offset: 0, width: 4, littleEndian: false },
+        { offset: 4, width: 8, littleEndian: true, float: true },
+        { offset: 12, width: 8, littleEndian: true, float: true },
+      ],
+    });
+    expect(other("[]")).toMatchObject({ itemsize: 0, canonical: '{}', units: [] });
     const structured = parseNpyHeader(npyBytes("{'descr': [('x', '<i4'), ('y', '<f8', (2,)), ('z', [('a', '|u1')])], 'fortran_order': False, 'shape': (2,), }"));
     expect(structured.dtype.kind).toBe('other');
     expect(structured.dtype.itemsize).toBe(4 + 16 + 1);
