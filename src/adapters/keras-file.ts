@@ -69,7 +69,7 @@ async function compareWeightsEntry(a: ZipArchive, b: ZipArchive, ea: ZipEntryInf
       return part;
     }
     part.tensors = result.tensors.map((t) => ({ ...t, name: `${prefix}${t.name}` }));
-    const attributes = result.attributes.filter((m) => m.status !== 'identical').map((m) => ({ ...m, key: `${ea.name}:${m.key}` }));
+    const attributes = [...result.attributes, ...result.structure].filter((m) => m.status !== 'identical').map((m) => ({ ...m, key: `${ea.name}:${m.key}` }));
     // A weight one side lacks is another model (compare/fold.ts says so for .keras).
     part.metrics = [...attributes, ...absentItems(result.missing.map((n) => `${prefix}${n}`), result.extra.map((n) => `${prefix}${n}`), 'weight')];
     return part;

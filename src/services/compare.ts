@@ -161,7 +161,7 @@ async function compareOne(path: string, a: string, b: string, rules: ResolvedOut
       // Loaded on first use: importing h5wasm costs about 0.1 s that other comparisons need not pay.
       const { compareH5Files } = await import('../adapters/hdf5-file.js');
       const result = await compareH5Files(a, b, rules.tolerance, { toleranceFor: (name) => rules.tensorTolerance(name) });
-      const metrics = [...result.attributes.filter((m) => m.status !== 'identical'), ...absentItems(result.missing, result.extra, 'dataset')];
+      const metrics = [...result.attributes, ...result.structure].filter((m) => m.status !== 'identical').concat(absentItems(result.missing, result.extra, 'dataset'));
       return foldOutput(path, format, { tensors: result.tensors, metrics, errors: result.error === undefined ? [] : [result.error] });
     }
     case 'keras': {

@@ -232,6 +232,19 @@ a, b = case('h5-soft-target')
 for d, target in ((a, '/g/x'), (b, '/g/y')):
     with h5(d) as f: f['g/x'] = np.arange(3); f['g/y'] = np.arange(3); f['alias'] = h5py.SoftLink(target)
 
+# variable-length strings and sequences: by value, byte order aside
+a, b = case('h5-vlen-byteorder')
+for d, o in ((a, '<'), (b, '>')):
+    with h5(d) as f:
+        f['vs'] = np.array(['h\u00e9llo', 'x'], dtype=h5py.string_dtype()); f.attrs['note'] = 'h\u00e9llo'
+        f['seq'] = np.array([np.array([1, 2], o + 'i4'), np.array([3], o + 'i4')], dtype=h5py.vlen_dtype(np.dtype(o + 'i4')))
+        f['rec'] = np.array([(1, b'ab')], dtype=[('a', o + 'i4'), ('s', h5py.string_dtype('ascii'))])
+a, b = case('h5-vlen-diff')
+for d, last in ((a, 3), (b, 4)):
+    with h5(d) as f:
+        f['vs'] = np.array(['same', str(last)], dtype=h5py.string_dtype()); f.attrs['note'] = str(last)
+        f['seq'] = np.array([np.array([1, 2], '<i4'), np.array([last], '<i4')], dtype=h5py.vlen_dtype(np.dtype('<i4')))
+
 # C5. an empty group on one side only
 a, b = case('h5-empty-group')
 with h5(a) as f: f['d'] = np.arange(3); f.create_group('empty')
@@ -815,5 +828,108 @@ describe('non-numeric arrays (review)', () => {
     const same = await judge('npy-pickle-same');
     expect(same.verdict).toBe('identical');
     expect(output(same, 'p.npy').tensors?.[0]?.message).toMatch(/it and the rest of the data after it are compared as bytes, and are the same/);
+  });
+});
+
+describe('HDF5 bit for bit, with the full type (review)', () => {
+  it('A1. attributes: int64 beyond 2^53, NaN and infinities in arrays, -0 in arrays are compared bit for bit', async () => {
+    const report = await judge('h5-attr-values');
+    expect(report.verdict).toBe('different');
+    expect(output(report, 'w.h5').metrics?.map((m) => [m.key, m.status, m.baseline, m.candidate])).toEqual([
+      ['@big', 'different', '9007199254740993', '9007199254740992'],
+      ['@nonfinite', 'different', ['NaN', 1], ['Infinity', 1]],
+      ['@zero', 'different', ['-0', 1], [0, 1]],
+    ]);
+  });
+
+  it('A1. attributes: the dtype is content (int32 3 vs int64 3, int64 3 vs float64 3.0)', async () => {
+    const report = await judge('h5-attr-dtype');
+    expect(output(report, 'w.h5').metrics?.map((m) => [m.key, m.status, m.message])).toEqual([
+      ['@f', 'different', 'dtype differs: <i8 vs <f8'],
+      ['@i', 'different', 'dtype differs: <i4 vs <i8'],
+    ]);
+  });
+
+  it('A1. attributes: a NaN never equals anything with nan_equal off; it equals itself by default', async () => {
+    expect((await judge('h5-attr-nan')).verdict).toBe('identical');
+    const strict = await judge('h5-attr-nan', policyFile('h5-nan-strict', 'version: 1\ndefault: { nan_equal: false }\n'));
+    expect(output(strict, 'w.h5').metrics).toEqual([expect.objectContaining({ key: '@loss', status: 'different', message: 'differs (bitwise; a NaN never equals anything with nan_equal off)' })]);
+    expect(strict.verdict).toBe('different');
+  });
+
+  it('A2. compound datasets: field names and types, and every bit of each field', async () => {
+    const fields = await judge('h5-compound-fields');
+    expect(fields.verdict).toBe('different');
+    expect(output(fields, 'w.h5').tensors?.[0]?.message).toBe("dtype differs: [('a', '<i4'), ('b', '<f4')] vs [('x', '<f4'), ('y', '<i4')]");
+    const nanInf = await judge('h5-compound-nan-inf');
+    expect(output(nanInf, 'w.h5').tensors?.[0]).toMatchObject({ status: 'different', mismatched: 1 });
+  });
+
+  it('A2. complex numbers: 1+nanj is not 1+infj', async () => {
+    const report = await judge('h5-complex-nan-inf');
+    expect(output(report, 'w.h5').tensors?.[0]).toMatchObject({ name: 'z', status: 'different', dtype: { baseline: '<c16', candidate: '<c16' }, mismatched: 1 });
+  });
+
+  it('A2. enums: the members are content', async () => {
+    const report = await judge('h5-enum-members');
+    expect(output(report, 'w.h5').tensors?.[0]?.message).toBe('dtype differs: enum(|i1){RED: 0, GREEN: 1} vs enum(|i1){CAT: 0, DOG: 1}');
+  });
+
+  it('A2/C1. compounds stored in either byte order, or in mixed order, are identical when their values are', async () => {
+    const report = await judge('h5-compound-byteorder');
+    expect(report.verdict).toBe('identical');
+    expect(output(report, 'w.h5').tensors?.map((t) => [t.name, t.status])).toEqual([
+      ['m', 'identical'],
+      ['r', 'identical'],
+    ]);
+  });
+
+  it('A3. fixed-length strings that differ after an embedded NUL differ, as datasets and as attributes', async () => {
+    const report = await judge('h5-string-nul');
+    const h5 = output(report, 'w.h5');
+    expect(h5.status).toBe('different');
+    expect(h5.tensors?.[0]).toMatchObject({ name: 's', status: 'different', dtype: { baseline: '|S4', candidate: '|S4' }, mismatched: 1 });
+    expect(h5.metrics).toEqual([expect.objectContaining({ key: '@s', status: 'different', baseline: ['ab\u0000c'], candidate: ['ab\u0000d'] })]);
+  });
+
+  it('variable-length strings and sequences compare by value, byte order aside', async () => {
+    expect((await judge('h5-vlen-byteorder')).verdict).toBe('identical');
+    const diff = await judge('h5-vlen-diff');
+    const h5 = output(diff, 'w.h5');
+    expect(h5.tensors?.map((t) => [t.name, t.status, t.first_mismatch])).toEqual([
+      ['seq', 'different', [1]],
+      ['vs', 'different', [1]],
+    ]);
+    expect(h5.metrics).toEqual([expect.objectContaining({ key: '@note', status: 'different', baseline: '3', candidate: '4' })]);
+  });
+});
+
+describe('HDF5 links and groups (review)', () => {
+  it('B2. a hard-link cycle and a soft link to an ancestor: each object visited once, identical, quickly', async () => {
+    const started = Date.now();
+    const report = await judge('h5-links');
+    expect(report.verdict).toBe('identical');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const { compareH5Files } = await import('../../src/adapters/hdf5-file.js');
+    const result = await compareH5Files(join(work, 'h5-links', 'a', 'w.h5'), join(work, 'h5-links', 'b', 'w.h5'), BITWISE);
+    expect(result.error).toBeUndefined();
+    expect(result.tensors.map((t) => t.name)).toEqual(['g/x', 'g2/y']);
+    expect(result.structure.map((m) => [m.key, m.status, m.baseline])).toEqual([
+      ['alias', 'identical', 'soft link to "/g/x"'],
+      ['g/self', 'identical', 'hard link to the group "/g", not entered again'],
+      ['g2/up', 'identical', 'soft link to "/g2"'],
+    ]);
+  });
+
+  it('B2. a soft link is compared by its target', async () => {
+    const report = await judge('h5-soft-target');
+    expect(report.verdict).toBe('different');
+    expect(output(report, 'w.h5').metrics).toEqual([expect.objectContaining({ key: 'alias', status: 'different', baseline: 'soft link to "/g/x"', candidate: 'soft link to "/g/y"' })]);
+  });
+
+  it('C5. an empty group on one side only is missing from the other', async () => {
+    const report = await judge('h5-empty-group');
+    expect(report.verdict).toBe('different');
+    expect(output(report, 'w.h5').metrics).toEqual([expect.objectContaining({ key: 'empty', status: 'missing', message: 'group missing from the candidate' })]);
   });
 });

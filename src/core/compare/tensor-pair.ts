@@ -14,7 +14,7 @@
 // No file access here: the bytes come through the TensorData interface the adapters implement.
 import { blankTensorDiff, type TensorDiff, type Tolerance } from './model.js';
 import { canonicalOf, elementCount, formatShape, npyDataIsPickled, type NpyDtype } from './npy-header.js';
-import { createTensorAccumulator, fortranToC, swapByteOrder, swapUnits, type TensorAccumulator } from './tensor-compare.js';
+import { createTensorAccumulator, fortranToC, swapByteOrder, swapUnits, unravelC, type TensorAccumulator } from './tensor-compare.js';
 
 export interface TensorHeader {
   dtype: NpyDtype;
@@ -80,6 +80,58 @@ function swapPlan(a: NpyDtype, b: NpyDtype): ((chunk: Uint8Array) => void) | nul
   return units.length > 0 ? (chunk) => swapUnits(chunk, a.itemsize, units) : null;
 }
 
+/** What makes two tensors different before any element is read: their dtypes, their shapes. */
+function structuralDifferences(ha: Pick<TensorHeader, 'dtype' | 'shape'>, hb: Pick<TensorHeader, 'dtype' | 'shape'>): string[] {
+  const why: string[] = [];
+  if (!sameValueType(ha.dtype, hb.dtype)) why.push(`dtype differs: ${ha.dtype.descr} vs ${hb.dtype.descr}`);
+  if (ha.shape === null || hb.shape === null) {
+    if (ha.shape !== hb.shape) why.push(`shape differs: ${ha.shape === null ? 'no dataspace (empty)' : formatShape(ha.shape)} vs ${hb.shape === null ? 'no dataspace (empty)' : formatShape(hb.shape)}`);
+  } else if (ha.shape.length !== hb.shape.length || ha.shape.some((d, i) => d !== hb.shape?.[i])) {
+    why.push(`shape differs: ${formatShape(ha.shape)} vs ${formatShape(hb.shape)}`);
+  }
+  return why;
+}
+
+/** One side of a tensor whose elements have no fixed size (HDF5 variable-length strings and sequences). */
+export interface VariableSide {
+  dtype: NpyDtype;
+  shape: number[] | null;
+  /** Each element's value as bytes that are equal exactly when the values are (byte order already normalised), in C order. */
+  elements: readonly Uint8Array[];
+}
+
+/** Tensors of variable-length elements: the dtype and shape, then every element exactly. */
+export function compareVariableTensors(a: VariableSide, b: VariableSide, tolerance: Tolerance, name: string): TensorDiff {
+  const diff = blankTensorDiff(name, 'identical', tolerance, {
+    dtype: { baseline: a.dtype.descr, candidate: b.dtype.descr },
+    shape: { baseline: a.shape ?? [], candidate: b.shape ?? [] },
+  });
+  const why = structuralDifferences(a, b);
+  if (why.length > 0) return { ...diff, status: 'different', message: why.join('; ') };
+  if (a.shape === null) return { ...diff, message: 'no dataspace on either side (empty)' };
+  const elements = elementCount(a.shape);
+  let mismatched = 0;
+  let first = -1;
+  for (let i = 0; i < elements; i++) {
+    const x = a.elements[i];
+    const y = b.elements[i];
+    if (x === undefined || y === undefined || !Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength))) {
+      mismatched++;
+      if (first < 0) first = i;
+    }
+  }
+  const ignored = tolerance.mode === 'ignore';
+  return {
+    ...diff,
+    elements,
+    status: mismatched === 0 ? 'identical' : ignored ? 'equivalent' : 'different',
+    mismatched: ignored ? 0 : mismatched,
+    mismatched_fraction: ignored || elements === 0 ? 0 : mismatched / elements,
+    first_mismatch: ignored || first < 0 ? null : unravelC(first, a.shape),
+    message: 'variable-length elements: compared exactly, value by value',
+  };
+}
+
 /** Data bytes of a tensor with this header (0 for a null dataspace). */
 export function dataBytesOf(header: TensorHeader): number {
   return header.shape === null ? 0 : elementCount(header.shape) * header.dtype.itemsize;
@@ -97,13 +149,7 @@ export async function compareTensorSides(a: TensorSide, b: TensorSide, tolerance
     dtype: { baseline: ha.dtype.descr, candidate: hb.dtype.descr },
     shape: { baseline: ha.shape ?? [], candidate: hb.shape ?? [] },
   });
-  const why: string[] = [];
-  if (!sameValueType(ha.dtype, hb.dtype)) why.push(`dtype differs: ${ha.dtype.descr} vs ${hb.dtype.descr}`);
-  if (ha.shape === null || hb.shape === null) {
-    if (ha.shape !== hb.shape) why.push(`shape differs: ${ha.shape === null ? 'no dataspace (empty)' : formatShape(ha.shape)} vs ${hb.shape === null ? 'no dataspace (empty)' : formatShape(hb.shape)}`);
-  } else if (ha.shape.length !== hb.shape.length || ha.shape.some((d, i) => d !== hb.shape?.[i])) {
-    why.push(`shape differs: ${formatShape(ha.shape)} vs ${formatShape(hb.shape)}`);
-  }
+  const why = structuralDifferences(ha, hb);
   if (why.length > 0) return { ...diff, status: 'different', message: why.join('; ') };
   if (ha.shape === null) return { ...diff, status: 'identical', message: 'no dataspace on either side (empty)' };
 
