@@ -110,8 +110,14 @@ export async function compareKerasFiles(baselinePath: string, candidatePath: str
   try {
     const [ha, hb] = await Promise.all([sha256File(baselinePath), sha256File(candidatePath)]);
     bytes = { baseline_sha256: ha.sha256, candidate_sha256: hb.sha256, baseline_size: ha.size, candidate_size: hb.size };
-    // Equal bytes are identical content, unless a rule says a NaN fails even against itself.
-    if (ha.sha256 === hb.sha256 && ha.size === hb.size && !rules.nanStrict) return { path, format: 'keras', status: 'identical', message: 'the archives are byte-identical', bytes };
+    // Equal bytes are identical content, unless a rule says a NaN fails even against itself. While
+    // a metric or tensor rule has matched nothing yet, the archive is still read (its verdict stays
+    // identical): the rules that match its keys and weights must count as used.
+    if (ha.sha256 === hb.sha256 && ha.size === hb.size && !rules.nanStrict) {
+      const identical: OutputReport = { path, format: 'keras', status: 'identical', message: 'the archives are byte-identical', bytes };
+      if (rules.pendingRules()) await compareKerasFiles(baselinePath, candidatePath, { ...rules, nanStrict: true }, path, options).catch(() => undefined);
+      return identical;
+    }
   } catch (error) {
     return { path, format: 'keras', status: 'error', message: `cannot read ${(error as { path?: string }).path ?? `${baselinePath} or ${candidatePath}`}: ${(error as Error).message}` };
   }

@@ -933,3 +933,22 @@ describe('HDF5 links and groups (review)', () => {
     expect(output(report, 'w.h5').metrics).toEqual([expect.objectContaining({ key: 'empty', status: 'missing', message: 'group missing from the candidate' })]);
   });
 });
+
+describe('policy warnings (review)', () => {
+  it('C3. a rule that matches a byte-identical output is not reported as matching nothing', async () => {
+    const policy = policyFile('identical-rules', 'version: 1\nmetrics:\n  loss: { atol: 0.1 }\n  acc: { atol: 0.1 }\n  typo_key: { atol: 0.1 }\n');
+    const { report, warnings } = await compareOutputs({ baseline: join(work, 'identical-rules', 'a'), candidate: join(work, 'identical-rules', 'b'), cwd: work, policyPath: policy });
+    expect(report.verdict).toBe('identical');
+    expect(warnings).toEqual([`policy ${policy}: metrics.typo_key matched nothing`]);
+  });
+
+  it('C3. a byte-identical .keras archive still uses the tensor and metric rules that match it', async () => {
+    const { report, warnings } = await compareOutputs({ baseline: join(work, 'keras-same-bytes', 'a'), candidate: join(work, 'keras-same-bytes', 'b'), cwd: work, policyPath: shipped('cross-gpu.yaml') });
+    expect(output(report, 'model.keras')).toMatchObject({ status: 'identical', message: 'the archives are byte-identical' });
+    const joined = warnings.join('\n');
+    // Its weights hold optimizer/ state and its config a loss: those rules match.
+    expect(joined).not.toMatch(/tensors\.optimizer\/\*\* matched nothing/);
+    expect(joined).not.toMatch(/metrics\.loss matched nothing/);
+    expect(joined).toMatch(/metrics\.val_loss matched nothing/);
+  });
+});

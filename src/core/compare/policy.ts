@@ -59,6 +59,12 @@ export interface ResolvedOutputPolicy {
   tensorTolerance(name: string): Tolerance;
   /** Some rule of this output makes a NaN fail even against itself, so byte-equal files must still be read. */
   nanStrict: boolean;
+  /**
+   * Whether some metric or tensor rule that could apply to this output has matched nothing yet: a
+   * reader that skips a byte-identical output must then still walk its keys or tensors, or the rule
+   * is reported as matching nothing when it does match.
+   */
+  pendingRules(): boolean;
 }
 
 export interface Policy {
@@ -256,6 +262,7 @@ export function buildPolicy(document: PolicyDocument | null): Policy {
           return best ? completeTolerance(best.rule, tolerance) : tolerance;
         },
         nanStrict: !tolerance.nan_equal || [...metricGroups, ...tensorGroups].some((group) => group.some((r) => strictRule(r.rule))),
+        pendingRules: () => [...metricGroups, ...tensorGroups].some((group) => group.some((r) => !r.used)),
       };
     },
     unusedRules(): string[] {

@@ -133,6 +133,15 @@ describe('tolerance policy', () => {
     expect(keyRuleMatches('*', ['multi\nline'])).toBe(true);
   });
 
+  it('knows while a rule that could apply to an output has matched nothing yet', () => {
+    const policy = buildPolicy({ version: 1, metrics: { loss: { atol: 1 } } });
+    const rules = policy.forOutput('m.json');
+    expect(rules.pendingRules()).toBe(true);
+    rules.metrics.rule(['loss']);
+    expect(rules.pendingRules()).toBe(false);
+    expect(policy.forOutput('other.json').pendingRules()).toBe(false);
+  });
+
   it('knows when a rule makes a NaN fail even against itself', () => {
     expect(buildPolicy(null).forOutput('a.keras').nanStrict).toBe(false);
     expect(buildPolicy({ version: 1, default: { nan_equal: false } }).forOutput('a.keras').nanStrict).toBe(true);
