@@ -403,20 +403,6 @@ export function compareJsonValues(a: JsonValue, b: JsonValue, rules: MetricRules
   return compareJsonCursors(valueCursor(a), valueCursor(b), rules, options);
 }
 
-/** One leaf against another: numbers through compareNumbers, anything else exactly (HDF5 attributes, CSV text). */
-export function compareValues(key: string, b: unknown, c: unknown, ruleFor: (key: string) => MetricRule): MetricDiff {
-  if ((typeof b === 'number' || typeof b === 'bigint') && (typeof c === 'number' || typeof c === 'bigint')) {
-    const rule = ruleFor(key);
-    const result = compareNumbers(b, c, rule);
-    return { key, status: result.status, baseline: b, candidate: c, difference: result.difference, tolerance: rule, ...(result.message && result.status !== 'identical' ? { message: result.message } : {}) };
-  }
-  const tb = b === null ? 'null' : Array.isArray(b) ? 'array' : typeof b;
-  const tc = c === null ? 'null' : Array.isArray(c) ? 'array' : typeof c;
-  if (tb !== tc) return { key, status: 'different', baseline: b, candidate: c, difference: null, tolerance: null, message: `type changed: ${tb} in the baseline, ${tc} in the candidate` };
-  const same = JSON.stringify(b) === JSON.stringify(c);
-  return { key, status: same ? 'identical' : 'different', baseline: b, candidate: c, difference: null, tolerance: null };
-}
-
 /** Both documents, opened afresh each time it is called (a second pass reads them again from the start). */
 export type OpenJsonPair = () => readonly [JsonCursor, JsonCursor];
 
