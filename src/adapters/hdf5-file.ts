@@ -200,7 +200,7 @@ function bytesData(bytes: Uint8Array): TensorData {
  * values are: strings by their bytes, sequences by their length and elements, numbers in
  * little-endian order; read from the wasm heap, where HDF5 put the pointers.
  */
-function serializeElement(heap: Uint8Array, t: H5TypeInfo, address: number, converted: boolean, out: number[]): void {
+function serializeElement(heap: Uint8Array, t: H5TypeInfo, address: number, converted: boolean, out: number[], found: { nan: boolean }): void {
   const view = new DataView(heap.buffer, heap.byteOffset, heap.byteLength);
   const pushLength = (n: number) => out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
   if (t.type === H5T_STRING && t.vlen) {
@@ -217,44 +217,59 @@ function serializeElement(heap: Uint8Array, t: H5TypeInfo, address: number, conv
     const length = view.getUint32(address, true);
     const pointer = view.getUint32(address + 4, true);
     pushLength(length);
-    for (let i = 0; i < length; i++) serializeElement(heap, t.vlen_type, pointer + i * t.vlen_type.size, converted, out);
+    for (let i = 0; i < length; i++) serializeElement(heap, t.vlen_type, pointer + i * t.vlen_type.size, converted, out, found);
     return;
   }
   if (t.type === H5T_COMPOUND) {
-    for (const m of t.compound_type?.members ?? []) serializeElement(heap, m, address + m.offset, converted, out);
+    for (const m of t.compound_type?.members ?? []) serializeElement(heap, m, address + m.offset, converted, out, found);
     return;
   }
   if (t.type === H5T_ARRAY && t.array_type) {
     const count = (t.array_type.shape ?? []).reduce((n, d) => n * d, 1);
-    for (let i = 0; i < count; i++) serializeElement(heap, t.array_type, address + i * t.array_type.size, converted, out);
+    for (let i = 0; i < count; i++) serializeElement(heap, t.array_type, address + i * t.array_type.size, converted, out, found);
     return;
   }
   const ordered = [H5T_INTEGER, H5T_FLOAT, H5T_TIME, H5T_BITFIELD, H5T_ENUM].includes(t.type) && t.size > 1;
   const bigEndian = ordered && !converted && !t.littleEndian;
+  const start = out.length;
   for (let i = 0; i < t.size; i++) out.push(heap[address + (bigEndian ? t.size - 1 - i : i)] as number);
+  if (t.type === H5T_FLOAT && !found.nan) {
+    const value = new DataView(Uint8Array.from(out.slice(start)).buffer);
+    found.nan = t.size === 2 ? Number.isNaN(halfToNumber(value.getUint16(0, true))) : t.size === 4 ? Number.isNaN(value.getFloat32(0, true)) : t.size === 8 ? Number.isNaN(value.getFloat64(0, true)) : false;
+  }
 }
 
 /** Reads the raw bytes of a dataset or attribute whole; for variable-length types also each element's value, before HDF5 frees what the pointers point to. */
-function readWhole(module: H5Module, described: Described, read: (pointer: number) => void, reclaim: (pointer: number) => void, what: string): { bytes: Uint8Array; elements: Uint8Array[] | null } {
+interface WholeValue {
+  bytes: Uint8Array;
+  /** Variable-length types: each element's value as bytes, and whether it holds a NaN. */
+  elements: Uint8Array[] | null;
+  nans: boolean[];
+}
+
+function readWhole(module: H5Module, described: Described, read: (pointer: number) => void, reclaim: (pointer: number) => void, what: string): WholeValue {
   const { metadata, shape } = described;
   const count = shape === null ? 0 : elementCount(shape);
   const bytes = metadata.size * count;
-  if (bytes === 0) return { bytes: new Uint8Array(0), elements: described.variable ? Array.from({ length: count }, () => new Uint8Array(0)) : null };
+  if (bytes === 0) return { bytes: new Uint8Array(0), elements: described.variable ? Array.from({ length: count }, () => new Uint8Array(0)) : null, nans: [] };
   const pointer = module._malloc(bytes);
   if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes to read ${what}`);
   try {
     read(pointer);
-    if (!described.variable) return { bytes: module.HEAPU8.slice(pointer, pointer + bytes), elements: null };
+    if (!described.variable) return { bytes: module.HEAPU8.slice(pointer, pointer + bytes), elements: null, nans: [] };
     try {
       const heap = module.HEAPU8;
       const converted = h5ReadsConverted(metadata);
       const elements: Uint8Array[] = [];
+      const nans: boolean[] = [];
       for (let i = 0; i < count; i++) {
         const out: number[] = [];
-        serializeElement(heap, metadata, pointer + i * metadata.size, converted, out);
+        const found = { nan: false };
+        serializeElement(heap, metadata, pointer + i * metadata.size, converted, out, found);
         elements.push(Uint8Array.from(out));
+        nans.push(found.nan);
       }
-      return { bytes: new Uint8Array(0), elements };
+      return { bytes: new Uint8Array(0), elements, nans };
     } finally {
       reclaim(pointer);
     }
@@ -394,11 +409,12 @@ async function compareDataset(module: H5Module, name: string, a: Dataset, b: Dat
     if (da.variable || db.variable) {
       const read = (dataset: Dataset, d: Described) => {
         const fileId = dataset.file_id as unknown as bigint;
-        if (!d.variable) return [];
-        return readWhole(module, d, (p) => module.get_dataset_data(fileId, dataset.path, null, null, null, BigInt(p)), (p) => module.reclaim_vlen_memory(fileId, dataset.path, '', BigInt(p)), dataset.path).elements ?? [];
+        if (!d.variable) return { elements: [], nans: [] };
+        const whole = readWhole(module, d, (p) => module.get_dataset_data(fileId, dataset.path, null, null, null, BigInt(p)), (p) => module.reclaim_vlen_memory(fileId, dataset.path, '', BigInt(p)), dataset.path);
+        return { elements: whole.elements ?? [], nans: whole.nans };
       };
-      const sides = da.variable && db.variable ? [read(a, da), read(b, db)] : [[], []];
-      return compareVariableTensors({ dtype: da.dtype, shape: da.shape, elements: sides[0] ?? [] }, { dtype: db.dtype, shape: db.shape, elements: sides[1] ?? [] }, tolerance, name);
+      const [x, y] = da.variable && db.variable ? [read(a, da), read(b, db)] : [{ elements: [], nans: [] }, { elements: [], nans: [] }];
+      return compareVariableTensors({ dtype: da.dtype, shape: da.shape, ...x }, { dtype: db.dtype, shape: db.shape, ...y }, tolerance, name);
     }
     const side = (label: 'baseline' | 'candidate', dataset: Dataset, d: Described) => ({
       label,
@@ -414,23 +430,21 @@ async function compareDataset(module: H5Module, name: string, a: Dataset, b: Dat
 }
 
 /** An attribute of one side, read whole. */
-interface AttributeSide {
+interface AttributeSide extends WholeValue {
   described: Described;
-  bytes: Uint8Array;
-  elements: Uint8Array[] | null;
 }
 
 function readAttribute(module: H5Module, file: OpenedFile, holder: string, name: string): AttributeSide {
   const fileId = file.file_id as unknown as bigint;
   const described = describe(module.get_attribute_metadata(fileId, holder, name));
-  const { bytes, elements } = readWhole(
+  const whole = readWhole(
     module,
     described,
     (p) => module.get_attribute_data(fileId, holder, name, BigInt(p)),
     (p) => module.reclaim_vlen_memory(fileId, holder, name, BigInt(p)),
     `attribute ${name} of ${holder}`,
   );
-  return { described, bytes, elements };
+  return { described, ...whole };
 }
 
 /**
@@ -443,7 +457,7 @@ async function compareAttribute(key: string, a: AttributeSide, b: AttributeSide,
   const [da, db] = [a.described, b.described];
   const diff =
     da.variable || db.variable
-      ? compareVariableTensors({ dtype: da.dtype, shape: da.shape, elements: a.elements ?? [] }, { dtype: db.dtype, shape: db.shape, elements: b.elements ?? [] }, exact, key)
+      ? compareVariableTensors({ dtype: da.dtype, shape: da.shape, elements: a.elements ?? [], nans: a.nans }, { dtype: db.dtype, shape: db.shape, elements: b.elements ?? [], nans: b.nans }, exact, key)
       : await compareTensorSides({ label: 'baseline', header: { dtype: da.dtype, shape: da.shape, fortranOrder: false }, data: bytesData(a.bytes) }, { label: 'candidate', header: { dtype: db.dtype, shape: db.shape, fortranOrder: false }, data: bytesData(b.bytes) }, exact, key);
   let message: string | undefined;
   if (diff.status === 'error' || (diff.status === 'different' && diff.mismatched === 0)) message = diff.message;

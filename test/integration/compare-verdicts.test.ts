@@ -245,6 +245,10 @@ for d, last in ((a, 3), (b, 4)):
         f['vs'] = np.array(['same', str(last)], dtype=h5py.string_dtype()); f.attrs['note'] = str(last)
         f['seq'] = np.array([np.array([1, 2], '<i4'), np.array([last], '<i4')], dtype=h5py.vlen_dtype(np.dtype('<i4')))
 
+a, b = case('h5-vlen-nan')
+for d in (a, b):
+    with h5(d) as f: f['seq'] = np.array([np.array([1.0, np.nan]), np.array([2.0])], dtype=h5py.vlen_dtype(np.dtype('f8')))
+
 # C5. an empty group on one side only
 a, b = case('h5-empty-group')
 with h5(a) as f: f['d'] = np.arange(3); f.create_group('empty')
@@ -901,6 +905,10 @@ describe('HDF5 bit for bit, with the full type (review)', () => {
       ['vs', 'different', [1]],
     ]);
     expect(h5.metrics).toEqual([expect.objectContaining({ key: '@note', status: 'different', baseline: '3', candidate: '4' })]);
+    // With nan_equal off a NaN inside a sequence never equals anything either.
+    expect((await judge('h5-vlen-nan')).verdict).toBe('identical');
+    const strict = await judge('h5-vlen-nan', policyFile('vlen-nan', 'version: 1\ndefault: { nan_equal: false }\n'));
+    expect(output(strict, 'w.h5').tensors?.[0]).toMatchObject({ name: 'seq', status: 'different', mismatched: 1, first_mismatch: [0] });
   });
 });
 

@@ -98,6 +98,8 @@ export interface VariableSide {
   shape: number[] | null;
   /** Each element's value as bytes that are equal exactly when the values are (byte order already normalised), in C order. */
   elements: readonly Uint8Array[];
+  /** Which elements hold a NaN: with nan_equal off they never equal anything. */
+  nans?: readonly boolean[];
 }
 
 /** Tensors of variable-length elements: the dtype and shape, then every element exactly. */
@@ -115,7 +117,8 @@ export function compareVariableTensors(a: VariableSide, b: VariableSide, toleran
   for (let i = 0; i < elements; i++) {
     const x = a.elements[i];
     const y = b.elements[i];
-    if (x === undefined || y === undefined || !Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength))) {
+    const nanFails = !tolerance.nan_equal && tolerance.mode !== 'ignore' && (a.nans?.[i] === true || b.nans?.[i] === true);
+    if (nanFails || x === undefined || y === undefined || !Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength))) {
       mismatched++;
       if (first < 0) first = i;
     }
