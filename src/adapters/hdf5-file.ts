@@ -103,8 +103,7 @@ function hdf5Reason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const minors = [...text.matchAll(/minor: (.+)/g)].map((m) => (m[1] ?? '').trim());
   const last = minors[minors.length - 1];
-  const line = last ?? text.split('\n')[0] ?? text;
-  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+  return last ?? text.split('\n')[0] ?? text;
 }
 
 /** What one dataset or attribute is: its type for the pairing, its shape, and whether its elements have a fixed size. */
