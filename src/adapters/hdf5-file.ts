@@ -1,21 +1,26 @@
 // HDF5 (.h5: Keras 3 `model.weights.h5`, legacy `model.save('x.h5')`, anything h5py writes): every
-// dataset by path and every attribute at every level (the root, each group, each dataset), for
-// the pairing in core. This module reads; core/compare/tensor-pair.ts judges the numeric datasets.
+// dataset by path, every attribute at every level (the root, each group, each dataset), every
+// group (an empty one too) and every link, for the pairing in core. This module reads; core judges:
+// core/compare/h5-dtype.ts says what an HDF5 type holds, core/compare/tensor-pair.ts compares.
 //
 // h5wasm's Node build reads the real file system directly through the HDF5 library, so a file is
-// not copied into memory; only the blocks we read are. Numeric datasets (float16 included, which
-// h5wasm's own typed arrays cannot hold) are read as raw bytes, in blocks of rows (~8 MiB), through
-// the library's own read call; HDF5 converts big-endian data to little-endian as it reads, which
-// is only storage. Strings, enums and compounds are compared on their JSON form, exactly.
-// External links point into other files: they are refused, like symlinks out of a folder.
+// not copied into memory; only the blocks we read are. Datasets of fixed-size types (numbers,
+// float16 included, strings, enums, compounds) are read as raw bytes, in blocks of rows (~8 MiB),
+// through the library's own read call, and compared bit for bit with their full type (never on a
+// JSON rendering, which loses NaN, -0, int64 precision, field names and bytes after a NUL).
+// Variable-length strings and sequences are compared by value. Attributes go through the same
+// pairing, exactly. Each object is visited once: soft links are compared by their target, a group
+// reached again by another hard link (a cycle) is a link to where it was first seen. External
+// links point into other files: they are refused, like symlinks out of a folder.
 import { open } from 'node:fs/promises';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
 import { absentItems } from '../core/compare/fold.js';
-import { compareValues } from '../core/compare/metrics.js';
+import { H5T_ARRAY, H5T_BITFIELD, H5T_COMPOUND, H5T_ENUM, H5T_FLOAT, H5T_INTEGER, H5T_STRING, H5T_TIME, H5T_VLEN, h5Dtype, h5IsVariable, h5ReadsConverted, type H5TypeInfo } from '../core/compare/h5-dtype.js';
 import { BITWISE, blankTensorDiff, type MetricDiff, type TensorDiff, type Tolerance } from '../core/compare/model.js';
-import { elementCount, type NpyDtype } from '../core/compare/npy-header.js';
-import { compareTensorSides, type TensorData, type TensorHeader } from '../core/compare/tensor-pair.js';
+import { elementCount, formatShape, type NpyDtype } from '../core/compare/npy-header.js';
+import { halfToNumber } from '../core/compare/tensor-compare.js';
+import { compareTensorSides, compareVariableTensors, type TensorData } from '../core/compare/tensor-pair.js';
 import { describeFsError } from './fs.js';
 
 export interface H5Comparison {
@@ -26,6 +31,8 @@ export interface H5Comparison {
   extra: string[];
   /** Attributes of every object (key 'path@name', '@name' at the root), identical ones included; and objects that cannot be compared. */
   attributes: MetricDiff[];
+  /** Groups one side lacks (empty ones included), and links (not followed) compared by their target, identical ones included. */
+  structure: MetricDiff[];
   /** Set when a file cannot be opened or read; then the lists above may be partial or empty. */
   error?: string;
 }
@@ -40,20 +47,24 @@ export interface H5CompareOptions {
 const DEFAULT_BLOCK_BYTES = 8 * 1024 * 1024;
 const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]); // \x89HDF\r\n\x1a\n
 
-// H5T_class_t
-const H5T_INTEGER = 0;
-const H5T_FLOAT = 1;
-const H5T_STRING = 3;
-const H5T_COMPOUND = 6;
-const H5T_ENUM = 8;
-
 interface H5Module {
   activate_throwing_error_handler(): void;
   get_dataset_data(fileId: bigint, path: string, count: bigint[] | null, offset: bigint[] | null, strides: bigint[] | null, pointer: bigint): number;
+  get_attribute_data(fileId: bigint, path: string, name: string, pointer: bigint): number;
+  get_attribute_metadata(fileId: bigint, path: string, name: string): H5Metadata;
+  get_attribute_names(fileId: bigint, path: string): string[];
+  reclaim_vlen_memory(fileId: bigint, path: string, attribute: string, pointer: bigint): number;
+  get_symbolic_link(fileId: bigint, path: string): string | null;
+  get_type(fileId: bigint, path: string): number;
+  create_object_reference(fileId: bigint, path: string): Uint8Array;
+  H5G_LINK: number;
   _malloc(bytes: number): number;
   _free(pointer: number): void;
   HEAPU8: Uint8Array;
 }
+
+/** h5wasm's description of a datatype and dataspace. */
+type H5Metadata = H5TypeInfo & { shape: number[] | null; total_size: number };
 
 let readyModule: Promise<H5Module> | null = null;
 
@@ -87,7 +98,7 @@ export async function hasHdf5Signature(path: string): Promise<boolean> {
   }
 }
 
-/** The most telling line of an HDF5 error stack ("minor: Not an HDF5 file"), or the message itself. */
+/** The most telling line of an HDF5 error stack ("minor: Not an HDF5 file"), or the message's first line: never the whole dump. */
 function hdf5Reason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const minors = [...text.matchAll(/minor: (.+)/g)].map((m) => (m[1] ?? '').trim());
@@ -95,33 +106,31 @@ function hdf5Reason(error: unknown): string {
   return last ?? text.split('\n')[0] ?? text;
 }
 
-interface DatasetInfo {
-  /** numpy-style dtype string from the file ('<f4', '>i8', '|u1', '|S10', 'str', …). */
-  dtype: string;
-  /** For numeric datasets: the tensor header (little-endian bytes, as HDF5 delivers them). */
-  header: TensorHeader | null;
+/** What one dataset or attribute is: its type for the pairing, its shape, and whether its elements have a fixed size. */
+interface Described {
+  metadata: H5Metadata;
+  dtype: NpyDtype;
   /** null: a null dataspace (h5py.Empty). */
   shape: number[] | null;
+  /** Variable-length strings or sequences: compared by value (the bytes in memory are pointers). */
+  variable: boolean;
 }
 
-function describeDataset(dataset: Dataset): DatasetInfo {
-  const m = dataset.metadata;
-  const shape = m.shape ?? null;
-  const order = m.size === 1 ? '|' : m.littleEndian ? '<' : '>';
-  if (m.type === H5T_INTEGER || m.type === H5T_FLOAT) {
-    const code = m.type === H5T_FLOAT ? 'f' : m.signed ? 'i' : 'u';
-    const supported = m.type === H5T_FLOAT ? [2, 4, 8].includes(m.size) : [1, 2, 4, 8].includes(m.size);
-    const dtype = `${order}${code}${m.size}`;
-    const numeric: NpyDtype | null = supported ? { descr: dtype, kind: code, itemsize: m.size, littleEndian: true } : null;
-    return { dtype, shape, header: numeric ? { dtype: numeric, shape, fortranOrder: false } : null };
-  }
-  if (m.type === H5T_STRING) return { dtype: m.vlen ? 'str' : `|S${m.size}`, shape, header: null };
-  if (m.type === H5T_ENUM) return { dtype: `enum${m.size}`, shape, header: null };
-  if (m.type === H5T_COMPOUND) return { dtype: `compound${m.size}`, shape, header: null };
-  return { dtype: `h5class${m.type}/${m.size}`, shape, header: null };
+function describe(metadata: H5Metadata): Described {
+  // HDF5 converts a big-endian type to little-endian as h5wasm reads it, and refuses to for an
+  // enum: say so instead of its error stack.
+  if (holdsEnum(metadata) && h5ReadsConverted(metadata)) throw new Error('a big-endian enum, which HDF5 cannot convert as h5wasm reads it; not compared');
+  return { metadata, dtype: h5Dtype(metadata), shape: metadata.shape ?? null, variable: h5IsVariable(metadata) };
 }
 
-/** A numeric dataset's raw bytes, read in blocks of rows through HDF5 itself, served sequentially. */
+function holdsEnum(t: H5TypeInfo): boolean {
+  if (t.type === H5T_ENUM) return true;
+  if (t.type === H5T_COMPOUND) return (t.compound_type?.members ?? []).some(holdsEnum);
+  if (t.type === H5T_ARRAY || t.type === H5T_VLEN) return (t.array_type ?? t.vlen_type) !== undefined && holdsEnum((t.array_type ?? t.vlen_type) as H5TypeInfo);
+  return false;
+}
+
+/** A dataset's raw bytes, read in blocks of rows through HDF5 itself, served sequentially. */
 function datasetData(module: H5Module, dataset: Dataset, shape: number[], itemsize: number, blockBytes: number): TensorData {
   const fileId = dataset.file_id as unknown as bigint;
   const rows = shape.length === 0 ? 1 : (shape[0] as number);
@@ -144,6 +153,8 @@ function datasetData(module: H5Module, dataset: Dataset, shape: number[], itemsi
         module.get_dataset_data(fileId, dataset.path, count, offset, shape.map(() => 1n), BigInt(pointer));
       }
       block = module.HEAPU8.slice(pointer, pointer + bytes);
+    } catch (error) {
+      throw new Error(`cannot read dataset: ${hdf5Reason(error)}`);
     } finally {
       module._free(pointer);
     }
@@ -169,19 +180,184 @@ function datasetData(module: H5Module, dataset: Dataset, shape: number[], itemsi
   };
 }
 
+/** Bytes already in memory (an attribute's value), served as tensor data. */
+function bytesData(bytes: Uint8Array): TensorData {
+  let offset = 0;
+  return {
+    available: bytes.length,
+    async read(target, length) {
+      const take = Math.min(length, bytes.length - offset);
+      target.set(bytes.subarray(offset, offset + take));
+      offset += take;
+      return take;
+    },
+  };
+}
+
+/**
+ * The value of one element of a variable-length type as bytes that are equal exactly when the
+ * values are: strings by their bytes, sequences by their length and elements, numbers in
+ * little-endian order; read from the wasm heap, where HDF5 put the pointers.
+ */
+function serializeElement(heap: Uint8Array, t: H5TypeInfo, address: number, converted: boolean, out: number[], found: { nan: boolean }): void {
+  const view = new DataView(heap.buffer, heap.byteOffset, heap.byteLength);
+  const pushLength = (n: number) => out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
+  if (t.type === H5T_STRING && t.vlen) {
+    const pointer = view.getUint32(address, true);
+    if (pointer === 0) return void out.push(0);
+    let end = pointer;
+    while (end < heap.length && heap[end] !== 0) end++;
+    out.push(1);
+    pushLength(end - pointer);
+    for (let i = pointer; i < end; i++) out.push(heap[i] as number);
+    return;
+  }
+  if (t.type === H5T_VLEN && t.vlen_type) {
+    const length = view.getUint32(address, true);
+    const pointer = view.getUint32(address + 4, true);
+    pushLength(length);
+    for (let i = 0; i < length; i++) serializeElement(heap, t.vlen_type, pointer + i * t.vlen_type.size, converted, out, found);
+    return;
+  }
+  if (t.type === H5T_COMPOUND) {
+    for (const m of t.compound_type?.members ?? []) serializeElement(heap, m, address + m.offset, converted, out, found);
+    return;
+  }
+  if (t.type === H5T_ARRAY && t.array_type) {
+    const count = (t.array_type.shape ?? []).reduce((n, d) => n * d, 1);
+    for (let i = 0; i < count; i++) serializeElement(heap, t.array_type, address + i * t.array_type.size, converted, out, found);
+    return;
+  }
+  const ordered = [H5T_INTEGER, H5T_FLOAT, H5T_TIME, H5T_BITFIELD, H5T_ENUM].includes(t.type) && t.size > 1;
+  const bigEndian = ordered && !converted && !t.littleEndian;
+  const start = out.length;
+  for (let i = 0; i < t.size; i++) out.push(heap[address + (bigEndian ? t.size - 1 - i : i)] as number);
+  if (t.type === H5T_FLOAT && !found.nan) {
+    const value = new DataView(Uint8Array.from(out.slice(start)).buffer);
+    found.nan = t.size === 2 ? Number.isNaN(halfToNumber(value.getUint16(0, true))) : t.size === 4 ? Number.isNaN(value.getFloat32(0, true)) : t.size === 8 ? Number.isNaN(value.getFloat64(0, true)) : false;
+  }
+}
+
+/** Reads the raw bytes of a dataset or attribute whole; for variable-length types also each element's value, before HDF5 frees what the pointers point to. */
+interface WholeValue {
+  bytes: Uint8Array;
+  /** Variable-length types: each element's value as bytes, and whether it holds a NaN. */
+  elements: Uint8Array[] | null;
+  nans: boolean[];
+}
+
+function readWhole(module: H5Module, described: Described, read: (pointer: number) => void, reclaim: (pointer: number) => void, what: string): WholeValue {
+  const { metadata, shape } = described;
+  const count = shape === null ? 0 : elementCount(shape);
+  const bytes = metadata.size * count;
+  if (bytes === 0) return { bytes: new Uint8Array(0), elements: described.variable ? Array.from({ length: count }, () => new Uint8Array(0)) : null, nans: [] };
+  const pointer = module._malloc(bytes);
+  if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes to read ${what}`);
+  try {
+    read(pointer);
+    if (!described.variable) return { bytes: module.HEAPU8.slice(pointer, pointer + bytes), elements: null, nans: [] };
+    try {
+      const heap = module.HEAPU8;
+      const converted = h5ReadsConverted(metadata);
+      const elements: Uint8Array[] = [];
+      const nans: boolean[] = [];
+      for (let i = 0; i < count; i++) {
+        const out: number[] = [];
+        const found = { nan: false };
+        serializeElement(heap, metadata, pointer + i * metadata.size, converted, out, found);
+        elements.push(Uint8Array.from(out));
+        nans.push(found.nan);
+      }
+      return { bytes: new Uint8Array(0), elements, nans };
+    } finally {
+      reclaim(pointer);
+    }
+  } finally {
+    module._free(pointer);
+  }
+}
+
+const MAX_SHOWN = 16;
+
+/** One element's value as the report shows it (the comparison itself is on the bytes). */
+function shownElement(d: Described, bytes: Uint8Array, element: Uint8Array | null, i: number): unknown {
+  const { dtype, metadata } = d;
+  if (element !== null) {
+    // A variable-length string: its bytes after the marker and length.
+    if (metadata.type === H5T_STRING) return element.length === 0 || element[0] === 0 ? null : Buffer.from(element.subarray(5)).toString('utf8');
+    return `a ${dtype.descr} value`;
+  }
+  const off = i * dtype.itemsize;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + off, dtype.itemsize);
+  const safe = (v: bigint) => (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString());
+  switch (dtype.kind) {
+    case 'f':
+      return dtype.itemsize === 2 ? halfToNumber(view.getUint16(0, true)) : dtype.itemsize === 4 ? view.getFloat32(0, true) : view.getFloat64(0, true);
+    case 'i':
+      return dtype.itemsize === 1 ? view.getInt8(0) : dtype.itemsize === 2 ? view.getInt16(0, true) : dtype.itemsize === 4 ? view.getInt32(0, true) : safe(view.getBigInt64(0, true));
+    case 'u':
+      return dtype.itemsize === 1 ? view.getUint8(0) : dtype.itemsize === 2 ? view.getUint16(0, true) : dtype.itemsize === 4 ? view.getUint32(0, true) : safe(view.getBigUint64(0, true));
+    case 'b':
+      return view.getUint8(0) !== 0;
+    case 'c': {
+      const half = dtype.itemsize / 2;
+      const [re, im] = half === 4 ? [view.getFloat32(0, true), view.getFloat32(4, true)] : [view.getFloat64(0, true), view.getFloat64(8, true)];
+      return `(${formatPart(re)}${im < 0 || Object.is(im, -0) ? '-' : '+'}${formatPart(Math.abs(im))}j)`;
+    }
+    default:
+      if (metadata.type === H5T_STRING) {
+        // Trailing padding off; an embedded NUL stays (and is shown escaped).
+        let end = dtype.itemsize;
+        const pad = metadata.strpad === 2 ? 0x20 : 0;
+        while (end > 0 && bytes[off + end - 1] === pad) end--;
+        return Buffer.from(bytes.subarray(off, off + end)).toString('utf8');
+      }
+      return `a ${dtype.descr} value`;
+  }
+}
+
+function formatPart(v: number): string {
+  return Number.isNaN(v) ? 'nan' : Number.isFinite(v) ? String(v) : 'inf';
+}
+
+/** A value as the report shows it: a scalar as itself, a few elements as a list (numbers JSON cannot hold as strings), many as a summary. */
+function shownValue(d: Described, bytes: Uint8Array, elements: Uint8Array[] | null): unknown {
+  if (d.shape === null) return 'empty (no dataspace)';
+  const count = elementCount(d.shape);
+  if (d.shape.length === 0) return shownElement(d, bytes, elements?.[0] ?? null, 0);
+  if (count > MAX_SHOWN) return `${count} values of ${d.dtype.descr}, shape ${formatShape(d.shape)}`;
+  return Array.from({ length: count }, (_, i) => {
+    const v = shownElement(d, bytes, elements?.[i] ?? null, i);
+    if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) return Number.isNaN(v) ? 'NaN' : Object.is(v, -0) ? '-0' : v > 0 ? 'Infinity' : '-Infinity';
+    return v;
+  });
+}
+
 interface Listing {
   datasets: Map<string, Dataset>;
   /** Groups by path ('' for the root), for their attributes. */
   groups: Map<string, Group>;
-  /** Objects that are not this file's data, with why (external links, broken soft links). */
+  /** Links not followed, by path: soft links by their target, a group reached again by another hard link by its first path. */
+  links: Map<string, string>;
+  /** Objects that are not this file's data, with why (external links). */
   refused: Map<string, string>;
 }
 
-/** Every dataset and group under the root, by path without the leading '/', sorted. */
-function listObjects(root: Group): Listing {
+/**
+ * Every dataset and group under the root, by path without the leading '/', sorted; each group
+ * visited once. Soft links are not followed: they are compared by their target path (the target
+ * is compared where it is). A group reached again through another hard link (g['self'] = g makes a
+ * cycle) is not entered again: it is a link to the path it was first seen at. HDF5 names each
+ * object by its address, which h5wasm gives as an object reference.
+ */
+function listObjects(module: H5Module, root: Group): Listing {
+  const fileId = root.file_id as unknown as bigint;
   const datasets = new Map<string, Dataset>();
   const groups = new Map<string, Group>([['', root]]);
+  const links = new Map<string, string>();
   const refused = new Map<string, string>();
+  const address = (path: string) => Buffer.from(module.create_object_reference(fileId, path)).toString('hex');
+  const seen = new Map<string, string>([[address('/'), '']]);
   const visit = (group: Group, prefix: string): void => {
     for (const name of group.keys()) {
       const path = prefix === '' ? name : `${prefix}/${name}`;
@@ -191,106 +367,167 @@ function listObjects(root: Group): Listing {
         refused.set(path, `an HDF5 external link to ${JSON.stringify(external.filename)}:${external.obj_path ?? ''}, which is outside this file; not followed`);
         continue;
       }
+      const soft = module.get_symbolic_link(fileId, `/${path}`);
+      if (typeof soft === 'string') {
+        const broken = module.get_type(fileId, `/${path}`) === module.H5G_LINK;
+        links.set(path, `soft link to ${JSON.stringify(soft)}${broken ? ', which does not exist' : ''}`);
+        continue;
+      }
       const entity = group.get(name);
       if (entity instanceof h5wasm.Dataset) datasets.set(path, entity);
       else if (entity instanceof h5wasm.Group) {
+        const id = address(`/${path}`);
+        const first = seen.get(id);
+        if (first !== undefined) {
+          links.set(path, `hard link to the group ${JSON.stringify(`/${first}`)}, not entered again`);
+          continue;
+        }
+        seen.set(id, path);
         groups.set(path, entity);
         visit(entity, path);
-      } else if (entity !== null && (entity as { type?: string }).type === 'BrokenSoftLink') {
-        refused.set(path, `a soft link to ${JSON.stringify((entity as { target?: string }).target ?? '')}, which does not exist`);
       }
       // Committed datatypes: not data.
     }
   };
   visit(root, '');
   const sorted = <T>(m: Map<string, T>) => new Map([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { datasets: sorted(datasets), groups: sorted(groups), refused };
+  return { datasets: sorted(datasets), groups: sorted(groups), links: sorted(links), refused };
 }
 
-/** Strings, enums, compounds: element by element on their JSON form, exactly (any tolerance is moot). */
-function compareExact(name: string, a: Dataset, b: Dataset, ia: DatasetInfo, ib: DatasetInfo, tolerance: Tolerance): TensorDiff {
-  const diff = blankTensorDiff(name, 'identical', tolerance, {
-    dtype: { baseline: ia.dtype, candidate: ib.dtype },
-    shape: { baseline: ia.shape ?? [], candidate: ib.shape ?? [] },
-  });
-  if (ia.dtype !== ib.dtype) return { ...diff, status: 'different', message: `dtype differs: ${ia.dtype} vs ${ib.dtype}` };
-  if (ia.shape === null || ib.shape === null) {
-    return ia.shape === ib.shape ? { ...diff, message: 'no dataspace on either side (empty)' } : { ...diff, status: 'different', message: 'shape differs: one side has no dataspace (empty)' };
+async function compareDataset(module: H5Module, name: string, a: Dataset, b: Dataset, tolerance: Tolerance, blockBytes: number): Promise<TensorDiff> {
+  let da: Described;
+  let db: Described;
+  try {
+    da = describe(a.metadata as H5Metadata);
+    db = describe(b.metadata as H5Metadata);
+  } catch (error) {
+    return blankTensorDiff(name, 'error', tolerance, { message: `cannot read dataset: ${hdf5Reason(error)}` });
   }
-  if (ia.shape.length !== ib.shape.length || ia.shape.some((d, i) => d !== ib.shape?.[i])) return { ...diff, status: 'different', message: `shape differs: [${ia.shape.join(', ')}] vs [${ib.shape.join(', ')}]` };
-  const va = a.json_value;
-  const vb = b.json_value;
-  const la = Array.isArray(va) ? va : [va];
-  const lb = Array.isArray(vb) ? vb : [vb];
-  let mismatched = 0;
-  let first = -1;
-  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
-    if (JSON.stringify(la[i]) !== JSON.stringify(lb[i])) {
-      mismatched++;
-      if (first < 0) first = i;
+  const dtypes = { baseline: da.dtype.descr, candidate: db.dtype.descr };
+  try {
+    if (da.variable || db.variable) {
+      const read = (dataset: Dataset, d: Described) => {
+        const fileId = dataset.file_id as unknown as bigint;
+        if (!d.variable) return { elements: [], nans: [] };
+        const whole = readWhole(module, d, (p) => module.get_dataset_data(fileId, dataset.path, null, null, null, BigInt(p)), (p) => module.reclaim_vlen_memory(fileId, dataset.path, '', BigInt(p)), dataset.path);
+        return { elements: whole.elements ?? [], nans: whole.nans };
+      };
+      const [x, y] = da.variable && db.variable ? [read(a, da), read(b, db)] : [{ elements: [], nans: [] }, { elements: [], nans: [] }];
+      return compareVariableTensors({ dtype: da.dtype, shape: da.shape, ...x }, { dtype: db.dtype, shape: db.shape, ...y }, tolerance, name);
     }
+    const side = (label: 'baseline' | 'candidate', dataset: Dataset, d: Described) => ({
+      label,
+      header: { dtype: d.dtype, shape: d.shape, fortranOrder: false },
+      data: d.shape === null ? { available: 0, read: async () => 0 } : datasetData(module, dataset, d.shape, d.dtype.itemsize, blockBytes),
+    });
+    const diff = await compareTensorSides(side('baseline', a, da), side('candidate', b, db), tolerance, name);
+    // The file's own dtypes, byte order included, for the report (the bytes arrive in memory order).
+    return { ...diff, dtype: dtypes };
+  } catch (error) {
+    return blankTensorDiff(name, 'error', tolerance, { dtype: dtypes, message: `cannot read dataset: ${hdf5Reason(error)}` });
   }
-  const elements = elementCount(ia.shape);
+}
+
+/** An attribute of one side, read whole. */
+interface AttributeSide extends WholeValue {
+  described: Described;
+}
+
+function readAttribute(module: H5Module, file: OpenedFile, holder: string, name: string): AttributeSide {
+  const fileId = file.file_id as unknown as bigint;
+  const described = describe(module.get_attribute_metadata(fileId, holder, name));
+  const whole = readWhole(
+    module,
+    described,
+    (p) => module.get_attribute_data(fileId, holder, name, BigInt(p)),
+    (p) => module.reclaim_vlen_memory(fileId, holder, name, BigInt(p)),
+    `attribute ${name} of ${holder}`,
+  );
+  return { described, ...whole };
+}
+
+/**
+ * One attribute on both sides: its dtype (kind and width, the string type, a record's fields) and
+ * every bit of its value, through the same pairing as datasets, exactly (with the nan_equal of the
+ * object's tolerance).
+ */
+async function compareAttribute(key: string, a: AttributeSide, b: AttributeSide, tolerance: Tolerance): Promise<MetricDiff> {
+  const exact: Tolerance = { ...BITWISE, nan_equal: tolerance.nan_equal };
+  const [da, db] = [a.described, b.described];
+  const diff =
+    da.variable || db.variable
+      ? compareVariableTensors({ dtype: da.dtype, shape: da.shape, elements: a.elements ?? [], nans: a.nans }, { dtype: db.dtype, shape: db.shape, elements: b.elements ?? [], nans: b.nans }, exact, key)
+      : await compareTensorSides({ label: 'baseline', header: { dtype: da.dtype, shape: da.shape, fortranOrder: false }, data: bytesData(a.bytes) }, { label: 'candidate', header: { dtype: db.dtype, shape: db.shape, fortranOrder: false }, data: bytesData(b.bytes) }, exact, key);
+  let message: string | undefined;
+  if (diff.status === 'error' || (diff.status === 'different' && diff.mismatched === 0)) message = diff.message;
+  else if (diff.status === 'different') message = diff.elements === 1 ? (exact.nan_equal ? 'differs (bitwise)' : 'differs (bitwise; a NaN never equals anything with nan_equal off)') : `${diff.mismatched} of ${diff.elements} elements differ (bitwise), the first at [${(diff.first_mismatch ?? []).join(', ')}]`;
   return {
-    ...diff,
-    elements,
-    status: mismatched > 0 ? 'different' : 'identical',
-    mismatched,
-    mismatched_fraction: elements > 0 ? mismatched / elements : 0,
-    first_mismatch: first < 0 ? null : unravel(first, ia.shape),
-    message: 'not numeric: compared exactly',
+    key,
+    status: diff.status,
+    baseline: shownValue(da, a.bytes, a.elements),
+    candidate: shownValue(db, b.bytes, b.elements),
+    difference: null,
+    tolerance: null,
+    ...(message ? { message } : {}),
   };
 }
 
-function unravel(flat: number, shape: number[]): number[] {
-  const idx = shape.map(() => 0);
-  let rest = flat;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    const dim = shape[d] as number;
-    idx[d] = dim > 0 ? rest % dim : 0;
-    rest = dim > 0 ? Math.floor(rest / dim) : 0;
-  }
-  return idx;
-}
-
-/** Every attribute of every object, keyed 'path@name' ('@name' at the root). */
-function allAttributes(listing: Listing): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  const collect = (path: string, holder: Group | Dataset): void => {
-    let attrs;
+/** The attribute names of every object, keyed 'path@name' ('@name' at the root), with the HDF5 path of their holder. */
+function attributeKeys(module: H5Module, file: OpenedFile, listing: Listing): Map<string, { holder: string; name: string; path: string } | { error: string }> {
+  const fileId = file.file_id as unknown as bigint;
+  const out = new Map<string, { holder: string; name: string; path: string } | { error: string }>();
+  for (const path of [...listing.groups.keys(), ...listing.datasets.keys()]) {
+    const holder = `/${path}`;
     try {
-      attrs = holder.attrs;
+      for (const name of module.get_attribute_names(fileId, holder)) out.set(`${path}@${name}`, { holder, name, path });
     } catch (error) {
-      out.set(`${path}@`, `<attributes unreadable: ${hdf5Reason(error)}>`);
-      return;
+      out.set(`${path}@`, { error: `attributes unreadable: ${hdf5Reason(error)}` });
     }
-    for (const [name, attribute] of Object.entries(attrs)) {
-      let value: unknown;
-      try {
-        value = attribute.json_value;
-      } catch (error) {
-        value = `<unreadable: ${hdf5Reason(error)}>`;
-      }
-      out.set(`${path}@${name}`, value);
-    }
-  };
-  for (const [path, group] of listing.groups) collect(path, group);
-  for (const [path, dataset] of listing.datasets) collect(path, dataset);
+  }
   return out;
 }
 
-function compareAttributes(a: Map<string, unknown>, b: Map<string, unknown>): MetricDiff[] {
-  const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
-  const missing = keys.filter((k) => !b.has(k));
-  const extra = keys.filter((k) => !a.has(k));
-  const both = keys.filter((k) => a.has(k) && b.has(k)).map((key): MetricDiff => {
-    const va = a.get(key);
-    const vb = b.get(key);
-    if (typeof va === 'number' && typeof vb === 'number') return compareValues(key, va, vb, () => BITWISE);
-    const same = JSON.stringify(va) === JSON.stringify(vb);
-    return { key, status: same ? 'identical' : 'different', baseline: va, candidate: vb, difference: null, tolerance: null };
-  });
+async function compareAttributes(module: H5Module, fa: OpenedFile, fb: OpenedFile, la: Listing, lb: Listing, toleranceOf: (path: string) => Tolerance): Promise<MetricDiff[]> {
+  const ka = attributeKeys(module, fa, la);
+  const kb = attributeKeys(module, fb, lb);
+  const keys = [...new Set([...ka.keys(), ...kb.keys()])].sort();
+  const missing = keys.filter((k) => !kb.has(k));
+  const extra = keys.filter((k) => !ka.has(k));
+  const both: MetricDiff[] = [];
+  for (const key of keys) {
+    const x = ka.get(key);
+    const y = kb.get(key);
+    if (x === undefined || y === undefined) continue;
+    if ('error' in x || 'error' in y) {
+      both.push({ key, status: 'error', baseline: null, candidate: null, difference: null, tolerance: null, message: [x, y].flatMap((v, i) => ('error' in v ? [`${i === 0 ? 'baseline' : 'candidate'}: ${v.error}`] : [])).join('; ') });
+      continue;
+    }
+    let sides: [AttributeSide, AttributeSide];
+    try {
+      sides = [readAttribute(module, fa, x.holder, x.name), readAttribute(module, fb, y.holder, y.name)];
+    } catch (error) {
+      both.push({ key, status: 'error', baseline: null, candidate: null, difference: null, tolerance: null, message: `cannot read the attribute: ${hdf5Reason(error)}` });
+      continue;
+    }
+    both.push(await compareAttribute(key, sides[0], sides[1], toleranceOf(x.path)));
+  }
   return [...both, ...absentItems(missing, extra, 'attribute')].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
+
+/** Groups one side lacks (an empty one included), and links compared by what they point to. */
+function compareStructure(la: Listing, lb: Listing): MetricDiff[] {
+  const groupsA = [...la.groups.keys()].filter((p) => p !== '');
+  const groupsB = [...lb.groups.keys()].filter((p) => p !== '');
+  const out: MetricDiff[] = [...absentItems(groupsA.filter((p) => !lb.groups.has(p)), groupsB.filter((p) => !la.groups.has(p)), 'group')];
+  const linkPaths = [...new Set([...la.links.keys(), ...lb.links.keys()])].sort();
+  out.push(...absentItems(linkPaths.filter((p) => !lb.links.has(p)), linkPaths.filter((p) => !la.links.has(p)), 'link'));
+  for (const path of linkPaths) {
+    const x = la.links.get(path);
+    const y = lb.links.get(path);
+    if (x === undefined || y === undefined) continue;
+    out.push({ key: path, status: x === y ? 'identical' : 'different', baseline: x, candidate: y, difference: null, tolerance: null, ...(x === y ? {} : { message: 'the link points elsewhere' }) });
+  }
+  return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }
 
 type OpenedFile = InstanceType<typeof h5wasm.File>;
@@ -312,30 +549,6 @@ async function openH5(path: string, side: string): Promise<OpenedFile> {
   }
 }
 
-async function compareDataset(module: H5Module, name: string, a: Dataset, b: Dataset, tolerance: Tolerance, blockBytes: number): Promise<TensorDiff> {
-  let ia: DatasetInfo;
-  let ib: DatasetInfo;
-  try {
-    ia = describeDataset(a);
-    ib = describeDataset(b);
-  } catch (error) {
-    return blankTensorDiff(name, 'error', tolerance, { message: `cannot read dataset: ${hdf5Reason(error)}` });
-  }
-  try {
-    if (ia.header === null || ib.header === null) return compareExact(name, a, b, ia, ib, tolerance);
-    const side = (label: 'baseline' | 'candidate', dataset: Dataset, info: DatasetInfo) => ({
-      label,
-      header: info.header as TensorHeader,
-      data: info.shape === null ? { available: 0, read: async () => 0 } : datasetData(module, dataset, info.shape, (info.header as TensorHeader).dtype.itemsize, blockBytes),
-    });
-    const diff = await compareTensorSides(side('baseline', a, ia), side('candidate', b, ib), tolerance, name);
-    // The file's own dtypes, byte order included, for the report (the bytes arrive little-endian).
-    return { ...diff, dtype: { baseline: ia.dtype, candidate: ib.dtype } };
-  } catch (error) {
-    return blankTensorDiff(name, 'error', tolerance, { dtype: { baseline: ia.dtype, candidate: ib.dtype }, message: `cannot read dataset: ${hdf5Reason(error)}` });
-  }
-}
-
 /** Compares two HDF5 files dataset by dataset and attribute by attribute; never throws for a bad file. Both files are closed before it returns. */
 export async function compareH5Files(baselinePath: string, candidatePath: string, tolerance: Tolerance, options: H5CompareOptions = {}): Promise<H5Comparison> {
   const module = await ready();
@@ -346,8 +559,8 @@ export async function compareH5Files(baselinePath: string, candidatePath: string
   try {
     a = await openH5(baselinePath, 'baseline');
     b = await openH5(candidatePath, 'candidate');
-    const la = listObjects(a);
-    const lb = listObjects(b);
+    const la = listObjects(module, a);
+    const lb = listObjects(module, b);
     const tensors: TensorDiff[] = [];
     const missing: string[] = [];
     for (const [name, dataset] of la.datasets) {
@@ -362,10 +575,10 @@ export async function compareH5Files(baselinePath: string, candidatePath: string
     ] as const) {
       for (const [name, reason] of listing.refused) tensors.push(blankTensorDiff(name, 'error', toleranceFor(name), { message: `${label} ${name} is ${reason}` }));
     }
-    const attributes = compareAttributes(allAttributes(la), allAttributes(lb));
-    return { tensors: tensors.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)), missing, extra, attributes };
+    const attributes = await compareAttributes(module, a, b, la, lb, (path) => (la.datasets.has(path) ? toleranceFor(path) : tolerance));
+    return { tensors: tensors.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)), missing, extra, attributes, structure: compareStructure(la, lb) };
   } catch (error) {
-    return { tensors: [], missing: [], extra: [], attributes: [], error: error instanceof Error ? error.message : String(error) };
+    return { tensors: [], missing: [], extra: [], attributes: [], structure: [], error: hdf5Reason(error) };
   } finally {
     a?.close();
     b?.close();

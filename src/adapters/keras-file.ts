@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { absentItems, foldOutput } from '../core/compare/fold.js';
 import { bytesFeed, StreamCursor } from '../core/compare/json-cursor.js';
 import { kerasDropKey, kerasEntryKind } from '../core/compare/keras.js';
-import { compareJsonCursors } from '../core/compare/metrics.js';
+import { compareJsonDocuments } from '../core/compare/metrics.js';
 import type { MetricDiff, OutputReport, TensorDiff } from '../core/compare/model.js';
 import type { ResolvedOutputPolicy } from '../core/compare/policy.js';
 import { sha256File } from './fs.js';
@@ -69,7 +69,7 @@ async function compareWeightsEntry(a: ZipArchive, b: ZipArchive, ea: ZipEntryInf
       return part;
     }
     part.tensors = result.tensors.map((t) => ({ ...t, name: `${prefix}${t.name}` }));
-    const attributes = result.attributes.filter((m) => m.status !== 'identical').map((m) => ({ ...m, key: `${ea.name}:${m.key}` }));
+    const attributes = [...result.attributes, ...result.structure].filter((m) => m.status !== 'identical').map((m) => ({ ...m, key: `${ea.name}:${m.key}` }));
     // A weight one side lacks is another model (compare/fold.ts says so for .keras).
     part.metrics = [...attributes, ...absentItems(result.missing.map((n) => `${prefix}${n}`), result.extra.map((n) => `${prefix}${n}`), 'weight')];
     return part;
@@ -78,9 +78,10 @@ async function compareWeightsEntry(a: ZipArchive, b: ZipArchive, ea: ZipEntryInf
   }
 }
 
-function compareJsonEntry(a: Buffer, b: Buffer, name: string, rules: ResolvedOutputPolicy): Part {
+function compareJsonEntry(a: Buffer, b: Buffer, name: string, rules: ResolvedOutputPolicy, where: { baseline: string; candidate: string }): Part {
   const part = emptyPart();
-  const result = compareJsonCursors(new StreamCursor(bytesFeed(a)), new StreamCursor(bytesFeed(b)), rules.exactMetrics, { dropKey: kerasDropKey(name) });
+  const open = () => [new StreamCursor(bytesFeed(a), `baseline ${where.baseline}:${name}`), new StreamCursor(bytesFeed(b), `candidate ${where.candidate}:${name}`)] as const;
+  const result = compareJsonDocuments(open, rules.exactMetrics, { dropKey: kerasDropKey(name) });
   for (const [key, n] of result.dropped) part.ignored.push(n > 1 || name === 'config.json' ? `${name}: ${key} (${n} place${n === 1 ? '' : 's'})` : `${name}: ${key}`);
   part.metrics = result.listed.map((m) => ({ ...m, key: `${name}:${m.key}` }));
   if (result.counts.compared - result.counts.identical > result.listed.length && result.message) part.notes.push(`${name}: ${result.message}`);
@@ -109,8 +110,14 @@ export async function compareKerasFiles(baselinePath: string, candidatePath: str
   try {
     const [ha, hb] = await Promise.all([sha256File(baselinePath), sha256File(candidatePath)]);
     bytes = { baseline_sha256: ha.sha256, candidate_sha256: hb.sha256, baseline_size: ha.size, candidate_size: hb.size };
-    // Equal bytes are identical content, unless a rule says a NaN fails even against itself.
-    if (ha.sha256 === hb.sha256 && ha.size === hb.size && !rules.nanStrict) return { path, format: 'keras', status: 'identical', message: 'the archives are byte-identical', bytes };
+    // Equal bytes are identical content, unless a rule says a NaN fails even against itself. While
+    // a metric or tensor rule has matched nothing yet, the archive is still read (its verdict stays
+    // identical): the rules that match its keys and weights must count as used.
+    if (ha.sha256 === hb.sha256 && ha.size === hb.size && !rules.nanStrict) {
+      const identical: OutputReport = { path, format: 'keras', status: 'identical', message: 'the archives are byte-identical', bytes };
+      if (rules.pendingRules()) await compareKerasFiles(baselinePath, candidatePath, { ...rules, nanStrict: true }, path, options).catch(() => undefined);
+      return identical;
+    }
   } catch (error) {
     return { path, format: 'keras', status: 'error', message: `cannot read ${(error as { path?: string }).path ?? `${baselinePath} or ${candidatePath}`}: ${(error as Error).message}` };
   }
@@ -138,7 +145,7 @@ export async function compareKerasFiles(baselinePath: string, candidatePath: str
           kind === 'weights'
             ? await compareWeightsEntry(za, zb, ea, eb, rules, maxWeights)
             : kind === 'json'
-              ? compareJsonEntry(await readJsonEntry(za, name, maxJson), await readJsonEntry(zb, name, maxJson), name, rules)
+              ? compareJsonEntry(await readJsonEntry(za, name, maxJson), await readJsonEntry(zb, name, maxJson), name, rules, { baseline: baselinePath, candidate: candidatePath })
               : await compareBytesEntry(za, zb, name);
         all.tensors.push(...part.tensors);
         all.metrics.push(...part.metrics);

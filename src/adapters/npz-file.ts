@@ -1,7 +1,7 @@
 // Reading two .npz archives (np.savez: stored entries; np.savez_compressed: deflated) entry by
 // entry. Every entry is judged, as np.load sees it: an entry whose bytes start with the .npy magic
-// is an array (named without its '.npy', whatever its name), whatever else is in the archive (a
-// notes.txt, a meta.json) is compared by its bytes, with a text diff when small. Each entry is
+// is an array, whatever else is in the archive (a notes.txt, a meta.json, a folder entry) is
+// compared by its bytes, with a text diff when small; each under the key np.load gives it. Each entry is
 // streamed from both archives in lockstep, so memory stays flat.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -50,14 +50,21 @@ interface Classified {
   array: boolean;
 }
 
+/**
+ * Every entry under the key np.load opens it by. np.load lists each entry of the archive (a
+ * folder entry 'dir/' too) with a '.npy' suffix removed, and its key 'x' opens the entry named
+ * 'x' when there is one, else 'x.npy': so 'x.npy' is 'x' unless an entry 'x' exists, and then it
+ * is reached as 'x.npy'. Each entry has its own key, whatever the order of the archive, so none
+ * is lost and each is compared.
+ */
 async function classify(archive: ZipArchive): Promise<Map<string, Classified>> {
+  const entries = archive.entries;
+  const stored = new Set(entries.map((e) => e.name));
   const out = new Map<string, Classified>();
-  for (const entry of archive.entries) {
-    if (entry.name.endsWith('/')) continue;
-    const array = await startsWithMagic(archive, entry);
-    const stripped = array && entry.name.endsWith('.npy') ? entry.name.slice(0, -'.npy'.length) : entry.name;
-    // Two entries that load under one name ('x' and 'x.npy'): keep both, by their stored names.
-    const name = out.has(stripped) ? entry.name : stripped;
+  for (const entry of entries) {
+    const array = !entry.name.endsWith('/') && (await startsWithMagic(archive, entry));
+    const stripped = entry.name.endsWith('.npy') ? entry.name.slice(0, -'.npy'.length) : entry.name;
+    const name = stripped !== entry.name && stored.has(stripped) ? entry.name : stripped;
     out.set(name, { entry, name, array });
   }
   return out;

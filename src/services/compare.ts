@@ -2,17 +2,18 @@
 // folder), judge each with the reader for its format under the policy, and fold it all into one
 // verdict. Outputs are judged several at a time; one unreadable output never stops the others.
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { compareCsv } from '../core/compare/csv.js';
+import { compareCsv, decodeTableText } from '../core/compare/csv.js';
 import { absentItems, foldOutput } from '../core/compare/fold.js';
 import { bytesFeed, StreamCursor } from '../core/compare/json-cursor.js';
 import { compareByteContents } from '../core/compare/bytes.js';
-import { compareJsonCursors } from '../core/compare/metrics.js';
+import { compareJsonDocuments } from '../core/compare/metrics.js';
 import type { CompareReport, OutputReport } from '../core/compare/model.js';
 import { buildPolicy, type Policy, type ResolvedOutputPolicy } from '../core/compare/policy.js';
 import { formatOf, summarize, verdictOf } from '../core/compare/verdict.js';
 import { UserInputError } from '../errors.js';
 import { compareBytesFiles } from '../adapters/bytes-file.js';
-import { hashFiles, isInside, openSyncFeed, readSmallFileSync, readText, statKind, walkFiles } from '../adapters/fs.js';
+import { hashFiles, isInside, openSyncFeed, readSmallFileSync, statKind, walkFiles } from '../adapters/fs.js';
+import { readWholeFile } from '../adapters/whole-file.js';
 
 export interface CompareInput {
   baseline: string;
@@ -81,18 +82,24 @@ async function resolveBaseline(path: string, warnings: string[]): Promise<string
 }
 
 function compareJsonFiles(path: string, a: string, b: string, rules: ResolvedOutputPolicy): OutputReport {
-  let fa: ReturnType<typeof openSyncFeed> | null = null;
-  let fb: ReturnType<typeof openSyncFeed> | null = null;
+  const feeds: Array<ReturnType<typeof openSyncFeed>> = [];
+  const feed = (file: string, label: string) => {
+    const opened = openSyncFeed(file, label);
+    feeds.push(opened);
+    return opened;
+  };
   try {
-    fa = openSyncFeed(a, 'baseline');
-    fb = openSyncFeed(b, 'candidate');
-    const result = compareJsonCursors(new StreamCursor(fa, `baseline ${a}`), new StreamCursor(fb, `candidate ${b}`), rules.metrics);
+    // Opened again, from the start, if a key repeats (compareJsonDocuments).
+    const open = () => {
+      for (const f of feeds.splice(0)) f.close();
+      return [new StreamCursor(feed(a, 'baseline'), `baseline ${a}`), new StreamCursor(feed(b, 'candidate'), `candidate ${b}`)] as const;
+    };
+    const result = compareJsonDocuments(open, rules.metrics);
     return foldOutput(path, 'json', { metrics: result.listed, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
   } catch (error) {
     return foldOutput(path, 'json', { errors: [error instanceof Error ? error.message : String(error)] });
   } finally {
-    fa?.close();
-    fb?.close();
+    for (const f of feeds) f.close();
   }
 }
 
@@ -113,20 +120,42 @@ function compareSmall(path: string, format: OutputReport['format'], a: string, b
   if (left === null || right === null) return null;
   if (format === 'bytes') return compareByteContents(path, left, right);
   // Equal bytes are equal content for these formats: nothing to parse, unless a NaN must fail even against itself.
-  if (!rules.nanStrict && left.equals(right)) return { path, format, status: 'identical' };
+  if (!rules.nanStrict && left.equals(right)) {
+    if (rules.pendingRules()) useRulesOf(format, left, rules);
+    return { path, format, status: 'identical' };
+  }
   if (format === 'json') {
     try {
-      const result = compareJsonCursors(new StreamCursor(bytesFeed(left), `baseline ${a}`), new StreamCursor(bytesFeed(right), `candidate ${b}`), rules.metrics);
+      const result = compareJsonDocuments(() => [new StreamCursor(bytesFeed(left), `baseline ${a}`), new StreamCursor(bytesFeed(right), `candidate ${b}`)], rules.metrics);
       return foldOutput(path, 'json', { metrics: result.listed, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
     } catch (error) {
       return foldOutput(path, 'json', { errors: [error instanceof Error ? error.message : String(error)] });
     }
   }
-  return csvOutput(path, left.toString('utf8'), right.toString('utf8'), rules);
+  return csvOutput(path, left, right, rules, a, b);
 }
 
-function csvOutput(path: string, left: string, right: string, rules: ResolvedOutputPolicy): OutputReport {
-  const result = compareCsv(left, right, rules.metrics);
+/**
+ * Walks a byte-identical document's keys so the rules that match them count as used (a rule that
+ * matches is never "matched nothing"); the verdict stays identical whatever the walk meets.
+ */
+function useRulesOf(format: OutputReport['format'], bytes: Buffer, rules: ResolvedOutputPolicy): void {
+  try {
+    if (format === 'json') compareJsonDocuments(() => [new StreamCursor(bytesFeed(bytes)), new StreamCursor(bytesFeed(bytes))], rules.metrics);
+    else if (format === 'csv') {
+      const text = decodeTableText(bytes);
+      if (text !== null) compareCsv(text, text, rules.metrics);
+    }
+  } catch {
+    // Not a document: no key, so no rule, to mark.
+  }
+}
+
+function csvOutput(path: string, left: Uint8Array, right: Uint8Array, rules: ResolvedOutputPolicy, a: string, b: string): OutputReport {
+  const [textA, textB] = [decodeTableText(left), decodeTableText(right)];
+  const notText = [textA === null ? `baseline ${a}` : null, textB === null ? `candidate ${b}` : null].filter((m) => m !== null);
+  if (textA === null || textB === null) return foldOutput(path, 'csv', { errors: notText.map((side) => `${side} is not valid UTF-8 text`) });
+  const result = compareCsv(textA, textB, rules.metrics);
   if (result.status === 'error') return foldOutput(path, 'csv', { errors: [result.message ?? 'cannot read the CSV'] });
   return foldOutput(path, 'csv', { metrics: result.metrics, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
 }
@@ -152,7 +181,7 @@ async function compareOne(path: string, a: string, b: string, rules: ResolvedOut
       // Loaded on first use: importing h5wasm costs about 0.1 s that other comparisons need not pay.
       const { compareH5Files } = await import('../adapters/hdf5-file.js');
       const result = await compareH5Files(a, b, rules.tolerance, { toleranceFor: (name) => rules.tensorTolerance(name) });
-      const metrics = [...result.attributes.filter((m) => m.status !== 'identical'), ...absentItems(result.missing, result.extra, 'dataset')];
+      const metrics = [...result.attributes, ...result.structure].filter((m) => m.status !== 'identical').concat(absentItems(result.missing, result.extra, 'dataset'));
       return foldOutput(path, format, { tensors: result.tensors, metrics, errors: result.error === undefined ? [] : [result.error] });
     }
     case 'keras': {
@@ -162,8 +191,8 @@ async function compareOne(path: string, a: string, b: string, rules: ResolvedOut
     case 'json':
       return compareJsonFiles(path, a, b, rules);
     case 'csv': {
-      const [left, right] = await Promise.all([readText(a, 'baseline output'), readText(b, 'candidate output')]);
-      return csvOutput(path, left, right, rules);
+      const [left, right] = await Promise.all([readWholeFile(a, 'baseline output'), readWholeFile(b, 'candidate output')]);
+      return csvOutput(path, left, right, rules, a, b);
     }
     default:
       return compareBytesFiles(a, b, path);

@@ -37,6 +37,21 @@ export function parseNumericCell(cell: string): JsonNumber | null {
   return Number.isFinite(value) ? value : null;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A table's bytes as text, strictly: bytes that are not UTF-8 are refused (Python's csv module on a
+ * UTF-8 file refuses them too), never replaced by U+FFFD, which would make two different cells equal.
+ * Null when they are not UTF-8.
+ */
+export function decodeTableText(bytes: Uint8Array): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 function parseTable(text: string): string[][] {
   return parse(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];
 }

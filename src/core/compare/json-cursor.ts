@@ -3,12 +3,17 @@
 // lockstep with flat memory. Why not JSON.parse: it holds the whole document (twice the file for
 // 20M numbers), loses integers above 2^53 (9007199254740993 reads as ...992) and refuses the NaN,
 // Infinity and -Infinity that json.dump writes for a diverged loss. The grammar is JSON's
-// (RFC 8259), plus those three literals; a UTF-8 byte order mark is skipped.
+// (RFC 8259), plus those three literals; a UTF-8 byte order mark is skipped, and bytes that are not
+// UTF-8 are refused, as json.load refuses them.
 //
 // The same JsonCursor interface walks an already-read value (valueCursor), so the comparator has
 // one code path whether it streams or works on a part it had to read whole (keys in another order).
 
-/** A JSON number: a double, or a bigint for an integer literal beyond 2^53 (exact, as Python reads it). */
+/**
+ * A JSON number as Python's json module reads it: an integer literal (no fraction, no exponent) is
+ * an int, a bigint here, exact at any size, and -0 is 0; anything else is a float, a double here
+ * (NaN, Infinity and -0.0 included). 1 and 1.0 are two types, as in Python.
+ */
 export type JsonNumber = number | bigint;
 
 /** A value read whole: objects keep their key order (and, as in Python, the last of a repeated key). */
@@ -71,15 +76,22 @@ const UPPER_E = 0x45;
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 type Frame = { kind: 'object' | 'array'; first: boolean };
 
-/** Parses a JSON number token: a double, or a bigint for an integer beyond 2^53. */
+/**
+ * Parses a number token for a reader without integer types (a CSV cell): a double, or a bigint
+ * for an integer beyond 2^53; an integer -0 is 0.
+ */
 export function numberFromToken(token: string): JsonNumber {
-  if (!/[.eE]/.test(token) && token.replace('-', '').length >= 16) {
+  const integer = !/[.eE]/.test(token);
+  if (integer && token.replace('-', '').length >= 16) {
     const big = BigInt(token);
     if (big > MAX_SAFE || big < -MAX_SAFE) return big;
   }
-  return Number(token);
+  const value = Number(token);
+  return integer && value === 0 ? 0 : value;
 }
 
 /** A cursor over a byte feed. Syntax errors throw JsonSyntaxError with the byte offset and line. */
@@ -253,8 +265,8 @@ export class StreamCursor implements JsonCursor {
     const text = buf.toString('latin1', this.pos, end);
     if (intDigits === 0 || i !== end) this.fail(`bad number ${JSON.stringify(text.slice(0, 40))}`);
     this.pos = end;
-    // Integers of 16 digits or more may be beyond 2^53: those are kept exact.
-    return integer && intDigits >= 16 ? numberFromToken(text) : Number(text);
+    // An integer literal is Python's int: exact at any size, and -0 is 0.
+    return integer ? BigInt(text) : Number(text);
   }
 
   readString(): string {
@@ -284,9 +296,19 @@ export class StreamCursor implements JsonCursor {
       end++;
     }
     const start = this.pos;
+    if (ascii && !escaped) {
+      this.pos = end + 1;
+      return this.buf.toString('latin1', start, end);
+    }
+    let text: string;
+    try {
+      // Strictly: bytes that are not UTF-8 are refused (json.load refuses them too), never replaced
+      // by U+FFFD, which would make two different strings equal.
+      text = ascii ? this.buf.toString('latin1', start, end) : UTF8.decode(this.buf.subarray(start, end));
+    } catch {
+      throw new JsonSyntaxError(`${this.what} is not valid UTF-8: a string starting at byte ${this.base + start - 1} (line ${this.line}) holds bytes that are not UTF-8`);
+    }
     this.pos = end + 1;
-    if (ascii && !escaped) return this.buf.toString('latin1', start, end);
-    const text = this.buf.toString('utf8', start, end);
     if (!escaped) return text;
     try {
       // Escapes (\n, \uD83D\uDE00 pairs...) decoded by the platform's own JSON string grammar.

@@ -29,7 +29,10 @@ function isIntegral(value: JsonNumber): boolean {
  *   equivalent, "better than the baseline". A non-finite value is never "better".
  */
 export function compareNumbers(baseline: JsonNumber, candidate: JsonNumber, rule: MetricRule): NumberComparison {
-  if (typeof baseline === 'bigint' || typeof candidate === 'bigint') return compareBig(baseline, candidate, rule);
+  if (typeof baseline === 'bigint' || typeof candidate === 'bigint') {
+    if (baseline === candidate) return { status: 'identical', difference: 0 };
+    return compareBig(baseline, candidate, rule);
+  }
   const raw = candidate - baseline;
   const difference = Number.isFinite(raw) ? raw : null;
   if (Object.is(baseline, candidate)) {
@@ -105,9 +108,17 @@ export interface JsonCompareOptions {
 
 export const MAX_LISTED_METRICS = 200;
 
+/** A number as the report shows it: an integer within 2^53 as a number, beyond it as its digits. */
+export function shownNumber(value: JsonNumber): number | string {
+  if (typeof value !== 'bigint') return value;
+  return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value.toString();
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** How a value of one side is shown in the report: scalars as they are, containers summarised. */
 export function reportValue(value: JsonValue): unknown {
-  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'bigint') return shownNumber(value);
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (value instanceof Map) return `an object with ${value.size} key${value.size === 1 ? '' : 's'}`;
   return value;
@@ -159,11 +170,9 @@ class Walk {
     const ka = a.kind();
     const kb = b.kind();
     if (ka !== kb) {
-      const resolved = rule ?? this.rules.rule(this.path);
       const va = ka === 'object' || ka === 'array' ? (a.skipValue(), DESCRIBE_KIND[ka]) : reportValue(a.readValue());
       const vb = kb === 'object' || kb === 'array' ? (b.skipValue(), DESCRIBE_KIND[kb]) : reportValue(b.readValue());
-      const message = `type changed: ${DESCRIBE_KIND[ka]} in the baseline, ${DESCRIBE_KIND[kb]} in the candidate`;
-      this.record(resolved.mode === 'ignore' ? 'ignored' : 'different', va, vb, null, null, resolved.mode === 'ignore' ? `${message}; ignored by the policy` : message);
+      this.typeChanged(va, vb, DESCRIBE_KIND[ka] as string, DESCRIBE_KIND[kb] as string, rule);
       return;
     }
     // A container's own keys resolve their rules; a rule handed down is for scalars.
@@ -173,8 +182,11 @@ class Walk {
     if (ka === 'number') {
       const x = a.readNumber();
       const y = b.readNumber();
+      // An int and a float are two types, as in Python: 1 is not 1.0.
+      if (typeof x === 'bigint' && typeof y !== 'bigint') return this.typeChanged(shownNumber(x), y, 'an integer', 'a float', resolved);
+      if (typeof x !== 'bigint' && typeof y === 'bigint') return this.typeChanged(x, shownNumber(y), 'a float', 'an integer', resolved);
       const result = compareNumbers(x, y, resolved);
-      this.record(result.status, typeof x === 'bigint' ? x.toString() : x, typeof y === 'bigint' ? y.toString() : y, result.difference, resolved, result.status === 'identical' ? undefined : result.message);
+      this.record(result.status, shownNumber(x), shownNumber(y), result.difference, resolved, result.status === 'identical' ? undefined : result.message);
       return;
     }
     const x = a.readValue();
@@ -182,6 +194,13 @@ class Walk {
     if (x === y) this.record('identical', x, y, null, null);
     else if (resolved.mode === 'ignore') this.record('ignored', x, y, null, resolved, 'ignored by the policy');
     else this.record('different', x, y, null, null);
+  }
+
+  /** A value whose type differs on the two sides: a difference, unless the policy ignores the key. */
+  private typeChanged(shownA: unknown, shownB: unknown, typeA: string, typeB: string, rule?: MetricRule): void {
+    const resolved = rule ?? this.rules.rule(this.path);
+    const message = `type changed: ${typeA} in the baseline, ${typeB} in the candidate`;
+    this.record(resolved.mode === 'ignore' ? 'ignored' : 'different', shownA, shownB, null, null, resolved.mode === 'ignore' ? `${message}; ignored by the policy` : message);
   }
 
   private object(a: JsonCursor, b: JsonCursor): void {
@@ -200,8 +219,16 @@ class Walk {
     };
     let ka = next(a);
     let kb = next(b);
-    // The same keys in the same order: compare as they come, holding nothing.
+    // The keys compared as they came: a key that comes again later would replace what was
+    // judged (Python keeps the last of a repeated key), so the walk must start over (RepeatedKeyError).
+    const judged = new Set<string>();
+    const repeated = (key: string): never => {
+      throw new RepeatedKeyError(parent, key);
+    };
+    // The same keys in the same order: compare as they come, holding only the keys.
     while (ka !== null && kb !== null && ka === kb) {
+      if (judged.has(ka)) repeated(ka);
+      judged.add(ka);
       this.path.push(ka);
       this.value(a, b);
       this.path.pop();
@@ -209,10 +236,12 @@ class Walk {
       kb = next(b);
     }
     if (ka === null && kb === null) return;
-    // Keys diverge: the rest of both objects is read whole and matched by key.
+    // Keys diverge: the rest of both objects is read whole and matched by key (the last of a
+    // key repeated in the rest counts, as in Python).
     const rest = (cursor: JsonCursor, first: string | null): Map<string, JsonValue> => {
       const out = new Map<string, JsonValue>();
       for (let key = first; key !== null; key = next(cursor)) {
+        if (judged.has(key)) repeated(key);
         const value = cursor.readValue();
         out.delete(key);
         out.set(key, value);
@@ -239,6 +268,11 @@ class Walk {
   private array(a: JsonCursor, b: JsonCursor): void {
     const own = this.rules.rule(this.path);
     if (own.at !== undefined) return this.judgedList(a, b, own as MetricRule & { at: 'last' | 'best' });
+    this.elements(a, b);
+  }
+
+  /** Two lists element by element (any `at` of the list's rule already dealt with). */
+  private elements(a: JsonCursor, b: JsonCursor): void {
     a.enterArray();
     b.enterArray();
     const ruleOf = this.rules.elementRules(this.path);
@@ -283,8 +317,8 @@ class Walk {
     const lb = read(b);
     const numeric = (list: JsonValue[]) => list.length > 0 && list.every((v) => typeof v === 'number' || typeof v === 'bigint');
     if (!numeric(la) || !numeric(lb)) {
-      // Not a list of numbers: every value is judged, as without `at`.
-      this.value(valueCursor(la), valueCursor(lb));
+      // Not a list of numbers (empty, mixed, nested): every value is judged, as without `at`.
+      this.elements(valueCursor(la), valueCursor(lb));
       return;
     }
     const pick = (list: JsonValue[]): number => {
@@ -301,17 +335,20 @@ class Walk {
     const ib = pick(lb);
     const x = la[ia] as JsonNumber;
     const y = lb[ib] as JsonNumber;
-    const result = compareNumbers(x, y, rule);
-    const sameList = la.length === lb.length && la.every((v, i) => (typeof v === 'bigint' || typeof lb[i] === 'bigint' ? String(v) === String(lb[i]) : Object.is(v, lb[i])));
+    const intA = typeof x === 'bigint';
+    const result: NumberComparison = intA !== (typeof y === 'bigint') ? { status: rule.mode === 'ignore' ? 'equivalent' : 'different', difference: null, message: `type changed: ${intA ? 'an integer' : 'a float'} in the baseline, ${intA ? 'a float' : 'an integer'} in the candidate` } : compareNumbers(x, y, rule);
+    // The same list: the same type and bits in every place; with nan_equal off a NaN never equals anything.
+    const same = (v: JsonValue, w: JsonValue) => (typeof v === 'bigint' || typeof w === 'bigint' ? v === w : Object.is(v, w) && (rule.nan_equal || !Number.isNaN(v)));
+    const sameList = la.length === lb.length && la.every((v, i) => same(v, lb[i] as JsonValue));
     const where = rule.at === 'last' ? `the last of ${la.length === lb.length ? la.length : `${la.length} vs ${lb.length}`} values` : `the best of ${la.length === lb.length ? la.length : `${la.length} vs ${lb.length}`} values (baseline index ${ia}, candidate index ${ib})`;
     let status: NumberComparison['status'] = result.status;
     const notes = [`judged ${where}`];
     if (result.message && result.status !== 'identical') notes.push(result.message);
     if (status === 'identical' && !sameList) {
       status = 'equivalent';
-      notes.push(la.length !== lb.length ? 'the lists differ in length' : 'other values differ; the policy judges one');
+      notes.push(la.length !== lb.length ? 'the lists differ in length' : !rule.nan_equal && [...la, ...lb].some((v) => typeof v === 'number' && Number.isNaN(v)) ? 'the list holds a NaN, which never equals anything with nan_equal off' : 'other values differ; the policy judges one');
     }
-    this.record(status, typeof x === 'bigint' ? x.toString() : x, typeof y === 'bigint' ? y.toString() : y, result.difference, rule, notes.join('; '));
+    this.record(status, shownNumber(x), shownNumber(y), result.difference, rule, notes.join('; '));
   }
 }
 
@@ -334,7 +371,24 @@ function countsMessage(counts: MetricCounts, listed: number): string | undefined
   return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
-/** Walks two documents in lockstep and judges every value; syntax errors throw (JsonSyntaxError). */
+/**
+ * A key that comes again in an object after the walk judged it: Python keeps the last of a
+ * repeated key, so what was judged may not be what json.load sees. compareJsonDocuments starts over.
+ */
+export class RepeatedKeyError extends Error {
+  constructor(
+    readonly parent: MetricPath,
+    readonly key: string,
+  ) {
+    super(`the key ${JSON.stringify(key)} repeats in the object at ${parent.length === 0 ? 'the top level' : formatMetricPath(parent)}`);
+  }
+}
+
+/**
+ * Walks two documents in lockstep and judges every value; syntax errors throw (JsonSyntaxError),
+ * and so does a key repeated in an object after it was judged (RepeatedKeyError): use
+ * compareJsonDocuments for documents that may hold one.
+ */
 export function compareJsonCursors(a: JsonCursor, b: JsonCursor, rules: MetricRules, options: JsonCompareOptions = {}): JsonComparison {
   const walk = new Walk(rules, options);
   walk.value(a, b);
@@ -349,16 +403,30 @@ export function compareJsonValues(a: JsonValue, b: JsonValue, rules: MetricRules
   return compareJsonCursors(valueCursor(a), valueCursor(b), rules, options);
 }
 
-/** One leaf against another: numbers through compareNumbers, anything else exactly (HDF5 attributes, CSV text). */
-export function compareValues(key: string, b: unknown, c: unknown, ruleFor: (key: string) => MetricRule): MetricDiff {
-  if ((typeof b === 'number' || typeof b === 'bigint') && (typeof c === 'number' || typeof c === 'bigint')) {
-    const rule = ruleFor(key);
-    const result = compareNumbers(b, c, rule);
-    return { key, status: result.status, baseline: b, candidate: c, difference: result.difference, tolerance: rule, ...(result.message && result.status !== 'identical' ? { message: result.message } : {}) };
+/** Both documents, opened afresh each time it is called (a second pass reads them again from the start). */
+export type OpenJsonPair = () => readonly [JsonCursor, JsonCursor];
+
+/**
+ * Two documents as json.load sees them. They are walked in lockstep, streamed; when a key repeats
+ * in an object (rare: JSON written by hand or by a buggy writer) they are read again, whole, with
+ * the last of each repeated key, as Python keeps it, and compared from there. Only that case holds
+ * the documents in memory, as json.load itself does.
+ */
+export function compareJsonDocuments(open: OpenJsonPair, rules: MetricRules, options: JsonCompareOptions = {}): JsonComparison {
+  let repeated: RepeatedKeyError;
+  try {
+    const [a, b] = open();
+    return compareJsonCursors(a, b, rules, options);
+  } catch (error) {
+    if (!(error instanceof RepeatedKeyError)) throw error;
+    repeated = error;
   }
-  const tb = b === null ? 'null' : Array.isArray(b) ? 'array' : typeof b;
-  const tc = c === null ? 'null' : Array.isArray(c) ? 'array' : typeof c;
-  if (tb !== tc) return { key, status: 'different', baseline: b, candidate: c, difference: null, tolerance: null, message: `type changed: ${tb} in the baseline, ${tc} in the candidate` };
-  const same = JSON.stringify(b) === JSON.stringify(c);
-  return { key, status: same ? 'identical' : 'different', baseline: b, candidate: c, difference: null, tolerance: null };
+  const [a, b] = open();
+  const va = a.readValue();
+  a.finish();
+  const vb = b.readValue();
+  b.finish();
+  const result = compareJsonValues(va, vb, rules, options);
+  const note = `${repeated.message}: read whole, the last of a repeated key counts (as in json.load)`;
+  return { ...result, message: result.message ? `${result.message}; ${note}` : note };
 }

@@ -7,6 +7,17 @@ import { parsePythonLiteral, type PyValue } from '../parse/python-literal.js';
 
 export type NpyKind = 'f' | 'i' | 'u' | 'b' | 'c' | 'other';
 
+/** One multi-byte scalar inside an element of a non-numeric dtype (a record's field, a character of a '<U5'). */
+export interface ScalarUnit {
+  /** Byte offset inside one element. */
+  offset: number;
+  /** Bytes: 2, 4, 8 or 16. */
+  width: number;
+  littleEndian: boolean;
+  /** An IEEE half, single or double: with nan_equal off, a NaN there never equals anything. */
+  float?: boolean;
+}
+
 export interface NpyDtype {
   /** The descr as NumPy wrote it ('<f4'), or a Python rendering of a structured descr. */
   descr: string;
@@ -17,6 +28,17 @@ export interface NpyDtype {
   littleEndian: boolean;
   /** Holds Python objects (descr 'O', alone or as a structured field): the data is a pickle. */
   pickled?: boolean;
+  /**
+   * For kind 'other': the type with byte order left out ('U2', 'M8[ns]', a record's field names,
+   * types and offsets). Two dtypes of kind 'other' hold the same kind of values when these agree.
+   */
+  canonical?: string;
+  /**
+   * For kind 'other': the multi-byte scalars of one element and their byte order, so that a side in
+   * another byte order is brought to this one before the bytes are compared (byte order is storage).
+   * Absent or empty: nothing in an element has a byte order (bytes, '|S5', bools).
+   */
+  units?: ScalarUnit[];
 }
 
 export interface NpyHeader {
@@ -70,8 +92,9 @@ export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
   const raw = bytes.subarray(start, dataOffset);
   // 1.0 and 2.0 are latin-1, 3.0 is utf-8 (for structured field names).
   const text = major === 3 ? new TextDecoder('utf-8', { fatal: true }).decode(raw) : latin1(raw);
-  // Python 2 era files may write shapes as (3L, 4L).
-  const value = parsePythonLiteral(text.replace(/(\d)[lL]\b/g, '$1'));
+  // Python 2 era files may write shapes as (3L, 4L): the suffix goes from integer literals, never
+  // from inside a string (a structured field named 'w1l' is not 'w1').
+  const value = parsePythonLiteral(withoutLongSuffixes(text));
   if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value) || value.kind !== 'dict') {
     throw new Error('bad .npy header: not a dict literal');
   }
@@ -96,6 +119,30 @@ export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
     shape: shapeValue as number[],
     dataOffset,
   };
+}
+
+/** Python 2 long literals (3L) as plain integers, outside string literals only. */
+export function withoutLongSuffixes(text: string): string {
+  let out = '';
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quote !== null) {
+      out += c;
+      if (c === '\\' && i + 1 < text.length) out += text[++i];
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if ((c === 'L' || c === 'l') && /\d/.test(text[i - 1] ?? '') && !/\w/.test(text[i + 1] ?? '')) {
+      // The digits before it must be a number, not the end of a name.
+      let j = i - 1;
+      while (j >= 0 && /\d/.test(text[j] as string)) j--;
+      if (j < 0 || !/[\w.]/.test(text[j] as string)) continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 function latin1(bytes: Uint8Array): string {
@@ -126,14 +173,78 @@ export function parseDescr(descr: PyValue): NpyDtype {
       : code === 'c' ? numeric('c', [8, 16])
       : null;
     if (known) return known;
-    return { descr, kind: 'other', itemsize: simpleItemsize(code, size, descr), littleEndian, ...(code === 'O' ? { pickled: true } : {}) };
+    const itemsize = simpleItemsize(code, size, descr);
+    const canonical = `${code}${m[3] ?? ''}${m[4] ?? ''}`;
+    return { descr, kind: 'other', itemsize, littleEndian, canonical, units: simpleUnits(code, itemsize, littleEndian), ...(code === 'O' ? { pickled: true } : {}) };
   }
   if (Array.isArray(descr)) {
-    const fields = descr.map((field) => (Array.isArray(field) ? parseDescr(field[1] as PyValue) : null));
-    const pickled = fields.some((f) => f?.pickled === true);
-    return { descr: renderPy(descr), kind: 'other', itemsize: structuredItemsize(descr), littleEndian: true, ...(pickled ? { pickled } : {}) };
+    let offset = 0;
+    const units: ScalarUnit[] = [];
+    const canonical: string[] = [];
+    let pickled = false;
+    for (const field of descr) {
+      if (!Array.isArray(field) || field.length < 2 || field.length > 3) throw new Error('bad .npy header: bad structured descr');
+      const inner = parseDescr(field[1] as PyValue);
+      const count = subarrayCount(field[2]);
+      pickled ||= inner.pickled === true;
+      canonical.push(`${renderPy(field[0] as PyValue)}: ${canonicalOf(inner)}${field[2] === undefined ? '' : ` x${count}`} @${offset}`);
+      for (let k = 0; k < count; k++) for (const u of unitsOf(inner)) units.push({ ...u, offset: offset + k * inner.itemsize + u.offset });
+      offset += inner.itemsize * count;
+    }
+    return { descr: renderPy(descr), kind: 'other', itemsize: offset, littleEndian: true, canonical: `{${canonical.join(', ')}}`, units, ...(pickled ? { pickled } : {}) };
   }
   throw new Error(`bad .npy header: unknown descr ${renderPy(descr)}`);
+}
+
+/** The type with byte order left out: what two dtypes must agree on to hold the same kind of values. */
+export function canonicalOf(dtype: NpyDtype): string {
+  return dtype.kind === 'other' ? (dtype.canonical ?? dtype.descr) : `${dtype.kind}${dtype.itemsize}`;
+}
+
+/** The multi-byte scalars of one element, whatever the kind (numbers are one or, complex, two). */
+export function unitsOf(dtype: NpyDtype): ScalarUnit[] {
+  const le = dtype.littleEndian;
+  switch (dtype.kind) {
+    case 'f':
+      return dtype.itemsize > 1 ? [{ offset: 0, width: dtype.itemsize, littleEndian: le, float: true }] : [];
+    case 'i':
+    case 'u':
+      return dtype.itemsize > 1 ? [{ offset: 0, width: dtype.itemsize, littleEndian: le }] : [];
+    case 'c': {
+      const half = dtype.itemsize / 2;
+      return [
+        { offset: 0, width: half, littleEndian: le, float: true },
+        { offset: half, width: half, littleEndian: le, float: true },
+      ];
+    }
+    case 'b':
+      return [];
+    default:
+      return dtype.units ?? [];
+  }
+}
+
+/** Scalars with a byte order in a simple non-numeric type: UCS-4 characters, a datetime's int64, a long double. */
+function simpleUnits(code: string, itemsize: number, littleEndian: boolean): ScalarUnit[] {
+  const each = (width: number, float = false): ScalarUnit[] =>
+    Array.from({ length: Math.floor(itemsize / width) }, (_, i) => ({ offset: i * width, width, littleEndian, ...(float ? { float } : {}) }));
+  if (code === 'U') return each(4);
+  if (code === 'M' || code === 'm') return itemsize === 8 ? each(8) : [];
+  if (code === 'f' && itemsize > 8) return each(itemsize);
+  if (code === 'c' && itemsize > 16) return each(itemsize / 2);
+  if ((code === 'i' || code === 'u') && itemsize > 1) return each(itemsize);
+  return [];
+}
+
+function subarrayCount(sub: PyValue | undefined): number {
+  if (sub === undefined) return 1;
+  const dims = Array.isArray(sub) ? sub : [sub];
+  let count = 1;
+  for (const d of dims) {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new Error('bad .npy header: bad subarray shape');
+    count *= d;
+  }
+  return count;
 }
 
 function simpleItemsize(code: string, size: number | undefined, descr: string): number {
@@ -143,25 +254,6 @@ function simpleItemsize(code: string, size: number | undefined, descr: string): 
     throw new Error(`bad .npy header: descr ${JSON.stringify(descr)} has no size`);
   }
   return code === 'U' ? 4 * size : size;
-}
-
-function structuredItemsize(fields: PyValue[]): number {
-  let total = 0;
-  for (const field of fields) {
-    if (!Array.isArray(field) || field.length < 2 || field.length > 3) throw new Error('bad .npy header: bad structured descr');
-    const inner = field[1] as PyValue;
-    let size = parseDescr(inner).itemsize;
-    const sub = field[2];
-    if (sub !== undefined) {
-      const dims = Array.isArray(sub) ? sub : [sub];
-      for (const d of dims) {
-        if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new Error('bad .npy header: bad subarray shape');
-        size *= d;
-      }
-    }
-    total += size;
-  }
-  return total;
 }
 
 /** Object arrays hold a pickle after the header, not fixed-size elements. */

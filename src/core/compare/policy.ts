@@ -5,10 +5,11 @@
 // Metric keys are paths of segments (object keys and list indices). In a policy a key is written
 // dotted, with '\.' for a dot inside a segment ('\\' for a backslash); '/' is an ordinary character
 // in a segment (TensorBoard's "train/loss" is one segment). '*' and '?' match within one segment,
-// a segment '**' matches any number of segments. A rule key of one segment matches that segment
-// at any depth ("loss" covers history.loss.3, "val_*" covers history.val_loss.1, "*loss" covers
-// train/loss); a dotted one matches consecutive segments anywhere ("history.loss"). A rule covers
-// everything under what it matches; the longest matching rule key wins.
+// a segment '**' matches any number of segments; every other character is literal ("loss[1]"). A
+// rule key of one segment matches that segment at any depth ("loss" covers history.loss.3, "val_*"
+// covers history.val_loss.1, "*loss" covers train/loss); a dotted one matches consecutive segments
+// anywhere ("history.loss"). A rule covers everything under what it matches; the longest matching
+// rule key wins.
 import picomatch from 'picomatch';
 import { BITWISE, type MetricRule, type Tolerance } from './model.js';
 
@@ -58,6 +59,12 @@ export interface ResolvedOutputPolicy {
   tensorTolerance(name: string): Tolerance;
   /** Some rule of this output makes a NaN fail even against itself, so byte-equal files must still be read. */
   nanStrict: boolean;
+  /**
+   * Whether some metric or tensor rule that could apply to this output has matched nothing yet: a
+   * reader that skips a byte-identical output must then still walk its keys or tensors, or the rule
+   * is reported as matching nothing when it does match.
+   */
+  pendingRules(): boolean;
 }
 
 export interface Policy {
@@ -104,18 +111,20 @@ export function formatMetricPath(path: MetricPath): string {
   return path.map((s) => (typeof s === 'number' ? String(s) : s.replace(/\\/g, '\\\\').replace(/\./g, '\\.'))).join('.');
 }
 
-// Inside a segment '/' is an ordinary character; picomatch treats it as a separator, so segments
-// and patterns swap it for a private-use character first.
-const SLASH = '\uE000';
-const hasGlob = (segment: string) => /[*?[\]{}()!+@]/.test(segment);
+// Inside a segment only '*' (any run of characters) and '?' (one character) are wildcards; every
+// other character is itself ('[', '{', '(', '!', '+', '@' and '/' included: metric keys such as
+// "loss[1]" or "train/loss" are common, and a glob's classes and alternatives would silently
+// make them match other keys, or not their own).
+const hasGlob = (segment: string) => /[*?]/.test(segment);
 
 type SegmentMatcher = '**' | ((segment: string) => boolean);
 
 function segmentMatcher(pattern: string): SegmentMatcher {
   if (pattern === '**') return '**';
   if (!hasGlob(pattern)) return (segment) => segment === pattern;
-  const isMatch = picomatch(pattern.split('/').join(SLASH), { dot: true });
-  return (segment) => isMatch(segment.split('/').join(SLASH));
+  const source = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'))).join('');
+  const re = new RegExp(`^${source}$`, 'su');
+  return (segment) => re.test(segment);
 }
 
 /** Whether matchers match path[start..end) for some end (the run may stop before the path does). */
@@ -137,7 +146,7 @@ interface CompiledKeyRule<R> {
   length: number;
   rule: R;
   matchers: SegmentMatcher[];
-  /** Whether an element of a list can match where its list does not (the last segment is a digit or a glob). */
+  /** Whether an element of a list can match where its list does not (the last segment that is not '**' is a digit or a glob). */
   indexSensitive: boolean;
   used: boolean;
 }
@@ -145,8 +154,10 @@ interface CompiledKeyRule<R> {
 function compileKeyRules<R>(rules: Record<string, R> | undefined, where: string): Array<CompiledKeyRule<R>> {
   return Object.entries(rules ?? {}).map(([key, rule]) => {
     const segments = parseMetricKey(key);
-    const last = segments[segments.length - 1] as string;
-    return { key, name: `${where}${key}`, length: key.length, rule, matchers: segments.map(segmentMatcher), indexSensitive: /^\d+$/.test(last) || (hasGlob(last) && last !== '**'), used: false };
+    // A trailing '**' can match no segment at all: "x.1.**" covers x.1 itself, so what decides is
+    // the last segment before it.
+    const last = [...segments].reverse().find((segment) => segment !== '**');
+    return { key, name: `${where}${key}`, length: key.length, rule, matchers: segments.map(segmentMatcher), indexSensitive: last !== undefined && (/^\d+$/.test(last) || hasGlob(last)), used: false };
   });
 }
 
@@ -251,6 +262,7 @@ export function buildPolicy(document: PolicyDocument | null): Policy {
           return best ? completeTolerance(best.rule, tolerance) : tolerance;
         },
         nanStrict: !tolerance.nan_equal || [...metricGroups, ...tensorGroups].some((group) => group.some((r) => strictRule(r.rule))),
+        pendingRules: () => [...metricGroups, ...tensorGroups].some((group) => group.some((r) => !r.used)),
       };
     },
     unusedRules(): string[] {

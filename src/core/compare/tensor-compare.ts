@@ -14,13 +14,13 @@
 //             (BigInt) and then converted to Number. Bools are 0/1.
 //   ignore    no element work: 'identical' when the bytes are equal, else 'equivalent'; no stats.
 //   'other' dtypes (structured, strings, datetimes...) are compared as bytes per element in
-//   both bitwise and allclose modes.
+//   both bitwise and allclose modes (a NaN in a float field fails with nan_equal off, as anywhere).
 // max_abs_diff / max_rel_diff cover the finite pairs whose bits differ (equal pairs contribute 0);
 // both are 0 when elements were compared and none differ, and null when there are no elements or
 // the dtype has no numeric value (strings, structured records: a distance means nothing there).
 // max_rel_diff only counts pairs with b != 0.
 import type { Tolerance, TensorDiff } from './model.js';
-import { elementCount, type NpyDtype } from './npy-header.js';
+import { elementCount, type NpyDtype, type ScalarUnit } from './npy-header.js';
 
 export type TensorStats = Pick<TensorDiff, 'status' | 'max_abs_diff' | 'max_rel_diff' | 'mismatched' | 'mismatched_fraction' | 'first_mismatch' | 'elements'>;
 
@@ -109,6 +109,7 @@ class Accumulator implements TensorAccumulator {
   private readonly fortran: boolean;
   private readonly cStrides: number[];
   private readonly total: number;
+  private readonly floatUnits: ScalarUnit[];
 
   private anyBitDiff = false;
   private mismatched = 0;
@@ -134,15 +135,19 @@ class Accumulator implements TensorAccumulator {
     this.fortran = options.fortranOrder === true && options.shape.length > 1;
     this.total = elementCount(options.shape);
     this.cStrides = cStrides(options.shape);
-    const floaty = options.dtype.kind === 'f' || options.dtype.kind === 'c';
+    // The floats inside a record (or any non-numeric element), for nan_equal off.
+    this.floatUnits = this.decoder === D_BYTES ? (options.dtype.units ?? []).filter((u) => u.float === true) : [];
+    const floaty = options.dtype.kind === 'f' || options.dtype.kind === 'c' || this.floatUnits.length > 0;
     // With nan_equal off, a NaN fails even where the other side holds the very same bits.
     this.decodeAll = this.mode !== 'ignore' && !this.nanEqual && floaty;
-    if (this.itemsize <= 0) throw new Error('tensor accumulator: itemsize must be positive');
+    if (this.itemsize < 0) throw new Error('tensor accumulator: itemsize must not be negative');
   }
 
   add(baselineChunk: Uint8Array, candidateChunk: Uint8Array, firstElementIndex: number): void {
     const len = baselineChunk.byteLength;
     if (candidateChunk.byteLength !== len) throw new Error('tensor accumulator: chunks differ in length');
+    // Elements of no bytes at all (np.dtype([])): nothing can differ.
+    if (this.itemsize === 0) return;
     if (len % this.itemsize !== 0) throw new Error('tensor accumulator: chunk is not a whole number of elements');
     const n = len / this.itemsize;
     if (n === 0) return;
@@ -315,8 +320,9 @@ class Accumulator implements TensorAccumulator {
         return;
       }
       default:
-        // Bytes: no value semantics; a difference is a mismatch in every mode.
-        if (bitsDiffer) this.mismatch(i);
+        // Bytes: no value semantics; a difference is a mismatch in every mode, and with nan_equal
+        // off so is a NaN in a float inside the element (a record's field), as everywhere else.
+        if (bitsDiffer || (this.decodeAll && (this.holdsNaN(A, off) || this.holdsNaN(B, off)))) this.mismatch(i);
         return;
     }
     if (a !== a || b !== b) {
@@ -326,6 +332,22 @@ class Accumulator implements TensorAccumulator {
     } else {
       this.finite(Math.abs(a - b), Math.abs(a), bitsDiffer, i);
     }
+  }
+
+  /** Whether a float inside the element at `off` is a NaN. */
+  private holdsNaN(view: DataView, off: number): boolean {
+    for (const u of this.floatUnits) {
+      const at = off + u.offset;
+      if (u.width === 2) {
+        const h = view.getUint16(at, u.littleEndian);
+        if ((h & 0x7c00) === 0x7c00 && (h & 0x03ff) !== 0) return true;
+      } else if (u.width === 4) {
+        if (Number.isNaN(view.getFloat32(at, u.littleEndian))) return true;
+      } else if (u.width === 8) {
+        if (Number.isNaN(view.getFloat64(at, u.littleEndian))) return true;
+      }
+    }
+    return false;
   }
 
   /** absB: |baseline| (the model's b). */
@@ -450,6 +472,30 @@ export function swapByteOrder(chunk: Uint8Array, dtype: Pick<NpyDtype, 'kind' | 
       const t = chunk[i] as number;
       chunk[i] = chunk[j] as number;
       chunk[j] = t;
+    }
+  }
+}
+
+/**
+ * Reverses the byte order of some scalars of every element of a chunk in place (a record's
+ * multi-byte fields, a string's UCS-4 characters), leaving the rest of each element as it is.
+ */
+export function swapUnits(chunk: Uint8Array, itemsize: number, units: readonly Pick<ScalarUnit, 'offset' | 'width'>[]): void {
+  if (itemsize <= 0 || units.length === 0) return;
+  const whole = chunk.length - (chunk.length % itemsize);
+  // Every scalar of one width covering whole elements ('<U5', '<M8[ns]', a record of int32s): one native swap.
+  const width = units[0]?.width as number;
+  if (units.every((u, i) => u.width === width && u.offset === i * width) && units.length * width === itemsize) {
+    swapByteOrder(chunk.subarray(0, whole), { kind: 'other', itemsize: width });
+    return;
+  }
+  for (let base = 0; base + itemsize <= whole; base += itemsize) {
+    for (const u of units) {
+      for (let i = base + u.offset, j = base + u.offset + u.width - 1; i < j; i++, j--) {
+        const t = chunk[i] as number;
+        chunk[i] = chunk[j] as number;
+        chunk[j] = t;
+      }
     }
   }
 }

@@ -3,15 +3,18 @@
 // dtype, shape and memory order) and hand over its bytes through TensorData; everything else is
 // decided here, the same way for every format:
 //   - the dtype's kind and width must match (<f4 vs <f8 is a difference); byte order is storage,
-//     so <f4 and >f4 holding the same values are identical (one side is swapped before comparing);
+//     so <f4 and >f4 holding the same values are identical (one side is swapped before comparing),
+//     and so are <U2 and >U2, <M8[ns] and >M8[ns], records whose fields are stored in either order
+//     (each multi-byte scalar of an element swapped on its own);
 //   - the shapes must match; an HDF5 null dataspace (h5py.Empty) has no shape and matches only another;
 //   - memory order is storage too: a C-order and a Fortran-order copy of the same values are
 //     identical, reordered in memory when small and tile by tile (bounded memory) when large;
-//   - object arrays hold a pickle, compared as whole bytes.
+//   - object arrays hold a pickle, compared as bytes with all that follows it (a pickle has no
+//     length of its own).
 // No file access here: the bytes come through the TensorData interface the adapters implement.
 import { blankTensorDiff, type TensorDiff, type Tolerance } from './model.js';
-import { elementCount, formatShape, npyDataIsPickled, type NpyDtype } from './npy-header.js';
-import { createTensorAccumulator, fortranToC, swapByteOrder, type TensorAccumulator } from './tensor-compare.js';
+import { canonicalOf, elementCount, formatShape, npyDataIsPickled, type NpyDtype } from './npy-header.js';
+import { createTensorAccumulator, fortranToC, swapByteOrder, swapUnits, unravelC, type TensorAccumulator } from './tensor-compare.js';
 
 export interface TensorHeader {
   dtype: NpyDtype;
@@ -56,8 +59,80 @@ function message(err: unknown): string {
 
 /** Two dtypes hold the same kind of values at the same width (byte order aside). */
 export function sameValueType(a: NpyDtype, b: NpyDtype): boolean {
-  if (a.kind === 'other' || b.kind === 'other') return a.descr === b.descr;
-  return a.kind === b.kind && a.itemsize === b.itemsize;
+  if (a.kind !== b.kind || a.itemsize !== b.itemsize) return false;
+  if (a.kind !== 'other') return true;
+  if (canonicalOf(a) !== canonicalOf(b)) return false;
+  const ua = a.units ?? [];
+  const ub = b.units ?? [];
+  return ua.length === ub.length && ua.every((u, i) => u.offset === ub[i]?.offset && u.width === ub[i]?.width);
+}
+
+/**
+ * What of the candidate's element bytes to reverse so they are in the baseline's byte order:
+ * everything (numbers, element by element), some scalars of each element (records, strings,
+ * datetimes), or nothing.
+ */
+function swapPlan(a: NpyDtype, b: NpyDtype): ((chunk: Uint8Array) => void) | null {
+  if (a.kind !== 'other') return a.itemsize > 1 && a.kind !== 'b' && a.littleEndian !== b.littleEndian ? (chunk) => swapByteOrder(chunk, a) : null;
+  const ua = a.units ?? [];
+  const ub = b.units ?? [];
+  const units = ua.filter((u, i) => u.width > 1 && u.littleEndian !== ub[i]?.littleEndian);
+  return units.length > 0 ? (chunk) => swapUnits(chunk, a.itemsize, units) : null;
+}
+
+/** What makes two tensors different before any element is read: their dtypes, their shapes. */
+function structuralDifferences(ha: Pick<TensorHeader, 'dtype' | 'shape'>, hb: Pick<TensorHeader, 'dtype' | 'shape'>): string[] {
+  const why: string[] = [];
+  if (!sameValueType(ha.dtype, hb.dtype)) why.push(`dtype differs: ${ha.dtype.descr} vs ${hb.dtype.descr}`);
+  if (ha.shape === null || hb.shape === null) {
+    if (ha.shape !== hb.shape) why.push(`shape differs: ${ha.shape === null ? 'no dataspace (empty)' : formatShape(ha.shape)} vs ${hb.shape === null ? 'no dataspace (empty)' : formatShape(hb.shape)}`);
+  } else if (ha.shape.length !== hb.shape.length || ha.shape.some((d, i) => d !== hb.shape?.[i])) {
+    why.push(`shape differs: ${formatShape(ha.shape)} vs ${formatShape(hb.shape)}`);
+  }
+  return why;
+}
+
+/** One side of a tensor whose elements have no fixed size (HDF5 variable-length strings and sequences). */
+export interface VariableSide {
+  dtype: NpyDtype;
+  shape: number[] | null;
+  /** Each element's value as bytes that are equal exactly when the values are (byte order already normalised), in C order. */
+  elements: readonly Uint8Array[];
+  /** Which elements hold a NaN: with nan_equal off they never equal anything. */
+  nans?: readonly boolean[];
+}
+
+/** Tensors of variable-length elements: the dtype and shape, then every element exactly. */
+export function compareVariableTensors(a: VariableSide, b: VariableSide, tolerance: Tolerance, name: string): TensorDiff {
+  const diff = blankTensorDiff(name, 'identical', tolerance, {
+    dtype: { baseline: a.dtype.descr, candidate: b.dtype.descr },
+    shape: { baseline: a.shape ?? [], candidate: b.shape ?? [] },
+  });
+  const why = structuralDifferences(a, b);
+  if (why.length > 0) return { ...diff, status: 'different', message: why.join('; ') };
+  if (a.shape === null) return { ...diff, message: 'no dataspace on either side (empty)' };
+  const elements = elementCount(a.shape);
+  let mismatched = 0;
+  let first = -1;
+  for (let i = 0; i < elements; i++) {
+    const x = a.elements[i];
+    const y = b.elements[i];
+    const nanFails = !tolerance.nan_equal && tolerance.mode !== 'ignore' && (a.nans?.[i] === true || b.nans?.[i] === true);
+    if (nanFails || x === undefined || y === undefined || !Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength))) {
+      mismatched++;
+      if (first < 0) first = i;
+    }
+  }
+  const ignored = tolerance.mode === 'ignore';
+  return {
+    ...diff,
+    elements,
+    status: mismatched === 0 ? 'identical' : ignored ? 'equivalent' : 'different',
+    mismatched: ignored ? 0 : mismatched,
+    mismatched_fraction: ignored || elements === 0 ? 0 : mismatched / elements,
+    first_mismatch: ignored || first < 0 ? null : unravelC(first, a.shape),
+    message: 'variable-length elements: compared exactly, value by value',
+  };
 }
 
 /** Data bytes of a tensor with this header (0 for a null dataspace). */
@@ -77,13 +152,7 @@ export async function compareTensorSides(a: TensorSide, b: TensorSide, tolerance
     dtype: { baseline: ha.dtype.descr, candidate: hb.dtype.descr },
     shape: { baseline: ha.shape ?? [], candidate: hb.shape ?? [] },
   });
-  const why: string[] = [];
-  if (!sameValueType(ha.dtype, hb.dtype)) why.push(`dtype differs: ${ha.dtype.descr} vs ${hb.dtype.descr}`);
-  if (ha.shape === null || hb.shape === null) {
-    if (ha.shape !== hb.shape) why.push(`shape differs: ${ha.shape === null ? 'no dataspace (empty)' : formatShape(ha.shape)} vs ${hb.shape === null ? 'no dataspace (empty)' : formatShape(hb.shape)}`);
-  } else if (ha.shape.length !== hb.shape.length || ha.shape.some((d, i) => d !== hb.shape?.[i])) {
-    why.push(`shape differs: ${formatShape(ha.shape)} vs ${formatShape(hb.shape)}`);
-  }
+  const why = structuralDifferences(ha, hb);
   if (why.length > 0) return { ...diff, status: 'different', message: why.join('; ') };
   if (ha.shape === null) return { ...diff, status: 'identical', message: 'no dataspace on either side (empty)' };
 
@@ -93,13 +162,17 @@ export async function compareTensorSides(a: TensorSide, b: TensorSide, tolerance
   diff.elements = elements;
   if (npyDataIsPickled(dtype) || npyDataIsPickled(hb.dtype)) {
     try {
+      // A pickle has no length of its own: where it ends, and so any array stored after it, is
+      // known only by unpickling, which is never done. It is compared with all that follows it.
       const same = await sameRemainingBytes(a.data, b.data, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
       return {
         ...diff,
         status: same ? 'identical' : 'different',
         mismatched: same ? 0 : elements,
         mismatched_fraction: same || elements === 0 ? 0 : 1,
-        message: `object array (${dtype.descr}) is stored pickled: compared as whole bytes${same ? '' : ', so which elements differ is unknown'}`,
+        message: same
+          ? `object array (${dtype.descr}) is stored pickled: it and the rest of the data after it are compared as bytes, and are the same`
+          : `object array (${dtype.descr}) is stored pickled: it and the rest of the data after it are compared as bytes (a pickle has no length of its own, so an array after it cannot be read without unpickling), and they differ: whether the objects or what follows them differ is unknown`,
       };
     } catch (err) {
       return { ...diff, message: message(err) };
@@ -112,7 +185,7 @@ export async function compareTensorSides(a: TensorSide, b: TensorSide, tolerance
   );
   if (truncated.length > 0) return { ...diff, message: truncated.join('; ') };
 
-  const swap = dtype.itemsize > 1 && dtype.kind !== 'other' && ha.dtype.littleEndian !== hb.dtype.littleEndian;
+  const swap = swapPlan(ha.dtype, hb.dtype);
   const reorder = shape.length > 1 && ha.fortranOrder !== hb.fortranOrder;
   const notes: string[] = [];
   if (swap) notes.push('byte order differs (storage only)');
@@ -122,13 +195,13 @@ export async function compareTensorSides(a: TensorSide, b: TensorSide, tolerance
     if (!reorder) {
       const acc = createTensorAccumulator({ dtype, shape, tolerance, fortranOrder: ha.fortranOrder });
       await streamPairs(a.data, b.data, dataBytes, dtype.itemsize, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, (ca, cb, first) => {
-        if (swap) swapByteOrder(cb, dtype);
+        swap?.(cb);
         acc.add(ca, cb, first);
       });
       stats = acc.finish();
     } else if (dataBytes <= (options.reorderInMemoryBytes ?? DEFAULT_REORDER_IN_MEMORY_BYTES)) {
       const [ra, rb] = await Promise.all([readExactly(a, dataBytes), readExactly(b, dataBytes)]);
-      if (swap) swapByteOrder(rb, dtype);
+      swap?.(rb);
       const acc = createTensorAccumulator({ dtype, shape, tolerance });
       acc.add(ha.fortranOrder ? fortranToC(ra, shape, dtype.itemsize) : ra, hb.fortranOrder ? fortranToC(rb, shape, dtype.itemsize) : rb, 0);
       stats = acc.finish();
@@ -320,7 +393,7 @@ function scatter(src: Uint8Array, from: number, out: Uint8Array, to: number, ste
  * both files into tile-local C order, then fed row by row (a tile row is a run of the C order) to
  * the accumulator, which reports indexes in C order as always.
  */
-async function compareTiled(a: TensorSide, b: TensorSide, shape: readonly number[], dtype: NpyDtype, tolerance: Tolerance, swap: boolean, tileBytes: number): Promise<ReturnType<TensorAccumulator['finish']>> {
+async function compareTiled(a: TensorSide, b: TensorSide, shape: readonly number[], dtype: NpyDtype, tolerance: Tolerance, swap: ((chunk: Uint8Array) => void) | null, tileBytes: number): Promise<ReturnType<TensorAccumulator['finish']>> {
   const itemsize = dtype.itemsize;
   const tile = tileShape(shape, Math.floor(tileBytes / itemsize));
   const acc = createTensorAccumulator({ dtype, shape: [...shape], tolerance });
@@ -342,7 +415,7 @@ async function compareTiled(a: TensorSide, b: TensorSide, shape: readonly number
     const ta = bufA.subarray(0, count * itemsize);
     const tb = bufB.subarray(0, count * itemsize);
     await Promise.all([readTile(a, shape, origin, extent, itemsize, ta), readTile(b, shape, origin, extent, itemsize, tb)]);
-    if (swap) swapByteOrder(tb, dtype);
+    swap?.(tb);
     const rowLength = extent[last] as number;
     let local = 0;
     forEachIndex(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { bytesFeed, JsonSyntaxError, StreamCursor, valueCursor, type JsonValue } from '../../../src/core/compare/json-cursor.js';
-import { compareJsonCursors, compareNumbers, type JsonComparison } from '../../../src/core/compare/metrics.js';
+import { compareJsonCursors, compareJsonDocuments, compareNumbers, RepeatedKeyError, type JsonComparison } from '../../../src/core/compare/metrics.js';
 import { BITWISE, type MetricRule } from '../../../src/core/compare/model.js';
 import { buildPolicy, type PolicyDocument } from '../../../src/core/compare/policy.js';
 
@@ -10,7 +10,7 @@ const allclose = (rtol: number, atol: number, extra: Partial<MetricRule> = {}): 
 function compareText(baseline: string, candidate: string, policy: PolicyDocument | null = null, chunk = 7): JsonComparison {
   const rules = buildPolicy(policy).forOutput('metrics.json').metrics;
   const cursor = (text: string) => new StreamCursor(bytesFeed(Buffer.from(text, 'utf8'), chunk));
-  return compareJsonCursors(cursor(baseline), cursor(candidate), rules);
+  return compareJsonDocuments(() => [cursor(baseline), cursor(candidate)], rules);
 }
 
 function readText(text: string, chunk = 3): JsonValue {
@@ -30,17 +30,17 @@ describe('StreamCursor: JSON as Python writes it', () => {
     expect(value.get('q')).toBe('a"NaN');
   });
 
-  it('reads every number form the grammar allows, as JSON.parse does', () => {
-    const forms = ['0', '-0', '7', '-12', '1.5', '-0.25', '1e5', '1E+5', '2.5e-3', '-1.0E10', '123456789012345', '0.1000000000000000055511151231257827'];
-    expect(readText(`[${forms.join(',')}]`)).toEqual(forms.map((f) => JSON.parse(f)));
-    expect(Object.is(readText('-0'), -0)).toBe(true);
+  it('reads every number form the grammar allows: floats as JSON.parse does, integers as Python ints', () => {
+    const floats = ['1.5', '-0.25', '1e5', '1E+5', '2.5e-3', '-1.0E10', '0.1000000000000000055511151231257827', '-0.0', '1.0'];
+    expect(readText(`[${floats.join(',')}]`)).toEqual(floats.map((f) => JSON.parse(f)));
+    expect(Object.is(readText('-0.0'), -0)).toBe(true);
+    expect(readText('[0, -0, 7, -12, 123456789012345]')).toEqual([0n, 0n, 7n, -12n, 123456789012345n]);
   });
 
-  it('reads integers beyond 2^53 exactly, and everything else as doubles', () => {
+  it('reads integers exactly at any size (Python ints), and everything else as doubles', () => {
     const value = readText('[9007199254740993, -9007199254740993, 9007199254740992, 1.5e300, 0.1, 12345678901234567890123]') as unknown[];
-    // Past Number.MAX_SAFE_INTEGER every integer literal is kept exact.
     expect(value).toEqual([9007199254740993n, -9007199254740993n, 9007199254740992n, 1.5e300, 0.1, 12345678901234567890123n]);
-    expect(readText('[9007199254740991, 100]')).toEqual([9007199254740991, 100]);
+    expect(readText('[9007199254740991, 100, 100.0]')).toEqual([9007199254740991n, 100n, 100]);
   });
 
   it('skips a UTF-8 byte order mark, and decodes escapes and multi-byte characters across chunk boundaries', () => {
@@ -54,8 +54,8 @@ describe('StreamCursor: JSON as Python writes it', () => {
 
   it('keeps the last of a repeated key, as Python does', () => {
     expect([...(readText('{"a": 1, "b": 2, "a": 3}') as Map<string, JsonValue>).entries()]).toEqual([
-      ['b', 2],
-      ['a', 3],
+      ['b', 2n],
+      ['a', 3n],
     ]);
   });
 
@@ -252,5 +252,49 @@ describe('metric rules', () => {
     expect(compareText('{"loss":1}', '{"loss":1,"timing":[1]}', policy).status).toBe('equivalent');
     expect(compareText('{"timing":"3s"}', '{"timing":3}', policy).status).toBe('equivalent');
     expect(compareText('{"loss":1,"timing":3}', '{"timing":3}', policy).status).toBe('different');
+  });
+});
+
+describe('metric documents as json.load reads them', () => {
+  it('the last of a repeated key counts, on both sides, wherever it comes', () => {
+    expect(compareText('{"a":1,"b":0}', '{"a":1,"b":0,"a":7}')).toMatchObject({ status: 'different' });
+    expect(compareText('{"a":1,"b":0}', '{"a":1,"b":0,"a":7}').listed).toEqual([expect.objectContaining({ key: 'a', status: 'different', baseline: 1, candidate: 7 })]);
+    expect(compareText('{"a":1,"a":2}', '{"a":2}').status).toBe('identical');
+    expect(compareText('{"a":1,"a":2}', '{"a":2}').message).toMatch(/the key "a" repeats in the object at the top level: read whole, the last of a repeated key counts/);
+    expect(compareText('{"x":{"a":[1,2],"a":[1,3]}}', '{"x":{"a":[1,3]}}').status).toBe('identical');
+    // In the part read whole (keys in another order), the last one counts too.
+    expect(compareText('{"b":1,"a":1,"a":2}', '{"a":2,"b":1}').status).toBe('identical');
+  });
+
+  it('the lockstep walk never judges a repeated key silently: it says so', () => {
+    const rules = buildPolicy(null).forOutput('m.json').metrics;
+    const cursor = (text: string) => new StreamCursor(bytesFeed(Buffer.from(text, 'utf8')));
+    expect(() => compareJsonCursors(cursor('{"a":1,"a":2}'), cursor('{"a":2}'), rules)).toThrow(RepeatedKeyError);
+  });
+
+  it('an integer -0 is 0; an int and a float are two types', () => {
+    expect(compareText('{"n": -0}', '{"n": 0}').status).toBe('identical');
+    expect(compareText('{"n": -0.0}', '{"n": 0.0}').status).toBe('different');
+    const changed = compareText('{"n": 1}', '{"n": 1.0}', { version: 1, default: { atol: 1 } });
+    expect(changed.status).toBe('different');
+    expect(changed.listed).toEqual([expect.objectContaining({ key: 'n', baseline: 1, candidate: 1, message: 'type changed: an integer in the baseline, a float in the candidate' })]);
+    expect(compareText('{"n": 1}', '{"n": 1.0}', { version: 1, metrics: { n: { mode: 'ignore' } } }).status).toBe('equivalent');
+    expect(compareText('{"n": [1, 2]}', '{"n": [1, 2.0]}', { version: 1, metrics: { n: { at: 'last' } } }).listed[0]?.message).toMatch(/type changed: an integer in the baseline, a float in the candidate/);
+  });
+
+  it('at: on lists that are not lists of numbers judges every value, and never recurses', () => {
+    const policy: PolicyDocument = { version: 1, metrics: { loss: { at: 'last' } } };
+    for (const list of ['[]', '[1, "x", 1]', '[[1, 2], [3, 4]]', '["mse", "mae"]']) {
+      expect([list, compareText(`{"loss": ${list}}`, `{"loss": ${list}}`, policy).status]).toEqual([list, 'identical']);
+    }
+    expect(compareText('{"loss": ["mse", "mae"]}', '{"loss": ["mse", "mse"]}', policy).listed).toEqual([expect.objectContaining({ key: 'loss.1', status: 'different' })]);
+  });
+
+  it('at: with nan_equal off, a list holding a NaN is never identical', () => {
+    const policy: PolicyDocument = { version: 1, metrics: { loss: { at: 'last', nan_equal: false } } };
+    const result = compareText('{"loss": [NaN, 0.5]}', '{"loss": [NaN, 0.5]}', policy);
+    expect(result.status).toBe('equivalent');
+    expect(result.listed[0]?.message).toMatch(/a NaN, which never equals anything with nan_equal off/);
+    expect(compareText('{"loss": [NaN, 0.5]}', '{"loss": [NaN, 0.5]}', { version: 1, metrics: { loss: { at: 'last' } } }).status).toBe('identical');
   });
 });

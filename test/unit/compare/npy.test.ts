@@ -40,6 +40,13 @@ describe('parseNpyHeader', () => {
     expect(v3.shape).toEqual([]);
   });
 
+  it('reads Python 2 shapes (3L, 4L) and leaves an l or L inside a field name alone', () => {
+    expect(parseNpyHeader(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (3L, 4L), }")).shape).toEqual([3, 4]);
+    const named = parseNpyHeader(npyBytes("{'descr': [('w1l', '<f4'), ('x2L', '<i4', (2L,))], 'fortran_order': False, 'shape': (1L,), }"));
+    expect(named.dtype.descr).toBe("[('w1l', '<f4'), ('x2L', '<i4', [2])]");
+    expect(named.shape).toEqual([1]);
+  });
+
   it('knows every numeric dtype NumPy writes', () => {
     const cases: Array<[string, string, number, boolean]> = [
       ['<f2', 'f', 2, true], ['>f2', 'f', 2, false], ['<f4', 'f', 4, true], ['>f8', 'f', 8, false],
@@ -49,8 +56,22 @@ describe('parseNpyHeader', () => {
     ];
     for (const [descr, kind, itemsize, le] of cases) {
       const h = parseNpyHeader(npyBytes(`{'descr': '${descr}', 'fortran_order': False, 'shape': (2,), }`));
-      expect(h.dtype).toEqual({ descr, kind, itemsize, littleEndian: le });
+      expect(h.dtype).toMatchObject({ descr, kind, itemsize, littleEndian: le });
     }
+    // Non-numeric types: what they hold without the byte order, and where their scalars are.
+    const other = (descr: string) => parseNpyHeader(npyBytes(`{'descr': ${descr}, 'fortran_order': False, 'shape': (2,), }`)).dtype;
+    expect(other("'>U2'")).toMatchObject({ canonical: 'U2', units: [{ offset: 0, width: 4, littleEndian: false }, { offset: 4, width: 4, littleEndian: false }] });
+    expect(other("'<M8[ns]'")).toMatchObject({ canonical: 'M8[ns]', units: [{ offset: 0, width: 8, littleEndian: true }] });
+    expect(other("'|S3'")).toMatchObject({ canonical: 'S3', units: [] });
+    expect(other("[('a', '>i4'), ('b', '<f8', (2,))]")).toMatchObject({
+      canonical: "{'a': i4 @0, 'b': f8 x2 @4}",
+      units: [
+        { offset: 0, width: 4, littleEndian: false },
+        { offset: 4, width: 8, littleEndian: true, float: true },
+        { offset: 12, width: 8, littleEndian: true, float: true },
+      ],
+    });
+    expect(other("[]")).toMatchObject({ itemsize: 0, canonical: '{}', units: [] });
     const structured = parseNpyHeader(npyBytes("{'descr': [('x', '<i4'), ('y', '<f8', (2,)), ('z', [('a', '|u1')])], 'fortran_order': False, 'shape': (2,), }"));
     expect(structured.dtype.kind).toBe('other');
     expect(structured.dtype.itemsize).toBe(4 + 16 + 1);

@@ -111,6 +111,37 @@ describe('tolerance policy', () => {
     ]);
   });
 
+  it('a rule ending in ** applies to the list element it names, scalar or not', () => {
+    const rules = buildPolicy({ version: 1, metrics: { 'x.1.**': { atol: 1 } } }).forOutput('m.json').metrics;
+    const ruleOf = rules.elementRules(['x']);
+    expect(ruleOf(0)).toEqual(BITWISE);
+    expect(ruleOf(1)).toMatchObject({ mode: 'allclose', atol: 1 });
+    expect(rules.rule(['x', 1, 'y'])).toMatchObject({ mode: 'allclose', atol: 1 });
+    // Rules whose last segment before a trailing ** is a plain key resolve once for the whole list.
+    expect(buildPolicy({ version: 1, metrics: { 'x.**': { atol: 1 } } }).forOutput('m.json').metrics.elementRules(['x'])(5)).toMatchObject({ atol: 1 });
+  });
+
+  it('in metric keys only * and ? are wildcards; [ ] { } ( ) ! + @ are themselves', () => {
+    for (const key of ['loss[1]', 'a{b,c}', 'f(x)', '!neg', 'a+b', '@at', '+(x)']) {
+      expect([key, keyRuleMatches(key, [key])]).toEqual([key, true]);
+    }
+    expect(keyRuleMatches('loss[1]', ['loss1'])).toBe(false);
+    expect(keyRuleMatches('a{b,c}', ['ab'])).toBe(false);
+    expect(keyRuleMatches('loss[*]', ['loss[12]'])).toBe(true);
+    expect(keyRuleMatches('l?ss', ['loss'])).toBe(true);
+    expect(keyRuleMatches('l?ss', ['lss'])).toBe(false);
+    expect(keyRuleMatches('*', ['multi\nline'])).toBe(true);
+  });
+
+  it('knows while a rule that could apply to an output has matched nothing yet', () => {
+    const policy = buildPolicy({ version: 1, metrics: { loss: { atol: 1 } } });
+    const rules = policy.forOutput('m.json');
+    expect(rules.pendingRules()).toBe(true);
+    rules.metrics.rule(['loss']);
+    expect(rules.pendingRules()).toBe(false);
+    expect(policy.forOutput('other.json').pendingRules()).toBe(false);
+  });
+
   it('knows when a rule makes a NaN fail even against itself', () => {
     expect(buildPolicy(null).forOutput('a.keras').nanStrict).toBe(false);
     expect(buildPolicy({ version: 1, default: { nan_equal: false } }).forOutput('a.keras').nanStrict).toBe(true);
