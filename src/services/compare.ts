@@ -12,8 +12,7 @@ import { buildPolicy, type Policy, type ResolvedOutputPolicy } from '../core/com
 import { formatOf, summarize, verdictOf } from '../core/compare/verdict.js';
 import { UserInputError } from '../errors.js';
 import { compareBytesFiles } from '../adapters/bytes-file.js';
-import { hashFiles, isInside, openSyncFeed, readSmallFileSync, statKind, walkFiles } from '../adapters/fs.js';
-import { readWholeFile } from '../adapters/whole-file.js';
+import { hashFiles, isInside, openSyncFeed, readSmallFileSync, readWholeFile, statKind, walkFiles } from '../adapters/fs.js';
 
 export interface CompareInput {
   baseline: string;
