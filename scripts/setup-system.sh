@@ -17,9 +17,10 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 
-# The probe is tested on the oldest and newest supported Pythons, and refuses Python 2.7.
+# The probe is tested on the oldest and newest supported Pythons, and refuses Python 2.7; 3.12 gives
+# a venv without setuptools. Debian's own python3 (with its dist-packages) is part of the image.
 root="${PYENV_ROOT:-$HOME/.pyenv}"
-for v in 2.7 3.6 3.11 3.13; do
+for v in 2.7 3.6 3.11 3.12 3.13; do
   if ! ls -d "$root"/versions/"$v"* >/dev/null 2>&1; then
     echo "warning: no Python $v under $root/versions; tests that need it will fail under CI" >&2
   fi
