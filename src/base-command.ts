@@ -2,6 +2,7 @@
 // message, a hint and a documented exit code (a stack only with DEBUG=snapshot*).
 import { Command, Errors, type Interfaces } from '@oclif/core';
 import { InternalError, SnapshotError } from './errors.js';
+import { interruptible, type Interruptible } from './adapters/signals.js';
 import { printable } from './render/text.js';
 
 export interface ErrorEnvelope {
@@ -51,6 +52,11 @@ export abstract class SnapshotCommand extends Command {
   }
 
   protected collectedWarnings: string[] = [];
+
+  /** Ctrl-C, SIGTERM and SIGHUP abort the returned signal; a second one forces the exit (adapters/signals.ts). */
+  protected interruptible(lastCleanup?: () => Promise<void>): Interruptible {
+    return interruptible(lastCleanup);
+  }
 
   /** The exit status of a command that succeeded in running but reports a failure (a verdict). */
   protected resultStatus = 0;

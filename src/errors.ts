@@ -19,6 +19,8 @@ export const ExitCode = {
   verdictError: 7,
   /** A bug in snapshot itself. */
   internal: 70,
+  /** Stopped by SIGHUP (the terminal or ssh session went away), 128 + 1. */
+  hangup: 129,
   /** Stopped by SIGINT (Ctrl-C), as shells report 128 + 2. */
   interrupted: 130,
   /** Stopped by SIGTERM (a job manager or CI cancelling), 128 + 15. */
@@ -70,10 +72,10 @@ export class ExternalError extends SnapshotError {
 
 /** Ctrl-C or SIGTERM stopped the work; whatever was staged is discarded. */
 export class InterruptedError extends SnapshotError {
-  /** `signal`: the aborted signal, whose reason names what stopped us ('SIGTERM'; anything else reads as Ctrl-C). */
+  /** `signal`: the aborted signal, whose reason names what stopped us ('SIGTERM', 'SIGHUP'; anything else reads as Ctrl-C). */
   constructor(signal: AbortSignal | undefined, what = 'the work') {
-    const by = signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
-    super('INTERRUPTED', `interrupted (${by}) during ${what}; nothing was written`, by === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
+    const by = signal?.reason === 'SIGTERM' || signal?.reason === 'SIGHUP' ? signal.reason : 'SIGINT';
+    super('INTERRUPTED', `interrupted (${by}) during ${what}; nothing was written`, by === 'SIGTERM' ? ExitCode.terminated : by === 'SIGHUP' ? ExitCode.hangup : ExitCode.interrupted);
   }
 }
 

@@ -1,7 +1,7 @@
 // The one module that touches the file system for snapshot's own inputs and outputs:
 // atomic writes, streaming hashes, tree walks and bundle folders.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { access, appendFile, copyFile, lstat, mkdir, mkdtemp, open, opendir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -457,6 +457,21 @@ export async function appendText(path: string, content: string): Promise<void> {
  * A folder assembled under a temporary name and moved into place at the end, so an interrupted
  * capture never leaves half a bundle where a good one was.
  */
+/** Staging folders not yet committed or discarded: removed at once if a second Ctrl-C ends us. */
+const liveStaging = new Set<string>();
+
+/** Removes every staging folder still open, synchronously: the last thing before a forced exit. */
+export function discardAllStagingSync(): void {
+  for (const path of liveStaging) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Nothing more can be done on the way out.
+    }
+  }
+  liveStaging.clear();
+}
+
 export class StagedFolder {
   private constructor(
     readonly finalPath: string,
@@ -466,6 +481,7 @@ export class StagedFolder {
   static async create(finalPath: string): Promise<StagedFolder> {
     const stagingPath = join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(6).toString('hex')}.staging`);
     await mkdir(stagingPath, { recursive: true });
+    liveStaging.add(stagingPath);
     return new StagedFolder(finalPath, stagingPath);
   }
 
@@ -535,6 +551,7 @@ export class StagedFolder {
     }
     try {
       await rename(this.stagingPath, this.finalPath);
+      liveStaging.delete(this.stagingPath);
     } catch (error) {
       if (previous !== null) await rename(previous, this.finalPath);
       throw error;
@@ -544,6 +561,7 @@ export class StagedFolder {
 
   async discard(): Promise<void> {
     await rm(this.stagingPath, { recursive: true, force: true });
+    liveStaging.delete(this.stagingPath);
   }
 }
 
@@ -826,5 +844,54 @@ export async function readWholeFile(path: string, what: string, maxBytes = 256 *
       hint: 'Check the path and its permissions.',
       cause: error,
     });
+  }
+}
+
+/**
+ * The path with every symbolic link resolved, as git reports a repository's top level; a tail
+ * that does not exist yet (an outputs folder the training will make) is kept as written.
+ */
+export async function canonicalPath(path: string): Promise<string> {
+  let head = resolve(path);
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return join(await realpath(head), ...tail);
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return resolve(path);
+      tail.unshift(basename(head));
+      head = parent;
+    }
+  }
+}
+
+/** Creates a folder that must not exist yet: a replay never writes into anything the user had. */
+export async function makeDirExclusive(path: string, flag: string): Promise<void> {
+  try {
+    await mkdir(path);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EEXIST') {
+      throw new OutputRefusedError('OUTPUT_EXISTS', `${flag} ${path} already exists`, { hint: 'Choose a new folder: a replay never writes into one that exists.' });
+    }
+    throw new OutputRefusedError('WRITE_FAILED', `cannot create ${path}: ${describeFsError(error)}`, { cause: error });
+  }
+}
+
+/** The last `maxBytes` of a text file ('' when it cannot be read): a log's tail for a message. */
+export async function readTextTail(path: string, maxBytes = 64 * 1024): Promise<string> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, maxBytes);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      return buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
   }
 }

@@ -38,9 +38,12 @@ const KILL_GRACE_MS = 2000;
 // Process groups started with a timeout; killed if snapshot itself exits first (Ctrl-C), since
 // a detached group no longer gets the terminal's signals.
 const liveGroups = new Set<number>();
-process.on('exit', () => {
+process.on('exit', () => killAllGroups());
+
+/** SIGKILL to every process group we started that is still running: a forced exit leaves none behind. */
+export function killAllGroups(): void {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
-});
+}
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;

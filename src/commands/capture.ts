@@ -39,11 +39,9 @@ export default class Capture extends SnapshotCommand {
     // Ctrl-C, or a SIGTERM that reaches only us (a job manager, CI cancelling), stops every step:
     // the patch being written, the hashing, the training; the staged bundle is discarded and the
     // command ends with its message and exit code instead of dying mid-write.
-    const controller = new AbortController();
-    const onSigint = () => controller.abort('SIGINT');
-    const onSigterm = () => controller.abort('SIGTERM');
-    process.once('SIGINT', onSigint);
-    process.once('SIGTERM', onSigterm);
+    // A second signal (or SIGHUP after one) forces the exit, killing the training's group and
+    // removing the staging folder first (adapters/signals.ts).
+    const interrupts = this.interruptible();
     let result: CaptureResult;
     try {
       result = await capture({
@@ -60,15 +58,14 @@ export default class Capture extends SnapshotCommand {
         echoRun: true,
         echo: (chunk) => this.echoToStderr(chunk),
         allowMissingPatch: flags['allow-missing-patch'],
-        signal: controller.signal,
+        signal: interrupts.signal,
         log: (line) => this.note(line),
       });
     } catch (error) {
       if (error instanceof RunFailedError) this.report(error.result);
       throw error;
     } finally {
-      process.removeListener('SIGINT', onSigint);
-      process.removeListener('SIGTERM', onSigterm);
+      interrupts.release();
     }
     this.report(result);
     return result.snapshot;
