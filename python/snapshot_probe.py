@@ -460,22 +460,23 @@ class Probe(object):
         backend_source = "default"
         keras3 = keras_version is not None and self._major(keras_version) >= 3
         settings = None
-        if keras3:
-            config_path = os.path.expanduser(os.path.join(keras_home, "keras.json"))
-            if os.path.exists(config_path):
-                try:
-                    config = json.loads(read_text(config_path))
-                    if isinstance(config, dict):
-                        # What Keras itself reads from the file, and nothing else.
-                        settings = dict((k, config[k]) for k in KERAS_CONFIG_KEYS if k in config)
-                    value = config.get("backend") if isinstance(config, dict) else None
-                    if isinstance(value, str):
-                        backend = value
-                        backend_source = "keras.json"
-                except ValueError:
-                    pass  # Keras treats an unreadable keras.json as empty
-                except Exception as exc:  # noqa: BLE001
-                    self.error("keras.json", exc)
+        # Keras 3 and Keras 2 / tf.keras all read keras.json under KERAS_HOME (floatx, epsilon and
+        # image_data_format change numerics in every one of them); only Keras 3 takes its backend.
+        config_path = os.path.expanduser(os.path.join(keras_home, "keras.json"))
+        if os.path.exists(config_path):
+            try:
+                config = json.loads(read_text(config_path))
+                if isinstance(config, dict):
+                    # What Keras itself reads from the file, and nothing else.
+                    settings = dict((k, config[k]) for k in KERAS_CONFIG_KEYS if k in config)
+                value = config.get("backend") if isinstance(config, dict) else None
+                if keras3 and isinstance(value, str):
+                    backend = value
+                    backend_source = "keras.json"
+            except ValueError:
+                pass  # Keras treats an unreadable keras.json as empty
+            except Exception as exc:  # noqa: BLE001
+                self.error("keras.json", exc)
         if env.get("KERAS_BACKEND"):
             backend = env["KERAS_BACKEND"]
             backend_source = "KERAS_BACKEND"

@@ -2,7 +2,7 @@
 // patches are the record of the code, not probes, so they have none: they report progress instead
 // and stop only when asked (Ctrl-C).
 import { join } from 'node:path';
-import { parsePorcelainZ, parseSubmoduleStatus, stripUrlCredentials } from '../core/git.js';
+import { parseGitlinks, parsePorcelainZ, parseSubmoduleStatus, stripUrlCredentials } from '../core/git.js';
 import type { ProbeRecord } from '../core/model.js';
 import { fileSize, findLargeFiles, sha256File, type LargeFile } from './fs.js';
 import { runProcess } from './process.js';
@@ -20,8 +20,12 @@ export interface SubmoduleState extends PatchResult {
   url: string | null;
   initialized: boolean;
   dirty: boolean;
+  /** Files untracked in it: like the superproject's, in no rebuild. */
+  untracked: string[];
   /** Where its patch was written (when dirty). */
   patchPath: string | null;
+  /** A repository inside the repository that .gitmodules does not name (added with `git add`). */
+  embedded: boolean;
 }
 
 export interface GitState extends PatchResult {
@@ -39,6 +43,8 @@ export interface GitState extends PatchResult {
   } | null;
   /** Every submodule (recursively), with its own patch when it has uncommitted changes. */
   submodules: SubmoduleState[];
+  /** Why the submodules could not all be listed (null when they were): the code record may lack some. */
+  submoduleError: string | null;
   /** Tracked files at or above largeFileBytes: usually weights or data that belong in --data. */
   largeFiles: LargeFile[];
 }
@@ -88,34 +94,66 @@ async function writePatch(dir: string, patchPath: string, options: GitReadOption
   );
 }
 
-/** Each submodule's commit, remote and state; the dirty ones get their own patch. */
-async function readSubmodules(root: string, options: GitReadOptions): Promise<SubmoduleState[]> {
+/** One checked-out submodule's state: commit, remote, status, untracked files and its patch when dirty. */
+async function readSubmodule(root: string, path: string, commit: string | null, index: number, embedded: boolean, options: GitReadOptions): Promise<SubmoduleState> {
   const { timeoutMs, signal } = options;
-  const listed = await runProcess('git', ['-C', root, 'submodule', 'status', '--recursive'], { timeoutMs, signal });
-  if (listed.outcome !== 'ok') return [];
+  const git = (...args: string[]) => runProcess('git', ['-C', join(root, path), ...args], { timeoutMs, signal });
+  const [status, remote, head] = await Promise.all([
+    git('status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=all'),
+    git('remote', 'get-url', 'origin'),
+    commit === null ? git('rev-parse', '--verify', '-q', 'HEAD') : null,
+  ]);
+  const checkedOut = commit ?? (head?.outcome === 'ok' ? head.stdout.trim() : null);
+  const parsed = status.outcome === 'ok' ? parsePorcelainZ(status.stdout) : { dirty: false, untracked: [] };
+  const patchPath = parsed.dirty ? options.submodulePatchPath(index) : null;
+  const written = patchPath === null ? { patch: null, error: null } : await writePatch(join(root, path), patchPath, options);
+  return {
+    path,
+    commit: checkedOut,
+    url: remote.outcome === 'ok' ? stripUrlCredentials(remote.stdout.trim()) : null,
+    initialized: true,
+    dirty: parsed.dirty,
+    untracked: parsed.untracked,
+    patchPath,
+    embedded,
+    ...(status.outcome === 'ok' ? written : { patch: null, error: status.reason ?? 'git status failed' }),
+  };
+}
+
+/**
+ * Every submodule, recursively, from `git submodule status`; and every gitlink the index holds
+ * that it did not list (an embedded repository without a .gitmodules entry makes `submodule
+ * status` fail outright), read directly, so none is left an empty folder without a word.
+ */
+async function readSubmodules(root: string, options: GitReadOptions): Promise<{ states: SubmoduleState[]; error: string | null }> {
+  const { timeoutMs, signal } = options;
+  const [listed, links] = await Promise.all([
+    runProcess('git', ['-C', root, 'submodule', 'status', '--recursive'], { timeoutMs, signal }),
+    runProcess('git', ['-C', root, 'ls-files', '--stage', '-z'], { timeoutMs, signal, maxBuffer: 256 * 1024 * 1024 }),
+  ]);
   const states: SubmoduleState[] = [];
-  for (const [index, sub] of parseSubmoduleStatus(listed.stdout).entries()) {
-    const dir = join(root, sub.path);
+  const known = listed.outcome === 'ok' ? parseSubmoduleStatus(listed.stdout) : [];
+  for (const sub of known) {
     if (!sub.initialized) {
-      states.push({ path: sub.path, commit: sub.commit, url: null, initialized: false, dirty: false, patch: null, error: null, patchPath: null });
+      states.push({ path: sub.path, commit: sub.commit, url: null, initialized: false, dirty: false, untracked: [], patch: null, error: null, patchPath: null, embedded: false });
       continue;
     }
-    const git = (...args: string[]) => runProcess('git', ['-C', dir, ...args], { timeoutMs, signal });
-    const [status, remote] = await Promise.all([git('status', '--porcelain=v1', '-z', '--ignore-submodules=all'), git('remote', 'get-url', 'origin')]);
-    const dirty = status.outcome === 'ok' && parsePorcelainZ(status.stdout).dirty;
-    const patchPath = dirty ? options.submodulePatchPath(index) : null;
-    const written = patchPath === null ? { patch: null, error: null } : await writePatch(dir, patchPath, options);
-    states.push({
-      path: sub.path,
-      commit: sub.commit,
-      url: remote.outcome === 'ok' ? stripUrlCredentials(remote.stdout.trim()) : null,
-      initialized: true,
-      dirty,
-      patchPath,
-      ...(status.outcome === 'ok' ? written : { patch: null, error: status.reason ?? 'git status failed' }),
-    });
+    states.push(await readSubmodule(root, sub.path, sub.commit, states.length, false, options));
   }
-  return states;
+  const listedPaths = new Set(known.map((s) => s.path));
+  for (const link of links.outcome === 'ok' ? parseGitlinks(links.stdout) : []) {
+    if (listedPaths.has(link.path)) continue;
+    const present = await runProcess('git', ['-C', join(root, link.path), 'rev-parse', '--show-toplevel'], { timeoutMs, signal });
+    const isOwnRepo = present.outcome === 'ok' && present.stdout.trim() === join(root, link.path);
+    if (!isOwnRepo) {
+      states.push({ path: link.path, commit: link.commit, url: null, initialized: false, dirty: false, untracked: [], patch: null, error: null, patchPath: null, embedded: true });
+      continue;
+    }
+    states.push(await readSubmodule(root, link.path, null, states.length, true, options));
+  }
+  const error = listed.outcome === 'ok' ? null : `git submodule status failed (${listed.reason ?? 'unknown error'})`;
+  const linkError = links.outcome === 'ok' ? null : `git ls-files --stage failed (${links.reason ?? 'unknown error'})`;
+  return { states, error: [error, linkError].filter((e) => e !== null).join('; ') || null };
 }
 
 /** Reads commit, branch, remote and status, writes the patches of a dirty tree, and lists large tracked files. */
@@ -125,7 +163,7 @@ export async function readGitState(dir: string, options: GitReadOptions): Promis
   const git = (...args: string[]) => runProcess('git', ['-C', dir, ...args], { timeoutMs, signal });
   const elapsed = () => Math.round(performance.now() - started);
   const top = await git('rev-parse', '--show-toplevel');
-  const none = (probe: ProbeRecord): GitState => ({ probe, git: null, patch: null, error: null, submodules: [], largeFiles: [] });
+  const none = (probe: ProbeRecord): GitState => ({ probe, git: null, patch: null, error: null, submodules: [], submoduleError: null, largeFiles: [] });
   if (top.outcome === 'absent') return none({ status: 'absent', duration_ms: elapsed(), reason: 'git not found' });
   if (top.outcome === 'timeout') return none({ status: 'timeout', duration_ms: elapsed(), reason: top.reason ?? 'git timed out' });
   if (top.outcome !== 'ok') return none({ status: 'absent', duration_ms: elapsed(), reason: `${dir} is not in a git repository` });
@@ -154,7 +192,7 @@ export async function readGitState(dir: string, options: GitReadOptions): Promis
   const { dirty, staged, untracked } = parsePorcelainZ(status.stdout);
   const probe: ProbeRecord = { status: 'ok', duration_ms: elapsed() };
   const written = dirty && commit !== null ? await writePatch(dir, options.patchPath, options) : { patch: null, error: null };
-  const submodules = commit !== null ? await readSubmodules(root, options) : [];
+  const submodules = commit !== null ? await readSubmodules(root, options) : { states: [], error: null };
   return {
     probe,
     git: {
@@ -167,7 +205,20 @@ export async function readGitState(dir: string, options: GitReadOptions): Promis
       untracked,
     },
     ...written,
-    submodules,
+    submodules: submodules.states,
+    submoduleError: submodules.error,
     largeFiles,
   };
+}
+
+/** The top level of the git repository holding `dir`, or null when it is in none. */
+export async function gitTopLevel(dir: string, timeoutMs = 10_000, signal?: AbortSignal): Promise<string | null> {
+  const top = await runProcess('git', ['-C', dir, 'rev-parse', '--show-toplevel'], { timeoutMs, signal });
+  return top.outcome === 'ok' ? top.stdout.trim() || null : null;
+}
+
+/** Whether the repository has the commit (a clone that never fetched it does not). */
+export async function hasCommit(repo: string, commit: string, timeoutMs = 10_000, signal?: AbortSignal): Promise<boolean> {
+  const has = await runProcess('git', ['-C', repo, 'cat-file', '-e', `${commit}^{commit}`], { timeoutMs, signal });
+  return has.outcome === 'ok';
 }

@@ -74,6 +74,19 @@ export function parseSubmoduleStatus(output: string): SubmoduleStatus[] {
   return out;
 }
 
+/**
+ * The gitlinks (mode 160000 entries) of `git ls-files --stage -z`: every submodule path the index
+ * has, whether or not .gitmodules names it (an embedded repository added with `git add`).
+ */
+export function parseGitlinks(output: string): Array<{ path: string; commit: string }> {
+  const out: Array<{ path: string; commit: string }> = [];
+  for (const record of output.split('\0')) {
+    const match = /^160000 ([0-9a-f]{40}(?:[0-9a-f]{24})?) \d\t(.+)$/s.exec(record);
+    if (match) out.push({ commit: match[1] as string, path: match[2] as string });
+  }
+  return out;
+}
+
 /** What the snapshot's code record can give back: the tree the training ran on, or less. */
 export type CapturedTree =
   | { kind: 'clean' }
@@ -83,6 +96,19 @@ export type CapturedTree =
 
 export function capturedTree(git: { dirty: boolean; patch_file: string | null; patch_error: string | null }): CapturedTree {
   if (git.patch_file !== null) return { kind: 'patched', patchFile: git.patch_file };
-  if (!git.dirty) return { kind: 'clean' };
+  // A tree whose state could not be read (git status failed) is not known to be clean.
+  if (!git.dirty && git.patch_error === null) return { kind: 'clean' };
   return { kind: 'commit-only', reason: git.patch_error ?? 'the snapshot records uncommitted changes but no patch' };
+}
+
+/**
+ * Every file untracked at capture, the submodules' included (prefixed with the submodule's path):
+ * in no commit and no patch, so in no rebuild. Non-string entries (a hand-edited file) are skipped.
+ */
+export function untrackedAtCapture(git: { untracked: unknown; submodules?: unknown } | null | undefined): string[] {
+  if (!git) return [];
+  const own = Array.isArray(git.untracked) ? git.untracked.filter((p): p is string => typeof p === 'string') : [];
+  const subs = Array.isArray(git.submodules) ? (git.submodules as Array<{ path?: unknown; untracked?: unknown }>) : [];
+  const nested = subs.flatMap((sub) => (typeof sub?.path === 'string' && Array.isArray(sub.untracked) ? sub.untracked.filter((p): p is string => typeof p === 'string').map((p) => `${sub.path}/${p}`) : []));
+  return [...own, ...nested];
 }

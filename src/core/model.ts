@@ -2,7 +2,7 @@
 // schemas/snapshot.schema.json is the contract for the YAML file; these types mirror it.
 
 /** The schema this tool writes; older ones are read through core/snapshot-versions.ts. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export type ProbeStatus = 'ok' | 'absent' | 'timeout' | 'error';
 
@@ -162,10 +162,16 @@ export interface SubmoduleRecord {
   patch_sha256: string | null;
   patch_size: number | null;
   patch_error: string | null;
+  /** Files untracked in the submodule at capture: in no rebuild (schema 3; [] when migrated). */
+  untracked: string[];
 }
 
 export interface CodeInfo {
   path: string;
+  /** The repository's top level at capture; null without a repository or from an older schema. */
+  repo_root: string | null;
+  /** The code folder relative to the repository root ('' is the root); null as repo_root. */
+  in_repo: string | null;
   git: {
     /** null: the repository had no commit yet (an unborn HEAD); the staged and untracked files say what there was. */
     commit: string | null;
@@ -195,6 +201,10 @@ export interface FileEntry {
 
 export interface DataRecord {
   path: string;
+  /** Absolute at capture; null when an older schema did not record it. */
+  absolute: string | null;
+  /** Relative to the repository root when the data sat inside it, else null. */
+  in_repo: string | null;
   kind: 'file' | 'directory';
   file_count: number;
   total_bytes: number;
@@ -211,6 +221,8 @@ export interface DataRecord {
 export interface RunRecord {
   command: string;
   cwd: string;
+  /** The working directory relative to the repository root; null outside it (or from an older schema). */
+  cwd_in_repo: string | null;
   exit_code: number | null;
   signal: string | null;
   duration_ms: number;
@@ -223,6 +235,10 @@ export interface RunRecord {
   stderr_bytes: number | null;
   logs_truncated: boolean;
   outputs_dir: string;
+  /** The outputs folder, absolute, at capture. */
+  outputs_path: string;
+  /** The outputs folder relative to the repository root; null outside it (or from an older schema). */
+  outputs_in_repo: string | null;
   baseline: { dir: string; files: Array<FileEntry & { kind: OutputKind }> } | null;
 }
 

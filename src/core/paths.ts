@@ -2,7 +2,7 @@
 import { basename, dirname, join } from 'node:path';
 
 /** snapshot.yaml + '.bundle' -> snapshot.bundle, in the snapshot's folder. */
-export function besideSnapshot(snapshotPath: string, suffix: '.bundle' | '.docker'): string {
+export function besideSnapshot(snapshotPath: string, suffix: '.bundle' | '.docker' | '.replays'): string {
   const name = basename(snapshotPath).replace(/\.(ya?ml|json)$/i, '');
   return join(dirname(snapshotPath), `${name}${suffix}`);
 }

@@ -1,7 +1,7 @@
 // Pure renderers: a snapshot in, lines of text out. What a person wants at a glance: the
 // framework, CUDA/cuDNN/driver, GPUs, Python and the findings.
 import type { Snapshot } from '../core/model.js';
-import { capturedTree } from '../core/git.js';
+import { capturedTree, untrackedAtCapture } from '../core/git.js';
 import { formatBytes } from '../core/units.js';
 import { printable } from './text.js';
 
@@ -74,9 +74,10 @@ export function renderSnapshot(s: Snapshot): string[] {
       const state = !sub.initialized ? 'not initialized: the training ran without its files' : `${(sub.commit ?? '?').slice(0, 12)}${sub.patch_file ? ' + uncommitted changes (saved as a patch)' : sub.dirty ? ' + uncommitted changes NOT saved' : ''}`;
       lines.push(row('  submodule', `${sub.path}: ${state}`));
     }
-    if (c.untracked.length > 0) {
-      const shown = c.untracked.slice(0, 5).join(', ');
-      lines.push(`  ! ${c.untracked.length} untracked file${c.untracked.length === 1 ? ' was' : 's were'} in the code folder at capture and will not be in a rebuild: ${printable(shown)}${c.untracked.length > 5 ? ', ...' : ''}`);
+    const untracked = untrackedAtCapture(c);
+    if (untracked.length > 0) {
+      const shown = untracked.slice(0, 5).join(', ');
+      lines.push(`  ! ${untracked.length} untracked file${untracked.length === 1 ? ' was' : 's were'} in the code folder at capture and will not be in a rebuild: ${printable(shown)}${untracked.length > 5 ? ', ...' : ''}`);
     }
   } else if (s.code) {
     lines.push(row('Code', `${s.code.path} (not a git repository)`));

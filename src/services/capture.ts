@@ -6,15 +6,17 @@ import { basename, delimiter, dirname, join, relative, resolve } from 'node:path
 import { assembleFrameworks, assembleGpu, assemblePackages, assemblePython, assembleSystem, systemProbeRecords } from '../core/assemble.js';
 import { inlineAssignments } from '../core/command-line.js';
 import { buildDeterminism } from '../core/determinism.js';
-import { manifestText, outputKind, sha256Hex } from '../core/manifest.js';
+import { outputKind } from '../core/manifest.js';
+import { manifestOfPath } from './data-manifest.js';
 import { besideSnapshot } from '../core/paths.js';
+import { inside } from '../core/replay/layout.js';
 import { formatBytes } from '../core/units.js';
 import { SCHEMA_VERSION, type DataRecord, type FileEntry, type PackageRecord, type ProbeRecord, type RunRecord, type Snapshot, type SubmoduleRecord } from '../core/model.js';
 import { ExitCode, ExternalError, InternalError, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
 import {
   assertWritableTarget,
+  canonicalPath,
   CappedLogFile,
-  hashFiles,
   isEmptyFolder,
   isInside,
   pathExists,
@@ -99,21 +101,19 @@ async function checkInputs(input: CaptureInput, snapshotPath: string, bundlePath
  */
 async function manifestOf(path: string, index: number, cwd: string, staged: StagedFolder, relToSnapshot: (p: string) => string, bundlePath: string, warnings: string[], signal?: AbortSignal): Promise<DataRecord> {
   const absolute = resolve(cwd, path);
-  const kind = await statKind(absolute);
-  const listed =
-    kind === 'directory'
-      ? await walkFiles(absolute, (rel, reason) => warnings.push(`--data ${path}: ${rel} is left out: ${reason}`), { nonUtf8Names: 'keep' })
-      : [{ relativePath: basename(absolute), relativeBytes: Buffer.from(basename(absolute)), absolutePath: absolute }];
-  const files = await hashFiles(listed, 8, signal);
-  const text = manifestText(files);
+  const manifest = await manifestOfPath(absolute, (rel, reason) => warnings.push(`--data ${path}: ${rel} is left out: ${reason}`), signal);
+  const { files, text, kind } = manifest;
   const name = join('data', `${index}.sha256`);
   await staged.writeFile(name, text);
   return {
     path,
-    kind: kind === 'directory' ? 'directory' : 'file',
+    absolute,
+    // Placed once the repository's root is known (the git read runs alongside).
+    in_repo: null,
+    kind,
     file_count: files.length,
     total_bytes: files.reduce((sum, f) => sum + f.size, 0),
-    digest: sha256Hex(text),
+    digest: manifest.digest,
     manifest_file: relToSnapshot(join(bundlePath, name)),
   };
 }
@@ -141,7 +141,12 @@ function codeWarnings(gitState: GitState, codeDir: string, warnings: string[]): 
   if (gitState.git?.commit === null) {
     warnings.push(`${codeDir} is a git repository without a commit yet: the code cannot be rebuilt from git (${gitState.git.staged.length} staged, ${gitState.git.untracked.length} untracked files recorded); commit it and capture again`);
   }
+  if (gitState.submoduleError !== null) {
+    warnings.push(`the submodules could not all be listed: ${gitState.submoduleError}; those read from the index's gitlinks are recorded, nested ones may be missing`);
+  }
   for (const sub of gitState.submodules) {
+    if (sub.embedded && sub.initialized) warnings.push(`${sub.path} is a git repository inside the repository that .gitmodules does not name: recorded as a submodule at its checked-out commit ${sub.commit?.slice(0, 12) ?? '?'}; a clone elsewhere has no way to fetch it (git submodule add it)`);
+    if (sub.untracked.length > 0) warnings.push(`submodule ${sub.path} has ${sub.untracked.length} untracked file(s) (${sub.untracked.slice(0, 3).join(', ')}${sub.untracked.length > 3 ? ', ...' : ''}): they are in no rebuild; commit them in the submodule or pass them with --data`);
     if (!sub.initialized) warnings.push(`submodule ${sub.path} is not initialized (git submodule update --init): the training ran without its files, and a rebuild will have none either`);
   }
   for (const file of gitState.largeFiles) {
@@ -202,6 +207,12 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     ] as const, input.signal, 'probing');
     if (input.signal?.aborted) throw new InterruptedError(input.signal, 'probing');
     const dataProbe: ProbeRecord = { status: 'ok', duration_ms: Math.round(performance.now() - dataStarted) };
+    const repoRoot = gitState.git?.root ?? null;
+    // git reports the root with links resolved: the paths are compared resolved too.
+    const inRepo = async (path: string) => (repoRoot === null ? null : inside(repoRoot, await canonicalPath(path)));
+    const placedData: DataRecord[] = [];
+    for (const record of data) placedData.push({ ...record, in_repo: await inRepo(record.absolute as string) });
+    const codeInRepo = await inRepo(codeDir);
     for (const message of python.output.errors) warnings.push(`python probe: ${message}`);
     // Decided before the training runs: a snapshot that only has the commit must be asked for.
     if (gitState.error !== null) patchFailure(input, codeDir, gitState.error, warnings);
@@ -233,12 +244,13 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
       patch_sha256: sub.patch?.sha256 ?? null,
       patch_size: sub.patch?.size ?? null,
       patch_error: sub.error,
+      untracked: sub.untracked,
     }));
     const subPatches = submodules.some((s) => s.patch_file !== null);
     if (!subPatches) await removePath(staged.path('submodules'));
     // The bundle is meant to be committed: git must never rewrite the patches' line endings.
     if (hasPatch || subPatches) await staged.writeFile('.gitattributes', '*.patch -text\n');
-    const run = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, warnings) : null;
+    const run = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, inRepo, warnings) : null;
     const needsBundle = run !== null || hasPatch || subPatches || data.length > 0;
 
     const snapshot: Snapshot = {
@@ -254,6 +266,8 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
       determinism: buildDeterminism(input.env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags }),
       code: {
         path: codeDir,
+        repo_root: repoRoot,
+        in_repo: codeInRepo,
         git: gitState.git
           ? {
               commit: gitState.git.commit,
@@ -270,7 +284,7 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
             }
           : null,
       },
-      data,
+      data: placedData,
       run,
       probes,
     };
@@ -305,6 +319,7 @@ async function runTraining(
   pythonPrefix: string,
   isVenv: boolean,
   relToSnapshot: (p: string) => string,
+  inRepo: (path: string) => Promise<string | null>,
   warnings: string[],
 ): Promise<RunRecord> {
   const spec = input.run as NonNullable<CaptureInput['run']>;
@@ -369,6 +384,7 @@ async function runTraining(
   return {
     command: spec.command,
     cwd: input.cwd,
+    cwd_in_repo: await inRepo(input.cwd),
     exit_code: outcome.exitCode,
     signal: outcome.signal,
     duration_ms: outcome.durationMs,
@@ -380,6 +396,8 @@ async function runTraining(
     stderr_bytes: errLog.bytes,
     logs_truncated: outLog.truncated || errLog.truncated,
     outputs_dir: spec.outputsDir,
+    outputs_path: outputsDir,
+    outputs_in_repo: await inRepo(outputsDir),
     baseline,
   };
 }

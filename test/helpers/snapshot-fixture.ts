@@ -90,6 +90,8 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     },
     code: {
       path: '/work/project',
+      repo_root: '/work/project',
+      in_repo: '',
       git: {
         commit: '89abcdef0123456789abcdef0123456789abcdef',
         branch: 'main',
@@ -104,10 +106,11 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
         submodules: [],
       },
     },
-    data: [{ path: 'data', kind: 'directory', file_count: DATA_FILES.length, total_bytes: 1280, digest: DATA_DIGEST, manifest_file: 'snapshot.bundle/data/0.sha256' }],
+    data: [{ path: 'data', absolute: '/work/project/data', in_repo: 'data', kind: 'directory', file_count: DATA_FILES.length, total_bytes: 1280, digest: DATA_DIGEST, manifest_file: 'snapshot.bundle/data/0.sha256' }],
     run: {
       command: 'python train.py --epochs 3',
       cwd: '/work/project',
+      cwd_in_repo: '',
       exit_code: 0,
       signal: null,
       duration_ms: 12345,
@@ -119,6 +122,8 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       stderr_bytes: 512,
       logs_truncated: false,
       outputs_dir: 'outputs',
+      outputs_path: '/work/project/outputs',
+      outputs_in_repo: 'outputs',
       baseline: {
         dir: 'baseline',
         files: [

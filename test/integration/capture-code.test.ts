@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { cleanEnv, fakeBin, killStartedClis, repoRoot, runCli, startCli } from '../helpers/cli.js';
 import { processEnds, processGone } from '../helpers/processes.js';
+import { SCHEMA_VERSION } from '../../src/core/model.js';
 import { runProcess } from '../../src/adapters/process.js';
 import { findPython } from '../helpers/pythons.js';
 
@@ -223,7 +224,7 @@ describe('the patch is checked wherever it is read', () => {
     expect(r.exitCode).toBe(0);
     expect(r.json.warnings.join('\n')).toMatch(/The captured patch .*code\.patch cannot be checked: the snapshot \(an older schema\) recorded no checksum/);
     expect(readFileSync(join(work, 'schema-1-ctx', 'code', 'train.py'), 'utf8')).toContain('"loss": 0.25');
-    expect(YAML.parse(readFileSync(join(work, 'schema-1-ctx', 'snapshot.yaml'), 'utf8')).schema).toBe(2);
+    expect(YAML.parse(readFileSync(join(work, 'schema-1-ctx', 'snapshot.yaml'), 'utf8')).schema).toBe(SCHEMA_VERSION);
   });
 });
 
@@ -262,6 +263,8 @@ describe('submodules', () => {
     writeFileSync(join(repo, 'lib', 'extra.py'), 'X = 1\n');
     gitIn(join(repo, 'lib'))('add', 'extra.py');
     git('submodule', 'deinit', '-q', '-f', 'docs');
+    // A file the vendored tool reads that was never committed in its repository.
+    writeFileSync(join(repo, 'third_party', 'vendor', 'local_config.py'), 'KEY = 1\n');
     libCommit = gitIn(join(repo, 'lib'))('rev-parse', 'HEAD').trim();
     captured = await runCli(['capture', '--python', python, '--code', repo, '--json'], { cwd: repo, env: cleanEnv() });
   });
@@ -272,10 +275,11 @@ describe('submodules', () => {
     // The superproject's own tree is clean: the submodule's edits are not its changes.
     expect(git.dirty).toBe(false);
     expect(git.submodules).toEqual([
-      { path: 'docs', commit: expect.stringMatching(/^[0-9a-f]{40}$/), url: null, initialized: false, dirty: false, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null },
-      { path: 'lib', commit: libCommit, url: join(work, 'sub-lib'), initialized: true, dirty: true, patch_file: 'snapshot.bundle/submodules/1.patch', patch_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), patch_size: expect.any(Number), patch_error: null },
-      { path: 'third_party/vendor', commit: expect.stringMatching(/^[0-9a-f]{40}$/), url: join(work, 'sub-vendor'), initialized: true, dirty: false, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null },
+      { path: 'docs', commit: expect.stringMatching(/^[0-9a-f]{40}$/), url: null, initialized: false, dirty: false, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null, untracked: [] },
+      { path: 'lib', commit: libCommit, url: join(work, 'sub-lib'), initialized: true, dirty: true, patch_file: 'snapshot.bundle/submodules/1.patch', patch_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), patch_size: expect.any(Number), patch_error: null, untracked: [] },
+      { path: 'third_party/vendor', commit: expect.stringMatching(/^[0-9a-f]{40}$/), url: join(work, 'sub-vendor'), initialized: true, dirty: false, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null, untracked: ['local_config.py'] },
     ]);
+    expect(captured.json.warnings.join('\n')).toMatch(/submodule third_party\/vendor has 1 untracked file\(s\) \(local_config\.py\): they are in no rebuild/);
     const patch = readFileSync(join(repo, 'snapshot.bundle', 'submodules', '1.patch'), 'utf8');
     expect(patch).toContain('+WIDTH = 32  # edited, not committed');
     expect(patch).toContain('+X = 1');
@@ -297,6 +301,31 @@ describe('submodules', () => {
     const dockerfile = readFileSync(join(ctx, 'Dockerfile'), 'utf8');
     expect(dockerfile).toContain(`# Submodule lib at commit ${libCommit}, with its captured uncommitted patch applied.`);
     expect(r.json.warnings.join('\n')).toMatch(/Submodule docs was not initialized at capture: the training ran without its files, and the image has none either/);
+    // The submodule's untracked file is named too, with the submodule's path.
+    expect(r.json.warnings.join('\n')).toMatch(/untracked at capture and are not in the image: .*"third_party\/vendor\/local_config\.py"/);
+    expect(existsSync(join(ctx, 'code', 'third_party', 'vendor', 'local_config.py'))).toBe(false);
+  });
+
+  it('records an embedded repository that .gitmodules does not name (git submodule status fails on it), and rebuilds it', async () => {
+    const outer = join(work, 'embedded');
+    mkdirSync(outer);
+    const git = gitIn(outer);
+    git('init', '-q');
+    writeFileSync(join(outer, 'train.py'), 'print(1)\n');
+    const inner = library('embedded-src', 'model.py', 'DEPTH = 3\n');
+    execFileSync('git', ['clone', '-q', inner, join(outer, 'vendor')]);
+    // `git add` of a repository records a gitlink without a .gitmodules entry (git warns, and allows it).
+    git('add', 'train.py', 'vendor');
+    git('commit', '-qm', 'embedded');
+    const r = await runCli(['capture', '--python', python, '--code', outer, '--json'], { cwd: outer, env: cleanEnv() });
+    expect(r.exitCode).toBe(0);
+    const innerCommit = gitIn(inner)('rev-parse', 'HEAD').trim();
+    expect(r.json.result.code.git.submodules).toEqual([expect.objectContaining({ path: 'vendor', commit: innerCommit, initialized: true, dirty: false })]);
+    expect(r.json.warnings.join('\n')).toMatch(/vendor is a git repository inside the repository that \.gitmodules does not name/);
+    const ctx = join(work, 'embedded-ctx');
+    const d = await runCli(['dockerfile', '--output-dir', ctx, '--json'], { cwd: outer });
+    expect(d.exitCode).toBe(0);
+    expect(readFileSync(join(ctx, 'code', 'vendor', 'model.py'), 'utf8')).toBe('DEPTH = 3\n');
   });
 
   it('refuses, saying what to run, when a submodule is not checked out where dockerfile runs', async () => {
@@ -381,6 +410,53 @@ describe('Ctrl-C or SIGTERM during --run', () => {
     expect(processGone(childPid)).toBe(true);
     expect(existsSync(join(dir, 'snapshot.yaml'))).toBe(false);
     expect(existsSync(join(dir, 'snapshot.bundle'))).toBe(false);
+    expect(leftovers(dir)).toEqual([]);
+  }, 120_000);
+});
+
+describe('a second signal, or SIGHUP, during --run', () => {
+  const TRAINING = [
+    'import os, signal, subprocess, sys, time',
+    // Ignores everything but SIGKILL: only the forced stop ends it.
+    'child = subprocess.Popen([sys.executable, "-c", "import signal, time; [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)]; open(\'child-ready\', \'w\').close(); time.sleep(600)"])',
+    'for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP): signal.signal(s, signal.SIG_IGN)',
+    'while not os.path.exists("child-ready"): time.sleep(0.01)',
+    'open("pids", "w").write("%d %d" % (os.getpid(), child.pid))',
+    'print("training started", flush=True)',
+    'time.sleep(600)',
+  ].join('\n');
+
+  async function started(name: string, extra: string[] = []) {
+    const dir = join(work, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'train.py'), `${TRAINING}\n`);
+    const cli = startCli(['capture', '--python', python, '--code', dir, '--run', 'python train.py', '--outputs', 'out', ...extra], { cwd: dir, env: cleanEnv() });
+    await cli.stderrMatches(/training started/);
+    const pids = readFileSync(join(dir, 'pids'), 'utf8').split(' ').map(Number) as [number, number];
+    return { dir, cli, pids };
+  }
+
+  it('a second Ctrl-C forces the exit at once: the training group killed, the staging folder removed, exit 130', async () => {
+    const { dir, cli, pids } = await started('second-sigint');
+    cli.signal('SIGINT');
+    // The first stop is under way (SIGTERM sent, the grace period running) once the CLI says so or
+    // the training is past its first signal; either way a second one must not wait for the grace.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    cli.signal('SIGINT');
+    const r = await cli.exited;
+    expect(r.exitCode).toBe(130);
+    for (const pid of pids) expect(processGone(pid)).toBe(true);
+    expect(leftovers(dir)).toEqual([]);
+    expect(existsSync(join(dir, 'snapshot.bundle'))).toBe(false);
+  }, 120_000);
+
+  it('SIGHUP (the terminal went away) stops the detached training too, with exit 129 and the envelope', async () => {
+    const { dir, cli, pids } = await started('sighup', ['--json']);
+    cli.signal('SIGHUP');
+    const r = await cli.exited;
+    expect(r.exitCode).toBe(129);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 129, error: { code: 'INTERRUPTED', message: 'interrupted (SIGHUP) during the training; nothing was written' } });
+    for (const pid of pids) expect(processGone(pid)).toBe(true);
     expect(leftovers(dir)).toEqual([]);
   }, 120_000);
 });

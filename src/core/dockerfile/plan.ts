@@ -1,5 +1,6 @@
 // From a snapshot to the files of a build context: pure, deterministic (the same snapshot gives
 // byte-identical files), and every value from the snapshot validated before it is written.
+import { untrackedAtCapture } from '../git.js';
 import type { Snapshot } from '../model.js';
 import { compareVersions } from '../versions.js';
 import { chooseBaseImage, type BaseChoice, type BaseOptions } from './base-image.js';
@@ -80,7 +81,7 @@ function pythonVersionOf(snapshot: Snapshot): string {
  * The ENV the image bakes in: the captured allowlisted variables (host-only ones left out), then the
  * recipe right for the captured TensorFlow and torch.
  */
-export function planEnvironment(snapshot: Snapshot, base: BaseChoice): { env: PlannedEnv[]; warnings: string[] } {
+export function planEnvironment(snapshot: Snapshot, base: Pick<BaseChoice, 'target' | 'family'>): { env: PlannedEnv[]; warnings: string[] } {
   const env: PlannedEnv[] = [];
   const warnings: string[] = [];
   const names = new Set<string>();
@@ -205,13 +206,15 @@ const KERAS_BACKEND_NAME = /^[a-z][a-z0-9_]{0,31}$/;
  */
 export function kerasJsonFor(snapshot: Snapshot): { text: string; summary: string } | null {
   const keras = snapshot.frameworks.keras;
-  if (!keras || keras.version === null || compareVersions(keras.version, '3') < 0) return null;
+  if (!keras) return null;
+  // Keras 2 and tf.keras read floatx, epsilon and image_data_format from keras.json too, but no backend.
+  const keras3 = keras.version !== null && compareVersions(keras.version, '3') >= 0;
   const config = keras.config ?? null;
   if (config === null && keras.backend_source !== 'keras.json') return null;
   if (config !== null && (typeof config !== 'object' || Array.isArray(config))) throw unsafeValue('frameworks.keras.config', config, 'is not a keras.json object');
   const settings: Record<string, string | number | boolean> = {};
   const field = (key: string) => `frameworks.keras.config.${key}`;
-  const backend = keras.backend_source === 'keras.json' ? keras.backend : config?.backend;
+  const backend = !keras3 ? undefined : keras.backend_source === 'keras.json' ? keras.backend : config?.backend;
   if (backend !== undefined) {
     if (typeof backend !== 'string' || !KERAS_BACKEND_NAME.test(backend)) throw unsafeValue(field('backend'), backend, 'is not a Keras backend name');
     settings.backend = backend;
@@ -232,9 +235,14 @@ export function kerasJsonFor(snapshot: Snapshot): { text: string; summary: strin
     if (typeof config.nnx_enabled !== 'boolean') throw unsafeValue(field('nnx_enabled'), config.nnx_enabled, 'is not true or false');
     settings.nnx_enabled = config.nnx_enabled;
   }
+  // Keras 2 takes nothing else from the file: without a numerics setting there is nothing to carry.
+  if (!keras3 && Object.keys(settings).length === 0) return null;
   const ordered = Object.fromEntries(Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : 1)));
   const summary = Object.entries(ordered).map(([k, v]) => `${k} ${String(v)}`).join(', ') || 'an empty keras.json';
-  return { text: `${JSON.stringify(ordered, null, 4)}\n`, summary };
+  let text = JSON.stringify(ordered, null, 4);
+  // Keras asserts that epsilon is a float: a whole number must keep its decimal point (1.0, not 1).
+  if (typeof settings.epsilon === 'number' && Number.isInteger(settings.epsilon)) text = text.replace(/("epsilon": -?\d+)(,?\n|\n?\}$)/, '$1.0$2');
+  return { text: `${text}\n`, summary };
 }
 
 function codeNote(code: { patched: boolean; commitOnly: boolean }): string {
@@ -315,8 +323,8 @@ const UNTRACKED_SHOWN = 10;
  * JSON-quoted (a file name may hold anything).
  */
 export function untrackedWarnings(snapshot: Snapshot): string[] {
-  const untracked: unknown = snapshot.code?.git?.untracked;
-  if (!Array.isArray(untracked) || untracked.length === 0) return [];
+  const untracked = untrackedAtCapture(snapshot.code?.git);
+  if (untracked.length === 0) return [];
   const shown = untracked.slice(0, UNTRACKED_SHOWN).map((path) => showValue(path)).join(', ');
   const more = untracked.length > UNTRACKED_SHOWN ? ` and ${untracked.length - UNTRACKED_SHOWN} more` : '';
   return [`${untracked.length} file${untracked.length === 1 ? ' was' : 's were'} untracked at capture and ${untracked.length === 1 ? 'is' : 'are'} not in the image: ${shown}${more}. If the training reads ${untracked.length === 1 ? 'it' : 'them'}, commit ${untracked.length === 1 ? 'it' : 'them'} (or pass the folder as --data) and recapture.`];

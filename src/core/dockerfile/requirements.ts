@@ -311,13 +311,17 @@ export function renderRequirements(snapshot: Snapshot, options: RequirementsOpti
   };
 }
 
-// "setuptools", "setuptools>=41", "wheel (<1.0,>=0.23.0)", each maybe with "; <marker>".
-const TOOLING_REQUIREMENT = /^\s*([A-Za-z0-9._-]+)\s*(?:\(([^()]*)\)|([^;()]*))\s*(?:;.*)?$/;
+// PEP 508 as Requires-Dist writes it: a name, maybe [extras], then a specifier (maybe in
+// parentheses) or "@ URL", then maybe "; <marker>". Only the name and the specifier are used.
+const TOOLING_REQUIREMENT = /^\s*([A-Za-z0-9._-]+)\s*(?:\[[^\]]*\])?\s*(?:@\s*[^;]*|\(([^()]*)\)|([^;()@]*))\s*(;.*)?$/s;
 
 /**
  * What the pinned packages require of one packaging tool: their names and the specifiers, from
- * their Requires-Dist lines (markers are not evaluated: installing a tool that a marker would have
- * skipped does no harm, leaving out one it needs does).
+ * their Requires-Dist lines. A requirement with a marker (`setuptools<60; python_version < "3.8"`)
+ * still says the tool is needed, but its specifier is not applied: markers are not evaluated here,
+ * and a bound meant for another Python would install an older tool than the one that ran. A URL
+ * requirement names no version. A line that is not a requirement at all is not ours to refuse:
+ * it is left out (nothing from it reaches the file).
  */
 function neededTooling(tool: string, packages: PackageRecord[], pinned: ReadonlySet<string>): { by: string[]; specifiers: string[] } {
   const by = new Set<string>();
@@ -328,12 +332,12 @@ function neededTooling(tool: string, packages: PackageRecord[], pinned: Readonly
     if (!Array.isArray(wants)) return;
     wants.forEach((want: unknown, j) => {
       const field = `packages[${i}].requires_tooling[${j}]`;
-      if (typeof want !== 'string') throw unsafeValue(field, want, 'is not a requirement (not a string)');
+      if (typeof want !== 'string') return;
       const match = TOOLING_REQUIREMENT.exec(want);
-      if (!match) throw unsafeValue(field, want, 'is not a requirement on setuptools or wheel');
-      if (normalizePackageName(match[1] as string) !== tool) return;
-      const specifier = assertVersionSpecifier((match[2] ?? match[3] ?? '').trim(), field);
+      if (!match || normalizePackageName(match[1] as string) !== tool) return;
       by.add(pkg.name);
+      if (match[4] !== undefined) return;
+      const specifier = assertVersionSpecifier((match[2] ?? match[3] ?? '').trim(), field);
       if (specifier !== '') specifiers.add(specifier);
     });
   });

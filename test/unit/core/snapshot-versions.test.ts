@@ -14,6 +14,8 @@ import { makeSnapshot } from '../../helpers/snapshot-fixture.js';
 
 const stored = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/snapshots');
 const storedPath = (version: number) => join(stored, `schema-${version}`, 'snapshot.yaml');
+/** Every stored capture: one per version, and each released shape of a version (schema 2 gained fields after its first release). */
+const STORED: Array<[string, number]> = [...READABLE_SCHEMA_VERSIONS.map((v): [string, number] => [`schema-${v}`, v]), ['schema-2-early', 2]];
 
 describe('stored snapshots of every readable schema version', () => {
   it('has one stored capture and one schema file per readable version', () => {
@@ -25,15 +27,21 @@ describe('stored snapshots of every readable schema version', () => {
     }
   });
 
-  it.each(READABLE_SCHEMA_VERSIONS.map((v) => [v]))('reads schema %i as the current schema, keeping what it recorded', async (version) => {
-    const raw = YAML.parse(readFileSync(storedPath(version), 'utf8'));
-    const snapshot = await readSnapshot(storedPath(version));
+  it.each(STORED)('reads %s (schema %i) as the current schema, keeping what it recorded', async (folder, version) => {
+    const path = join(stored, folder, 'snapshot.yaml');
+    const raw = YAML.parse(readFileSync(path, 'utf8'));
+    expect(raw.schema).toBe(version);
+    const snapshot = await readSnapshot(path);
     expect(snapshot.schema).toBe(SCHEMA_VERSION);
     expect(snapshot.id).toBe(raw.id);
     // What the version recorded is kept as it was; fields it did not have are filled as unknown.
     expect(snapshot.packages).toMatchObject(raw.packages);
     expect(snapshot.packages).toHaveLength(raw.packages.length);
     expect(snapshot.run).toMatchObject(raw.run);
+    // Where the paths sat in the repository: recorded from schema 3, unknown (null) before it.
+    if (version >= 3) expect(snapshot.code).toMatchObject({ repo_root: raw.code.repo_root, in_repo: '' });
+    else expect(snapshot.code).toMatchObject({ repo_root: null, in_repo: null });
+    expect(snapshot.run?.outputs_path).toBe(join(raw.run.cwd, 'out'));
     expect(snapshot.code?.git).toMatchObject({ commit: 'ec5e72d4e21db7e9aa7c3533aa1e541c6fa39911', dirty: true, patch_file: 'snapshot.bundle/code.patch', patch_error: null });
     // A migrated snapshot is a valid current one: written back, it reads again unchanged.
     const dir = mkdtempSync(join(tmpdir(), 'snapshot-versions-'));
@@ -53,6 +61,13 @@ describe('stored snapshots of every readable schema version', () => {
     expect(snapshot.run).toMatchObject({ stdout_bytes: null, stderr_bytes: null, logs_truncated: false });
     if (snapshot.frameworks.keras) expect(snapshot.frameworks.keras.config).toBeNull();
     for (const data of snapshot.data) expect(data.manifest_file).toBeNull();
+  });
+
+  it('lifts the early schema 2 (data inline, no install layout) like schema 1: unknown, never invented', async () => {
+    const snapshot = await readSnapshot(join(stored, 'schema-2-early', 'snapshot.yaml'));
+    for (const pkg of snapshot.packages) expect(pkg).toMatchObject({ metadata: null, location: null, requires_tooling: [] });
+    expect(snapshot.code?.git).toMatchObject({ staged: [], submodules: [] });
+    expect(snapshot.run).toMatchObject({ stdout_bytes: null, stderr_bytes: null, logs_truncated: false, cwd_in_repo: null, outputs_in_repo: null });
   });
 
   it('checks a schema 1 document against the schema 1 rules, not the current ones', () => {
@@ -91,6 +106,6 @@ describe('schema support', () => {
     const v1 = { ...YAML.parse(readFileSync(storedPath(1), 'utf8')), code: null };
     expect(migrateSnapshot(v1, 1).code).toBeNull();
     const noGit = { ...YAML.parse(readFileSync(storedPath(1), 'utf8')), code: { path: '/x', git: null } };
-    expect(migrateSnapshot(noGit, 1).code).toEqual({ path: '/x', git: null });
+    expect(migrateSnapshot(noGit, 1).code).toEqual({ path: '/x', repo_root: null, in_repo: null, git: null });
   });
 });

@@ -87,7 +87,23 @@ describe('planDockerfile: what the image must carry beyond the packages', () => 
     expect(result.files.Dockerfile).toContain('ENV KERAS_BACKEND="jax"');
   });
 
-  it('writes none without a keras.json, or for Keras 2', async () => {
+  it('carries the numerics settings of Keras 2 / tf.keras too (they read keras.json under KERAS_HOME), but never a backend', async () => {
+    const s = makeSnapshot();
+    expect(s.frameworks.keras?.version).toBe('2.15.0');
+    s.frameworks.keras = { ...(s.frameworks.keras as KerasInfo), config: { backend: 'theano', floatx: 'float16', epsilon: 1e-4 } };
+    const result = await plan(s);
+    expect(JSON.parse(result.files['keras.json'] ?? 'null')).toEqual({ epsilon: 1e-4, floatx: 'float16' });
+    expect(result.files.Dockerfile).toContain('ENV KERAS_HOME=/opt/snapshot/keras');
+  });
+
+  it('keeps epsilon a float when it is a whole number: Keras asserts isinstance(epsilon, float)', async () => {
+    const text = (await plan(keras3({ backend_source: 'keras.json', backend: 'jax', config: { backend: 'jax', epsilon: 1, floatx: 'float32' } }))).files['keras.json'] ?? '';
+    expect(text).toContain('"epsilon": 1.0,');
+    const last = (await plan(keras3({ backend_source: 'default', config: { epsilon: 2 } }))).files['keras.json'] ?? '';
+    expect(last).toBe('{\n    "epsilon": 2.0\n}\n');
+  });
+
+  it('writes none without a keras.json, or for Keras 2 without a numerics setting', async () => {
     expect((await plan(keras3({}))).files['keras.json']).toBeUndefined();
     const s = makeSnapshot();
     expect(s.frameworks.keras?.version).toBe('2.15.0');
@@ -118,7 +134,7 @@ describe('planDockerfile: what the image must carry beyond the packages', () => 
 
   it('warns, naming them, about files that were untracked at capture and so are not in the image', async () => {
     const s = makeSnapshot();
-    s.code = { path: '/w', git: { ...(s.code?.git as NonNullable<NonNullable<Snapshot['code']>['git']>), untracked: ['config.local.yaml', 'data/\u001b[31mred.csv', ...Array.from({ length: 11 }, (_, i) => `extra-${i}.txt`)] } };
+    s.code = { path: '/w', repo_root: '/w', in_repo: '', git: { ...(s.code?.git as NonNullable<NonNullable<Snapshot['code']>['git']>), untracked: ['config.local.yaml', 'data/\u001b[31mred.csv', ...Array.from({ length: 11 }, (_, i) => `extra-${i}.txt`)] } };
     const warning = (await plan(s)).warnings.find((w) => w.includes('untracked'));
     expect(warning).toMatch(/^13 files were untracked at capture and are not in the image: "config\.local\.yaml", "data\/\\u001b\[31mred\.csv", .* and 3 more\. If the training reads them, commit them/);
     s.code.git!.untracked = [];

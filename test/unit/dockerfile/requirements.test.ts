@@ -329,12 +329,12 @@ describe('what the requirements refuse to pin, and the packaging tools', () => {
     expect(lines(text)).toEqual([
       'astunparse==1.6.3',
       'oldlib==1.0',
-      'setuptools>=41.0.0  # captured 65.5.0; required by oldlib, tensorflow-cpu',
+      'setuptools  # captured 65.5.0; required by oldlib, tensorflow-cpu',
       'tensorflow-cpu==2.21.0',
       'wheel<1.0,>=0.23.0  # captured 0.48.0; required by astunparse, oldlib',
     ]);
     expect(tooling).toEqual([
-      { name: 'setuptools', requirement: 'setuptools>=41.0.0', captured: '65.5.0', requested: false, requiredBy: ['oldlib', 'tensorflow-cpu'] },
+      { name: 'setuptools', requirement: 'setuptools', captured: '65.5.0', requested: false, requiredBy: ['oldlib', 'tensorflow-cpu'] },
       { name: 'wheel', requirement: 'wheel<1.0,>=0.23.0', captured: '0.48.0', requested: false, requiredBy: ['astunparse', 'oldlib'] },
     ]);
     expect(skipped.map((s) => [s.name, s.reason])).toEqual([['pip', 'provided by the base image']]);
@@ -355,15 +355,31 @@ describe('what the requirements refuse to pin, and the packaging tools', () => {
     expect(lines(text)).toEqual([]);
   });
 
-  it('refuses a tooling requirement that is not one', () => {
-    for (const want of ['setuptools>=1 rm', 'setuptools (>=1))', 'setuptools $(x)', 'setuptools>=1\n--index-url https://evil', 'setuptools>=x']) {
+  it('refuses a specifier that is not one, and writes nothing of a line that is no requirement at all', () => {
+    for (const want of ['setuptools>=1 rm', 'setuptools>=1\n--index-url https://evil', 'setuptools>=x']) {
       const e = refused(() => renderPip([{ ...index('a', '1'), requires_tooling: [want] }, index('setuptools', '65.5.0')]));
       expect(e.message).toMatch(/^packages\[0\]\.requires_tooling\[0\]: /);
     }
-    // A marker is read past, never written: only the validated specifier reaches the file.
+    for (const want of ['setuptools (>=1))', 'setuptools $(x)', 42]) {
+      const { text } = renderPip([{ ...index('a', '1'), requires_tooling: [want as string] }, index('setuptools', '65.5.0')]);
+      expect(text).not.toMatch(/\$\(x\)|\)\)|42/);
+    }
+    // A marker is read past, never written.
     const { text } = renderPip([{ ...index('a', '1'), requires_tooling: ['setuptools>=1; os_name == "$(curl evil)"'] }, index('setuptools', '65.5.0')]);
-    expect(lines(text)).toContain('setuptools>=1  # captured 65.5.0; required by a');
+    expect(lines(text)).toContain('setuptools  # captured 65.5.0; required by a');
     expect(text).not.toContain('curl');
+  });
+
+  it('reads real Requires-Dist forms: extras, a URL, and a marker whose bound is not applied', () => {
+    const { text } = renderPip([
+      { ...index('a', '1'), requires_tooling: ['setuptools[core]>=70.1'] },
+      { ...index('b', '1'), requires_tooling: ['wheel @ https://example.org/wheel-0.45.0-py3-none-any.whl'] },
+      // Meant for Python < 3.8: applying it on a 3.12 capture would install an older setuptools than ran.
+      { ...index('c', '1'), requires_tooling: ['setuptools<60; python_version < "3.8"'] },
+      index('setuptools', '75.0.0'),
+      index('wheel', '0.45.0'),
+    ]);
+    expect(lines(text)).toEqual(['a==1', 'b==1', 'c==1', 'setuptools>=70.1  # captured 75.0.0; required by a, c', 'wheel  # captured 0.45.0; required by b']);
   });
 
   it('reports the VCS clients the pinned lines need, and which clone over ssh', () => {

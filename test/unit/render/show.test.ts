@@ -92,13 +92,13 @@ describe('renderSnapshot', () => {
   it('says plainly when the code is not the captured tree, whatever the schema version recorded', () => {
     const base = makeSnapshot();
     const git = base.code?.git as NonNullable<NonNullable<Snapshot['code']>['git']>;
-    const failed = renderSnapshot(makeSnapshot({ code: { path: '/p', git: { ...git, patch_file: null, patch_sha256: null, patch_size: null, patch_error: 'git exited with code 128: fatal: write error' } } }));
+    const failed = renderSnapshot(makeSnapshot({ code: { path: '/p', repo_root: '/p', in_repo: '', git: { ...git, patch_file: null, patch_sha256: null, patch_size: null, patch_error: 'git exited with code 128: fatal: write error' } } }));
     expect(line(failed, 'Code')).not.toContain('uncommitted changes (saved');
     expect(text(failed)).toContain('  ! The code is not the captured tree: the training ran with uncommitted changes that were not saved (git exited with code 128: fatal: write error); the commit alone is other code.');
     // Schema 1 could record a dirty tree whose patch was lost, with no reason.
-    const legacy = renderSnapshot(makeSnapshot({ code: { path: '/p', git: { ...git, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null } } }));
+    const legacy = renderSnapshot(makeSnapshot({ code: { path: '/p', repo_root: '/p', in_repo: '', git: { ...git, patch_file: null, patch_sha256: null, patch_size: null, patch_error: null } } }));
     expect(text(legacy)).toContain('The code is not the captured tree: the training ran with uncommitted changes that were not saved (the snapshot records uncommitted changes but no patch)');
-    const clean = renderSnapshot(makeSnapshot({ code: { path: '/p', git: { ...git, dirty: false, patch_file: null, patch_sha256: null, patch_size: null } } }));
+    const clean = renderSnapshot(makeSnapshot({ code: { path: '/p', repo_root: '/p', in_repo: '', git: { ...git, dirty: false, patch_file: null, patch_sha256: null, patch_size: null } } }));
     expect(text(clean)).not.toContain('not the captured tree');
   });
 
