@@ -1,0 +1,62 @@
+// From a verdict and the environment's differences to its likely causes, most likely first, and a
+// one-line conclusion. A `different` with no difference to blame says so: then the training itself
+// may be nondeterministic, which only running it twice where it was captured can tell.
+import type { Snapshot } from '../model.js';
+import { untrackedAtCapture } from '../git.js';
+import type { DiffCategory, SnapshotDifference } from '../snapshot-diff.js';
+import type { LikelyCause, ReplayFailure, ReplayVerdict } from './report.js';
+
+/** Within a severity: which kind of difference explains a changed result first. */
+const CATEGORY_ORDER: readonly DiffCategory[] = ['numerics-env', 'gpu', 'cuda', 'framework', 'cpu', 'python', 'code', 'package', 'system', 'path'];
+
+function describe(d: SnapshotDifference): string {
+  const from = d.baseline ?? '(not set)';
+  const to = d.replay ?? '(not set)';
+  return `${d.field}: ${from} at capture, ${to} in the replay (${d.why})`;
+}
+
+export interface ExplainInput {
+  verdict: ReplayVerdict;
+  differences: readonly SnapshotDifference[];
+  snapshot: Snapshot;
+  failure: ReplayFailure | null;
+  /** The replay ran on CPU although the capture had GPUs (--gpus none), or the reverse. */
+  hardwareCrossed: boolean;
+  /** Data files were not checked against their captured sha256 (--no-verify-data). */
+  dataUnverified: boolean;
+}
+
+export function explain(input: ExplainInput): { causes: LikelyCause[]; conclusion: string } {
+  const { verdict, differences, snapshot } = input;
+  if (verdict === 'error') return { causes: [], conclusion: `error: ${input.failure?.message ?? 'the replay could not be judged'}` };
+  const ranked = differences
+    .filter((d) => d.severity === 'high' || d.severity === 'medium')
+    .map((d, index) => ({ d, index }))
+    .sort((a, b) => (a.d.severity === b.d.severity ? 0 : a.d.severity === 'high' ? -1 : 1) || CATEGORY_ORDER.indexOf(a.d.category) - CATEGORY_ORDER.indexOf(b.d.category) || a.index - b.index)
+    .map(({ d }) => d);
+  const causes: LikelyCause[] = [];
+  if (input.hardwareCrossed) causes.push({ severity: 'high', field: 'gpu.available', message: 'the replay crossed hardware classes (GPU at capture, CPU here, or the reverse): kernels and round-off differ by design' });
+  for (const d of ranked) {
+    if (input.hardwareCrossed && d.field === 'gpu.available') continue;
+    causes.push({ severity: d.severity, field: d.field, message: describe(d) });
+  }
+  const untracked = untrackedAtCapture(snapshot.code?.git);
+  if (untracked.length > 0) {
+    const shown = untracked.slice(0, 5).map((p) => JSON.stringify(p)).join(', ');
+    // After the high ones: a changed numerics setting explains more often than a missing file.
+    const at = causes.findIndex((c) => c.severity !== 'high');
+    const cause: LikelyCause = { severity: 'high', field: 'code.git.untracked', message: `${untracked.length} file(s) untracked at capture are not in the replay: ${shown}${untracked.length > 5 ? ', ...' : ''}` };
+    if (at < 0) causes.push(cause);
+    else causes.splice(at, 0, cause);
+  }
+  if (input.dataUnverified) causes.push({ severity: 'medium', field: 'data', message: 'the data was not checked against its captured sha256 (--no-verify-data): it may not be the data the baseline was trained on' });
+  if (verdict === 'identical') return { causes: [], conclusion: 'identical: the replay reproduced every output bit for bit' };
+  if (verdict === 'equivalent') return { causes: [], conclusion: 'equivalent: every output is within the policy\'s tolerance' };
+  if (causes.length === 0) {
+    return {
+      causes,
+      conclusion: 'different, and no environment difference explains it: the training itself may be nondeterministic (unseeded randomness, nondeterministic kernels, thread scheduling); run it twice where it was captured and compare the two runs',
+    };
+  }
+  return { causes, conclusion: `different; most likely cause: ${(causes[0] as LikelyCause).message}` };
+}

@@ -1,0 +1,88 @@
+// The replay record: what `snapshot replay` prints under --json, keeps as replay.json in the
+// replay's folder, and what the fleet and the HTML report read (schemas/replay-report.schema.json).
+import type { CompareReport } from '../compare/model.js';
+import type { SnapshotDifference } from '../snapshot-diff.js';
+import type { DoctorCheck, ReplayStage } from './backend.js';
+import { ExitCode } from '../../errors.js';
+
+export const REPLAY_REPORT_VERSION = 1;
+
+export type ReplayVerdict = 'identical' | 'equivalent' | 'different' | 'error';
+
+/** Why a replay could not be judged; `kind` decides the exit code (6 could not run, 7 ran but not judged). */
+export interface ReplayFailure {
+  stage: ReplayStage;
+  kind: 'could-not-run' | 'not-judged';
+  code: string;
+  message: string;
+  hint: string | null;
+  /** The last lines of the build step or the training's log that failed. */
+  log_tail: string[];
+}
+
+export interface LikelyCause {
+  severity: SnapshotDifference['severity'];
+  /** The snapshot field the cause is about, when it is one. */
+  field: string | null;
+  message: string;
+}
+
+export interface ReplayDataRecord {
+  path: string;
+  source: string;
+  target: string;
+  how: string;
+  status: 'verified' | 'not-verified' | 'mismatch' | 'missing';
+  files: number | null;
+}
+
+export interface ReplayRunRecord {
+  command: string;
+  workdir: string;
+  exit_code: number | null;
+  signal: string | null;
+  oom_killed: boolean;
+  timed_out: boolean;
+  started_at: string;
+  duration_ms: number;
+  stdout_log: string;
+  stderr_log: string;
+  outputs: number | null;
+}
+
+export interface ReplayReport {
+  report_version: number;
+  id: string;
+  verdict: ReplayVerdict;
+  exit_code: number;
+  /** One line: the verdict and its cause. */
+  conclusion: string;
+  snapshot: { path: string; id: string; created_at: string };
+  folder: string;
+  started_at: string;
+  engine: { kind: string; where: string; facts: Record<string, string | number | boolean | null> };
+  doctor: DoctorCheck[];
+  environment: {
+    facts: Record<string, string | number | boolean | null>;
+    env: Record<string, string>;
+    gpus: string;
+    /** The comparison crossed hardware classes (captured on a GPU, replayed on CPU, or the reverse). */
+    hardware_crossed: boolean;
+    file: string | null;
+  };
+  data: { verified: boolean; skipped: boolean; records: ReplayDataRecord[] };
+  run: ReplayRunRecord | null;
+  compare: CompareReport | null;
+  differences: SnapshotDifference[];
+  causes: LikelyCause[];
+  failure: ReplayFailure | null;
+  durations: { doctor_ms: number; prepare_ms: number; verify_ms: number; run_ms: number; probe_ms: number; compare_ms: number; total_ms: number };
+  warnings: string[];
+}
+
+/** identical and equivalent 0, different 1, error 6 when it could not run, 7 when it ran but could not be judged. */
+export function replayExitCode(verdict: ReplayVerdict, failure: ReplayFailure | null): number {
+  if (verdict === 'identical' || verdict === 'equivalent') return ExitCode.ok;
+  if (verdict === 'different') return ExitCode.different;
+  return failure?.kind === 'could-not-run' ? ExitCode.external : ExitCode.verdictError;
+}

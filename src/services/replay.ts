@@ -1,0 +1,380 @@
+// `snapshot replay`: the pipeline, written once for every engine. Environment ready -> verify data
+// -> run -> collect -> probe again -> compare -> explain. The engine (Docker, a local venv...) is a
+// ReplayBackend handed in through `deps`, with the clock and the event sink, so the whole pipeline
+// is unit-tested with typed fakes and exercised for real in test/docker.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { assembleFrameworks, assembleGpu, assemblePackages, assemblePython, assembleSystem, systemProbeRecords } from '../core/assemble.js';
+import type { GpuRequest } from '../core/container-engine.js';
+import { buildDeterminism } from '../core/determinism.js';
+import type { Snapshot } from '../core/model.js';
+import { besideSnapshot } from '../core/paths.js';
+import type { DoctorCheck, EventSink, PreparedEnvironment, ProbedEnvironment, ReplayBackend, ReplayStage, RunResult } from '../core/replay/backend.js';
+import { parseEnvFlags, replayEnvironment } from '../core/replay/environment.js';
+import { explain } from '../core/replay/explain.js';
+import { parseDataRoots, placeReplay, type ReplayLayout } from '../core/replay/layout.js';
+import { REPLAY_REPORT_VERSION, replayExitCode, type ReplayDataRecord, type ReplayFailure, type ReplayReport, type ReplayRunRecord, type ReplayVerdict } from '../core/replay/report.js';
+import { diffSnapshots } from '../core/snapshot-diff.js';
+import { ExitCode, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
+import { CappedLogFile, makeDir, makeDirExclusive, readTextTail, removePath, writeFileAtomic } from '../adapters/fs.js';
+import { readSnapshot, serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
+import { compareOutputs } from './compare.js';
+import { verifyData } from './data-manifest.js';
+import { locateRepository, type LocatedRepository } from './replay-code.js';
+
+export interface ReplayInput {
+  snapshotPath: string;
+  cwd: string;
+  /** --code DIR: the repository to take the code from. */
+  codeDir?: string;
+  /** --data-root CAPTURED=HERE values. */
+  dataRoots: string[];
+  /** --env KEY=VALUE values. */
+  env: string[];
+  policyPath?: string;
+  /** --output-dir: the replay's own folder (default <snapshot>.replays/<id>/). */
+  outputDir?: string;
+  timeoutMs: number | null;
+  /** --gpus as given; undefined: what the snapshot had (all of them when it had GPUs, else none). */
+  gpus?: string;
+  verifyData: boolean;
+  toolVersion: string;
+}
+
+/** What the snapshot and its code are, handed to the engine that will replay them. */
+export interface ReplaySubject {
+  snapshotPath: string;
+  snapshot: Snapshot;
+  repository: LocatedRepository;
+  /** The replay's own folder: the engine may keep what it makes there (a build log). */
+  folder: string;
+  gpus: GpuRequest;
+}
+
+export interface ReplayDeps {
+  openBackend(subject: ReplaySubject): Promise<ReplayBackend>;
+  events: EventSink;
+  now: () => Date;
+  signal?: AbortSignal;
+  /** Bytes of each training log kept at its head and its tail (default 1 MiB). */
+  logCapBytes?: number;
+}
+
+/** A replay that stops at a stage: the verdict is `error`, the failure says where and why. */
+class StageFailure extends Error {
+  constructor(readonly failure: ReplayFailure) {
+    super(failure.message);
+  }
+}
+
+function failure(stage: ReplayStage, kind: ReplayFailure['kind'], code: string, message: string, hint: string | null = null, logTail: string[] = []): StageFailure {
+  return new StageFailure({ stage, kind, code, message, hint, log_tail: logTail });
+}
+
+/** --gpus all | none | N | device=ID[,ID...]; without it, what the snapshot had. */
+export function parseGpus(value: string | undefined, snapshot: Snapshot): GpuRequest {
+  if (value === undefined) return snapshot.gpu.available ? { kind: 'all' } : { kind: 'none' };
+  if (value === 'all') return { kind: 'all' };
+  if (value === 'none') return { kind: 'none' };
+  if (/^[1-9]\d{0,2}$/.test(value)) return { kind: 'count', count: Number(value) };
+  const devices = /^device=([A-Za-z0-9-]+(?:,[A-Za-z0-9-]+)*)$/.exec(value);
+  if (devices) return { kind: 'devices', ids: (devices[1] as string).split(',') };
+  throw new UserInputError('GPUS_INVALID', `--gpus ${JSON.stringify(value).slice(0, 80)}: expected all, none, a count, or device=ID[,ID...]`, { hint: 'For example --gpus all, --gpus 2, --gpus device=0,1 or --gpus none (CPU only).' });
+}
+
+export function describeGpus(gpus: GpuRequest): string {
+  return gpus.kind === 'count' ? String(gpus.count) : gpus.kind === 'devices' ? `device=${gpus.ids.join(',')}` : gpus.kind;
+}
+
+/** A timestamp and a random tail: sorts by time, never collides. */
+function replayId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Splits chunks into lines for the event sink; the last partial line waits for its end. */
+function lineSplitter(emit: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
+  let pending = '';
+  return {
+    push(chunk) {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) emit(line.replace(/\r$/, ''));
+    },
+    end() {
+      if (pending !== '') emit(pending);
+      pending = '';
+    },
+  };
+}
+
+/** The replay's environment in the snapshot format: what the probes found where the training ran. */
+export function replayedSnapshot(probed: ProbedEnvironment, captured: Snapshot, env: Record<string, string>, codeRoot: string, now: Date, toolVersion: string): Snapshot {
+  const frameworks = assembleFrameworks(probed.python);
+  const gpu = assembleGpu(probed.host.raw, { headers: [], libraries: probed.python.cuda_wheel_files?.libraries ?? [], wheels: frameworks.nvidia_wheels });
+  const system = assembleSystem(probed.host.raw);
+  return {
+    schema: captured.schema,
+    id: randomUUID(),
+    created_at: now.toISOString(),
+    tool: { name: 'snapshot', version: toolVersion },
+    python: assemblePython(probed.python),
+    packages: assemblePackages(probed.python),
+    frameworks,
+    gpu,
+    system,
+    determinism: buildDeterminism(env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags }),
+    // The replay ran the captured commit and patch: the code is the captured code, placed at codeRoot.
+    code: captured.code === null ? null : { ...captured.code, path: codeRoot, repo_root: codeRoot },
+    data: captured.data,
+    run: null,
+    probes: { python: { status: 'ok', duration_ms: 0 }, ...systemProbeRecords(probed.host.raw) },
+  };
+}
+
+function tail(text: string, lines = 20): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '').slice(-lines).map((l) => l.slice(0, 500));
+}
+
+export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<ReplayReport> {
+  const started = deps.now();
+  const t0 = performance.now();
+  const snapshotPath = resolve(input.cwd, input.snapshotPath);
+  const snapshot = await readSnapshot(snapshotPath);
+  if (snapshot.run === null || snapshot.run.baseline === null) {
+    throw new UserInputError('NOTHING_TO_REPLAY', `nothing to replay: ${snapshotPath} ${snapshot.run === null ? 'has no run' : 'has no baseline (its run failed)'}`, {
+      hint: 'Capture with --run "python train.py" --outputs out/ so the training and its outputs are recorded.',
+    });
+  }
+  // Flags are checked before anything is built.
+  const userEnv = parseEnvFlags(input.env);
+  const dataRoots = parseDataRoots(input.dataRoots, input.cwd);
+  const gpus = parseGpus(input.gpus, snapshot);
+  const repository = await locateRepository(snapshot, snapshotPath, { codeDir: input.codeDir, cwd: input.cwd, signal: deps.signal });
+  const id = replayId(started);
+  const folder = input.outputDir !== undefined ? resolve(input.cwd, input.outputDir) : join(besideSnapshot(snapshotPath, '.replays'), id);
+  // Never over anything the user had: the folder is new, or refused.
+  await makeDir(dirname(folder));
+  await makeDirExclusive(folder, '--output-dir');
+
+  const warnings: string[] = [...repository.warnings];
+  const events: EventSink = (event) => {
+    if (event.type === 'warning') warnings.push(event.message);
+    deps.events(event);
+  };
+  const environment = replayEnvironment(snapshot, gpus.kind === 'none' ? 'cpu' : 'gpu', userEnv);
+  for (const warning of environment.warnings) warnings.push(warning);
+  const hardwareCrossed = snapshot.gpu.available !== (gpus.kind !== 'none');
+  const durations = { doctor_ms: 0, prepare_ms: 0, verify_ms: 0, run_ms: 0, probe_ms: 0, compare_ms: 0, total_ms: 0 };
+  const timed = async <T>(key: keyof typeof durations, work: () => Promise<T>): Promise<T> => {
+    const at = performance.now();
+    try {
+      return await work();
+    } finally {
+      durations[key] = Math.round(performance.now() - at);
+    }
+  };
+  const checkAborted = (what: string) => {
+    if (deps.signal?.aborted) throw new InterruptedError(deps.signal, what);
+  };
+
+  const report: ReplayReport = {
+    report_version: REPLAY_REPORT_VERSION,
+    id,
+    verdict: 'error',
+    exit_code: 0,
+    conclusion: '',
+    snapshot: { path: snapshotPath, id: snapshot.id, created_at: snapshot.created_at },
+    folder,
+    started_at: started.toISOString(),
+    engine: { kind: 'unknown', where: '', facts: {} },
+    doctor: [],
+    environment: { facts: {}, env: environment.env, gpus: describeGpus(gpus), hardware_crossed: hardwareCrossed, file: null },
+    data: { verified: false, skipped: !input.verifyData, records: [] },
+    run: null,
+    compare: null,
+    differences: [],
+    causes: [],
+    failure: null,
+    durations,
+    warnings,
+  };
+
+  let backend: ReplayBackend | null = null;
+  let prepared: PreparedEnvironment | null = null;
+  let interrupted = false;
+  let current: ReplayStage = 'doctor';
+  const stage = (name: ReplayStage, message: string) => {
+    current = name;
+    events({ type: 'stage', stage: name, message });
+  };
+  try {
+    backend = await deps.openBackend({ snapshotPath, snapshot, repository, folder, gpus });
+    report.engine = { kind: backend.kind, where: backend.where, facts: {} };
+    // Placed before anything is built: a path in the snapshot that cannot be placed safely is refused first.
+    const layout: ReplayLayout = placeReplay(snapshot, backend.codeRoot, repository.root, dataRoots);
+    warnings.push(...layout.warnings);
+    if (hardwareCrossed) events({ type: 'warning', message: snapshot.gpu.available ? `the snapshot was captured on ${snapshot.gpu.devices.length} GPU(s) and replays on CPU (--gpus none): the comparison crosses hardware classes` : 'the snapshot was captured without a GPU and replays on GPUs: the comparison crosses hardware classes' });
+
+    stage('doctor', `checking ${backend.kind} at ${backend.where}`);
+    const checks: DoctorCheck[] = await timed('doctor_ms', () => (backend as ReplayBackend).check(snapshot, gpus));
+    report.doctor = checks;
+    const failed = checks.find((c) => c.status === 'fail');
+    if (failed) throw failure('doctor', 'could-not-run', 'DOCTOR_FAILED', `${failed.name}: ${failed.message}`, 'Run `snapshot doctor` for every check; fix the failing one and replay again.');
+    for (const check of checks.filter((c) => c.status === 'warn')) events({ type: 'warning', message: `${check.name}: ${check.message}` });
+    checkAborted('the checks');
+
+    stage('prepare', `preparing the environment (${backend.kind})`);
+    prepared = await timed('prepare_ms', () => (backend as ReplayBackend).prepare(events, deps.signal));
+    report.environment.facts = prepared.facts;
+    checkAborted('the build');
+
+
+    stage('verify-data', input.verifyData ? `checking ${layout.data.length} data path(s) against their captured sha256` : 'data not checked (--no-verify-data)');
+    await timed('verify_ms', async () => {
+      for (const placed of layout.data) {
+        const record = snapshot.data[placed.index] as Snapshot['data'][number];
+        const entry: ReplayDataRecord = { path: placed.captured, source: placed.source, target: placed.target, how: placed.how, status: 'not-verified', files: null };
+        report.data.records.push(entry);
+        if (!input.verifyData) continue;
+        const check = await verifyData(record, placed.source, snapshotPath, deps.signal);
+        checkAborted('checking the data');
+        if (check.status === 'verified') {
+          entry.status = 'verified';
+          entry.files = check.files;
+          continue;
+        }
+        entry.status = check.status;
+        throw failure('verify-data', 'not-judged', check.status === 'missing' ? 'DATA_MISSING' : 'DATA_MISMATCH', check.message, check.status === 'missing' ? `Put the data there, or map its captured folder with --data-root ${placed.captured.startsWith('/') ? placed.captured : '/captured/path'}=/where/it/is/here.` : 'Restore the data the baseline was trained on, or pass --no-verify-data to replay anyway (the report then says the data was not checked).');
+      }
+      report.data.verified = input.verifyData;
+    });
+
+    stage('run', `running: ${snapshot.run.command}`);
+    const logs = join(folder, 'logs');
+    const outputs = join(folder, 'outputs');
+    await makeDir(logs);
+    await makeDir(outputs);
+    const cap = deps.logCapBytes ?? 1024 * 1024;
+    const stdoutLog = new CappedLogFile(join(logs, 'stdout.log'), cap, cap);
+    const stderrLog = new CappedLogFile(join(logs, 'stderr.log'), cap, cap);
+    const stdoutLines = lineSplitter((text) => events({ type: 'log', stream: 'stdout', text }));
+    const stderrLines = lineSplitter((text) => events({ type: 'log', stream: 'stderr', text }));
+    const result: RunResult = await timed('run_ms', async () => {
+      try {
+        return await (backend as ReplayBackend).run(
+          prepared as PreparedEnvironment,
+          {
+            command: (snapshot.run as NonNullable<Snapshot['run']>).command,
+            workdir: layout.workdir,
+            env: environment.env,
+            data: layout.data.map((d) => ({ source: d.source, target: d.target })),
+            outputsPath: layout.outputsPath,
+            collectTo: outputs,
+            timeoutMs: input.timeoutMs,
+            gpus,
+          },
+          {
+            onStdout: (chunk) => {
+              stdoutLog.write(chunk);
+              stdoutLines.push(chunk);
+            },
+            onStderr: (chunk) => {
+              stderrLog.write(chunk);
+              stderrLines.push(chunk);
+            },
+          },
+          events,
+          deps.signal,
+        );
+      } finally {
+        stdoutLines.end();
+        stderrLines.end();
+        await Promise.all([stdoutLog.close(), stderrLog.close()]);
+      }
+    });
+    checkAborted('the training');
+    report.run = runRecord(snapshot, layout, result, folder);
+    const logTail = tail(await readTextTail(join(logs, 'stderr.log')), 20);
+    if (result.timedOut) throw failure('run', 'not-judged', 'RUN_TIMEOUT', `the training did not finish within --timeout (${Math.round((input.timeoutMs ?? 0) / 1000)} s) and was stopped`, 'Raise --timeout, or check the log for a hang.', logTail);
+    if (result.oomKilled) throw failure('run', 'not-judged', 'RUN_OUT_OF_MEMORY', `the training was killed for lack of memory (out of memory) after ${Math.round(result.durationMs / 1000)} s`, "Give the engine more memory, or lower the training's batch size.", logTail);
+    if (result.exitCode !== 0) {
+      const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      throw failure('run', 'not-judged', 'RUN_FAILED', `the training ${how}`, `See ${join(logs, 'stderr.log')}.`, logTail);
+    }
+
+    stage('probe', 'probing the environment the training ran in');
+    const probed = await timed('probe_ms', () => (backend as ReplayBackend).probe(prepared as PreparedEnvironment, gpus, deps.signal));
+    checkAborted('probing');
+    const replayed = replayedSnapshot(probed, snapshot, environment.env, (backend as ReplayBackend).codeRoot, deps.now(), input.toolVersion);
+    try {
+      validateSnapshot(replayed, 'the replay environment');
+      await writeFileAtomic(join(folder, 'environment.yaml'), serializeSnapshot(replayed));
+      report.environment.file = join(folder, 'environment.yaml');
+    } catch (error) {
+      // What the environment answered is untrusted: one that does not make a valid snapshot is
+      // kept out of the record, and the comparison of the outputs still stands.
+      events({ type: 'warning', message: `the replay environment could not be recorded: ${error instanceof Error ? error.message : String(error)}` });
+    }
+    report.differences = diffSnapshots(snapshot, replayed);
+
+    stage('compare', `comparing ${result.outputs?.length ?? 0} output(s) with the baseline${input.policyPath ? ` under ${input.policyPath}` : ' bit for bit'}`);
+    const compared = await timed('compare_ms', () => compareOutputs({ baseline: snapshotPath, candidate: outputs, policyPath: input.policyPath, cwd: input.cwd }));
+    for (const warning of compared.warnings) events({ type: 'warning', message: warning });
+    report.compare = compared.report;
+    stage('explain', `verdict: ${compared.report.verdict}`);
+    if (compared.report.verdict === 'error') {
+      const broken = compared.report.outputs.filter((o) => o.status === 'error').map((o) => `${o.path}: ${o.message ?? 'unreadable'}`);
+      report.failure = { stage: 'compare', kind: 'not-judged', code: 'OUTPUTS_NOT_JUDGED', message: `the outputs could not be judged: ${broken.slice(0, 3).join('; ') || 'nothing was compared'}`, hint: null, log_tail: [] };
+    }
+    return await finish(report, compared.report.verdict, snapshot, hardwareCrossed, input, t0);
+  } catch (error) {
+    if (error instanceof InterruptedError) {
+      interrupted = true;
+      throw error;
+    }
+    if (error instanceof StageFailure) report.failure = error.failure;
+    else if (error instanceof SnapshotError && !(error instanceof UserInputError && error.code === 'UNSAFE_SNAPSHOT_VALUE')) {
+      // The engine's own errors (unreachable, a failed build step, no GPU runtime, a container
+      // that could not start) are the replay's verdict `error`, with the record kept.
+      const couldNotRun = current === 'doctor' || current === 'prepare' || (current === 'run' && error.exitCode === ExitCode.external);
+      const logTail = Array.isArray(error.data?.logTail) ? (error.data.logTail as unknown[]).map(String) : [];
+      report.failure = { stage: current, kind: couldNotRun ? 'could-not-run' : 'not-judged', code: error.code, message: error.message, hint: error.hint ?? null, log_tail: logTail };
+    } else {
+      await removePath(folder);
+      throw error;
+    }
+    return finish(report, 'error', snapshot, hardwareCrossed, input, t0);
+  } finally {
+    await backend?.dispose(prepared).catch(() => undefined);
+    // Ctrl-C: nothing of a half-made replay is kept.
+    if (interrupted) await removePath(folder);
+  }
+}
+
+async function finish(report: ReplayReport, verdict: ReplayVerdict, snapshot: Snapshot, hardwareCrossed: boolean, input: ReplayInput, t0: number): Promise<ReplayReport> {
+  report.verdict = verdict;
+  report.exit_code = replayExitCode(verdict, report.failure);
+  const explained = explain({ verdict, differences: report.differences, snapshot, failure: report.failure, hardwareCrossed, dataUnverified: !input.verifyData });
+  report.causes = explained.causes;
+  report.conclusion = explained.conclusion;
+  report.durations.total_ms = Math.round(performance.now() - t0);
+  await writeFileAtomic(join(report.folder, 'replay.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
+
+function runRecord(snapshot: Snapshot, layout: ReplayLayout, result: RunResult, folder: string): ReplayRunRecord {
+  return {
+    command: (snapshot.run as NonNullable<Snapshot['run']>).command,
+    workdir: layout.workdir,
+    exit_code: result.exitCode,
+    signal: result.signal,
+    oom_killed: result.oomKilled,
+    timed_out: result.timedOut,
+    started_at: result.startedAt,
+    duration_ms: result.durationMs,
+    stdout_log: join(folder, 'logs', 'stdout.log'),
+    stderr_log: join(folder, 'logs', 'stderr.log'),
+    outputs: result.outputs?.length ?? null,
+  };
+}

@@ -1,0 +1,148 @@
+// The pure parts of replay: the snapshot diff and its severities, where paths go, the replay
+// environment, the explanation of a verdict, and the host probe's untrusted answer.
+import { describe, expect, it } from '@jest/globals';
+import { extractMarked, parseHostProbe } from '../../../src/core/parse/host-probe.js';
+import { parseEnvFlags, replayEnvironment } from '../../../src/core/replay/environment.js';
+import { explain } from '../../../src/core/replay/explain.js';
+import { checkInRepo, parseDataRoots, placeReplay } from '../../../src/core/replay/layout.js';
+import { replayExitCode } from '../../../src/core/replay/report.js';
+import { diffSnapshots } from '../../../src/core/snapshot-diff.js';
+import type { Snapshot } from '../../../src/core/model.js';
+import { makeSnapshot } from '../../helpers/snapshot-fixture.js';
+
+const clone = (s: Snapshot): Snapshot => structuredClone(s);
+
+describe('diffSnapshots', () => {
+  it('finds nothing between a snapshot and itself', () => {
+    expect(diffSnapshots(makeSnapshot(), makeSnapshot())).toEqual([]);
+  });
+
+  it('ranks what changes numerics first, and paths and host facts as info', () => {
+    const a = makeSnapshot();
+    const b = clone(a);
+    b.python.executable = '/usr/local/bin/python';
+    b.system.kernel = '6.1.0';
+    b.frameworks.tensorflow = { ...(a.frameworks.tensorflow as NonNullable<Snapshot['frameworks']['tensorflow']>), version: '2.16.1' };
+    b.gpu.devices = [{ ...(a.gpu.devices[0] as Snapshot['gpu']['devices'][number]), name: 'NVIDIA A100-SXM4-80GB', compute_capability: '8.0' }];
+    b.determinism.env = { ...a.determinism.env, TF_ENABLE_ONEDNN_OPTS: '1' };
+    const diff = diffSnapshots(a, b);
+    expect(diff.map((d) => [d.field, d.severity])).toEqual([
+      ['frameworks.tensorflow.version', 'high'],
+      ['determinism.env.TF_ENABLE_ONEDNN_OPTS', 'high'],
+      ['gpu.devices.compute_capability', 'high'],
+      ['gpu.devices.name', 'medium'],
+      ['python.executable', 'info'],
+      ['system.kernel', 'info'],
+    ]);
+    expect(diff.find((d) => d.field === 'gpu.devices.compute_capability')).toMatchObject({ baseline: '9.0', replay: '8.0' });
+  });
+
+  it('compares package names as pip does, and notes one side missing', () => {
+    const a = makeSnapshot();
+    const b = clone(a);
+    b.packages = b.packages.map((p) => (p.name === 'numpy' ? { ...p, name: 'NumPy', version: '2.0.0' } : p)).filter((p) => p.name !== 'mylib');
+    const diff = diffSnapshots(a, b).filter((d) => d.category === 'package');
+    expect(diff).toEqual([
+      expect.objectContaining({ field: 'packages.numpy', severity: 'high', baseline: '1.26.4', replay: '2.0.0' }),
+      expect.objectContaining({ field: 'packages.mylib', severity: 'medium', baseline: '0.1.0', replay: null, why: expect.stringMatching(/^missing in the replay/) }),
+    ]);
+  });
+
+  it('a fact one side could not read is low, not a cause: an unreadable /proc/cpuinfo is no CPU change', () => {
+    const a = makeSnapshot();
+    const b = clone(a);
+    b.system.cpu.flags = [];
+    b.system.glibc = null;
+    const diff = diffSnapshots(a, b);
+    expect(diff.find((d) => d.field === 'system.cpu.flags')).toBeUndefined();
+    expect(diff.find((d) => d.field === 'system.glibc')).toMatchObject({ severity: 'low', why: expect.stringContaining('unknown on one side') });
+  });
+});
+
+describe('placeReplay', () => {
+  it('places the working directory, outputs and data from where they sat in the repository', () => {
+    const s = makeSnapshot();
+    s.code = { ...(s.code as NonNullable<Snapshot['code']>), repo_root: '/work/project', in_repo: 'examples/mnist' };
+    s.run = { ...(s.run as NonNullable<Snapshot['run']>), cwd: '/work/project/examples/mnist', cwd_in_repo: 'examples/mnist', outputs_path: '/work/project/examples/mnist/out', outputs_in_repo: 'examples/mnist/out' };
+    s.data = [
+      { ...(s.data[0] as Snapshot['data'][number]), path: 'data', absolute: '/work/project/examples/mnist/data', in_repo: 'examples/mnist/data' },
+      { ...(s.data[0] as Snapshot['data'][number]), path: '/datasets/imagenet', absolute: '/datasets/imagenet', in_repo: null },
+      { ...(s.data[0] as Snapshot['data'][number]), path: '/datasets/coco/train', absolute: '/datasets/coco/train', in_repo: null },
+    ];
+    const layout = placeReplay(s, '/workspace/code', '/home/b/clone', parseDataRoots(['/datasets/coco=/mnt/coco'], '/'));
+    expect(layout.workdir).toBe('/workspace/code/examples/mnist');
+    expect(layout.outputsPath).toBe('/workspace/code/examples/mnist/out');
+    expect(layout.data.map((d) => [d.source, d.target, d.how])).toEqual([
+      ['/home/b/clone/examples/mnist/data', '/workspace/code/examples/mnist/data', 'in the repository'],
+      ['/datasets/imagenet', '/datasets/imagenet', 'at its captured path'],
+      ['/mnt/coco/train', '/datasets/coco/train', '--data-root /datasets/coco=/mnt/coco'],
+    ]);
+  });
+
+  it('reads an older snapshot (no in-repo places) with the code folder as the root, and says so', () => {
+    const s = makeSnapshot();
+    s.code = { ...(s.code as NonNullable<Snapshot['code']>), repo_root: null, in_repo: null };
+    s.run = { ...(s.run as NonNullable<Snapshot['run']>), cwd_in_repo: null, outputs_in_repo: null, outputs_path: '/work/project/outputs' };
+    s.data = [];
+    const layout = placeReplay(s, '/workspace/code', null, []);
+    expect(layout).toMatchObject({ workdir: '/workspace/code', outputsPath: '/workspace/code/outputs' });
+    expect(layout.warnings.join('\n')).toMatch(/older schema/);
+  });
+
+  it('refuses paths that leave the repository or carry control characters', () => {
+    for (const bad of ['../x', 'a/../../x', '/etc', 'a\nb', 7]) expect(() => checkInRepo(bad, 'run.cwd_in_repo')).toThrow(/^run\.cwd_in_repo: /);
+    expect(checkInRepo('a/./b/', 'f')).toBe('a/b');
+    expect(() => parseDataRoots(['relative=/x'], '/')).toThrow(/--data-root relative=\/x: expected CAPTURED=HERE/);
+    expect(() => parseDataRoots(['/x='], '/')).toThrow(/--data-root/);
+  });
+});
+
+describe('the replay environment', () => {
+  it('is the captured allowlisted variables minus host-only ones, the recipe, and --env; nothing else', () => {
+    const s = makeSnapshot();
+    s.determinism.env = { CUDA_VISIBLE_DEVICES: '0', PYTHONHASHSEED: '0', TF_ENABLE_ONEDNN_OPTS: '0' };
+    const env = replayEnvironment(s, 'cpu', parseEnvFlags(['SEED=3', 'TF_ENABLE_ONEDNN_OPTS=1']));
+    expect(env.env).toEqual({ PYTHONHASHSEED: '0', SEED: '3', TF_ENABLE_ONEDNN_OPTS: '1' });
+    expect(env.sources).toMatchObject({ SEED: '--env', TF_ENABLE_ONEDNN_OPTS: '--env', PYTHONHASHSEED: 'captured' });
+  });
+
+  it('refuses an --env that is not KEY=VALUE', () => {
+    for (const bad of ['NOEQUALS', '=x', '1A=x', 'A B=x']) expect(() => parseEnvFlags([bad])).toThrow(/^--env .*expected KEY=VALUE/);
+    expect(parseEnvFlags(['A=', 'B=x=y'])).toEqual({ A: '', B: 'x=y' });
+  });
+});
+
+describe('explain and the exit code', () => {
+  it('maps verdicts to exit codes: 0, 0, 1, and 6 or 7 for an error by its kind', () => {
+    expect(replayExitCode('identical', null)).toBe(0);
+    expect(replayExitCode('equivalent', null)).toBe(0);
+    expect(replayExitCode('different', null)).toBe(1);
+    const failure = { stage: 'prepare' as const, code: 'X', message: 'm', hint: null, log_tail: [] };
+    expect(replayExitCode('error', { ...failure, kind: 'could-not-run' })).toBe(6);
+    expect(replayExitCode('error', { ...failure, kind: 'not-judged' })).toBe(7);
+  });
+
+  it('puts a crossing of hardware classes first, and lists no causes for a reproduced result', () => {
+    const s = makeSnapshot();
+    const crossed = explain({ verdict: 'different', differences: [], snapshot: s, failure: null, hardwareCrossed: true, dataUnverified: false });
+    expect(crossed.causes[0]?.message).toMatch(/crossed hardware classes/);
+    const same = explain({ verdict: 'identical', differences: diffSnapshots(s, s), snapshot: s, failure: null, hardwareCrossed: false, dataUnverified: false });
+    expect(same).toEqual({ causes: [], conclusion: expect.stringMatching(/^identical/) });
+  });
+});
+
+describe("the host probe's answer", () => {
+  it('is read between its markers, every field type-checked and capped', () => {
+    const marked = `noise SNAP{"host_probe_version":1,"kernel":"6.1","arch":"x86_64","logicalCores":4,"totalMemoryBytes":1024,"cpuinfo":{"probe":{"status":"ok","duration_ms":1},"text":"flags : avx"},"dockerenv":true,"hostname":"h"}SNAP more`;
+    const parsed = parseHostProbe(extractMarked(marked, 'SNAP'));
+    expect(parsed?.raw).toMatchObject({ kernel: '6.1', arch: 'x86_64', logicalCores: 4, dockerenv: true, cpuinfo: { probe: { status: 'ok' }, text: 'flags : avx' } });
+    expect(parsed?.hostname).toBe('h');
+    // Missing and malformed parts become errored probes, never a crash.
+    expect(parsed?.raw.nvcc.probe).toMatchObject({ status: 'error' });
+    const hostile = parseHostProbe({ host_probe_version: 1, kernel: 42, logicalCores: -1, cpuinfo: { probe: { status: 'pwned' }, text: 'x'.repeat(5 * 1024 * 1024) } });
+    expect(hostile?.raw).toMatchObject({ kernel: 'unknown', logicalCores: 0, cpuinfo: { probe: { status: 'error' } } });
+    expect(hostile?.raw.cpuinfo.text?.length).toBe(4 * 1024 * 1024);
+    expect(parseHostProbe({ host_probe_version: 2 })).toBeNull();
+    expect(extractMarked('SNAP{not json}SNAP', 'SNAP')).toBeNull();
+  });
+});
