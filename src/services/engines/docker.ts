@@ -1,0 +1,232 @@
+// The Docker (and Podman, through its Docker-compatible API) engine behind the replay pipeline:
+// builds the snapshot's image from a context streamed in memory, runs the training in a container
+// with the data mounted read-only, copies the outputs out through the Engine API, and runs the
+// probes inside the image. It holds a ContainerEngine (our own interface), never dockerode.
+import { randomBytes } from 'node:crypto';
+import type { ContainerEngine, ContainerSpec, EngineFacts, GpuRequest, OutputHandlers } from '../../core/container-engine.js';
+import { nvidiaSmiQueryArgs } from '../../core/parse/index.js';
+import { extractMarked, parseHostProbe } from '../../core/parse/host-probe.js';
+import type { Snapshot } from '../../core/model.js';
+import type { DoctorCheck, EventSink, PreparedEnvironment, ProbedEnvironment, ReplayBackend, RunRequest, RunResult } from '../../core/replay/backend.js';
+import { formatBytes } from '../../core/units.js';
+import { ExternalError, InterruptedError, UserInputError } from '../../errors.js';
+import { freeBytes, readText } from '../../adapters/fs.js';
+import { HOST_PROBE_SCRIPT, parseProbeJson } from '../../adapters/python.js';
+import { buildContext, type BuildContext } from '../build-context.js';
+import type { ReplaySubject } from '../replay.js';
+
+/** Every container and image we make carries this label: `snapshot prune` finds them by it. */
+export const MANAGED_LABEL = 'dev.snapshot.managed';
+export const REPLAY_LABEL = 'dev.snapshot.replay';
+export const SNAPSHOT_LABEL = 'dev.snapshot.snapshot-id';
+
+/** Inside the image: where the code layer puts the repository (templates/dockerfile/code.tmpl). */
+const CODE_ROOT = '/workspace/code';
+const ENGINE_TIMEOUT_MS = 5000;
+/** Below this much free space where the engine keeps images, a TensorFlow image may not fit. */
+const LOW_DISK_BYTES = 10 * 1024 ** 3;
+const PROBE_TIMEOUT_MS = 120_000;
+
+export interface DockerReplayOptions {
+  engine: ContainerEngine;
+  subject: ReplaySubject;
+  baseImage?: string;
+  pythonFrom?: 'base' | 'apt' | 'uv';
+  buildArgs: Record<string, string>;
+  network: 'host' | 'default';
+  noCache: boolean;
+  pull: boolean;
+  toolVersion: string;
+  /** Bound on each quick git step while the code tree is prepared. */
+  gitTimeoutMs: number;
+}
+
+/** Build arguments land in the image's history (`docker history --no-trunc`): no credentials in them. */
+export function assertNoCredentials(buildArgs: Record<string, string>): void {
+  for (const [key, value] of Object.entries(buildArgs)) {
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(value) || /^[a-z][a-z0-9+.-]*:\/\/[^/:@\s]+@/i.test(value)) {
+      throw new UserInputError('BUILD_ARG_CREDENTIALS', `--build-arg ${key}: the URL carries credentials, and build arguments are kept in the image's history for anyone who has the image`, {
+        hint: 'Use an index without credentials (a local mirror), or put them in pip.conf on a mirror the build reaches through --build-network host; never in a build argument.',
+      });
+    }
+  }
+}
+
+export class DockerReplay implements ReplayBackend {
+  readonly kind = 'docker';
+  readonly codeRoot = CODE_ROOT;
+  private readonly containers = new Set<string>();
+  private context: BuildContext | null = null;
+  private facts: EngineFacts | null = null;
+
+  constructor(private readonly options: DockerReplayOptions) {
+    assertNoCredentials(options.buildArgs);
+  }
+
+  get where(): string {
+    return `${this.options.engine.endpoint.display} (${this.options.engine.endpoint.source})`;
+  }
+
+  private labels(): Record<string, string> {
+    return { [MANAGED_LABEL]: 'true', [REPLAY_LABEL]: this.options.subject.id, [SNAPSHOT_LABEL]: this.options.subject.snapshot.id };
+  }
+
+  async check(snapshot: Snapshot, gpus: GpuRequest): Promise<DoctorCheck[]> {
+    const facts = await this.options.engine.facts(ENGINE_TIMEOUT_MS);
+    this.facts = facts;
+    const checks: DoctorCheck[] = [{ name: 'engine', status: 'ok', message: `${facts.flavour} ${facts.serverVersion} (API ${facts.apiVersion}) at ${this.where}, ${facts.os} ${facts.architecture}, ${facts.cpus} CPUs, ${formatBytes(facts.memoryBytes)}` }];
+    checks.push(...engineChecks(facts, snapshot, gpus, this.options.subject.snapshot.data.length > 0));
+    if (facts.local && facts.dockerRootDir !== null) {
+      const free = await freeBytes(facts.dockerRootDir);
+      if (free !== null) checks.push({ name: 'disk', status: free < LOW_DISK_BYTES ? 'warn' : 'ok', message: `${formatBytes(free)} free in ${facts.dockerRootDir}${free < LOW_DISK_BYTES ? ': a framework image may not fit' : ''}` });
+    }
+    return checks;
+  }
+
+  async prepare(events: EventSink, signal?: AbortSignal): Promise<PreparedEnvironment> {
+    const { subject, engine } = this.options;
+    const target = subject.gpus.kind === 'none' ? 'cpu' : 'gpu';
+    this.context = await buildContext({
+      snapshot: subject.snapshot,
+      snapshotPath: subject.snapshotPath,
+      repoDir: subject.repository.root,
+      baseImage: this.options.baseImage,
+      target,
+      pythonFrom: this.options.pythonFrom,
+      noCode: false,
+      commitOnly: false,
+      toolVersion: this.options.toolVersion,
+      timeoutMs: this.options.gitTimeoutMs,
+      signal,
+    });
+    for (const warning of this.context.warnings) events({ type: 'warning', message: warning });
+    const started = performance.now();
+    const built = await engine.build(
+      this.context.pack() as unknown as import('node:stream').Readable,
+      {
+        tags: [`snapshot-replay:${subject.snapshot.id.slice(0, 12)}`],
+        labels: { [MANAGED_LABEL]: 'true', [SNAPSHOT_LABEL]: subject.snapshot.id },
+        buildArgs: this.options.buildArgs,
+        network: this.options.network,
+        noCache: this.options.noCache,
+        pull: this.options.pull,
+        dockerfile: 'Dockerfile',
+      },
+      (event) => events({ type: 'build', kind: event.kind === 'step' ? 'step' : 'output', text: event.text }),
+      signal,
+    );
+    if (signal?.aborted) throw new InterruptedError(signal, 'the build');
+    const base = this.context.plan.base.image;
+    const baseImage = await engine.inspectImage(base);
+    return {
+      handle: built.imageId,
+      description: `image ${built.imageId.slice(0, 19)} from ${base}`,
+      facts: {
+        image_id: built.imageId,
+        base_image: base,
+        // RepoDigests when the base came from a registry, else its image id.
+        base_digest: baseImage?.repoDigests[0] ?? baseImage?.id ?? null,
+        build_ms: built.durationMs,
+        build_wall_ms: Math.round(performance.now() - started),
+        code_commit: this.options.subject.repository.commit,
+      },
+    };
+  }
+
+  private async runContainer(spec: Omit<ContainerSpec, 'labels'>, output: OutputHandlers, signal?: AbortSignal) {
+    const outcome = await this.options.engine.run({ ...spec, labels: this.labels() }, output, signal);
+    this.containers.add(outcome.containerId);
+    return outcome;
+  }
+
+  async run(env: PreparedEnvironment, request: RunRequest, output: OutputHandlers, _events: EventSink, signal?: AbortSignal): Promise<RunResult> {
+    const outcome = await this.runContainer(
+      {
+        image: env.handle,
+        // The captured command line, through the image's shell as the user typed it.
+        command: ['/bin/sh', '-c', request.command],
+        workdir: request.workdir,
+        env: request.env,
+        mounts: request.data.map((d) => ({ source: d.source, target: d.target, readOnly: true })),
+        gpus: request.gpus,
+        timeoutMs: request.timeoutMs,
+      },
+      output,
+      signal,
+    );
+    if (outcome.aborted || signal?.aborted) throw new InterruptedError(signal, 'the training');
+    let outputs: RunResult['outputs'] = null;
+    try {
+      outputs = await this.options.engine.copyOut(outcome.containerId, request.outputsPath, request.collectTo);
+    } catch (error) {
+      // No outputs folder in the container: the comparison then finds every baseline output missing.
+      if (!(error instanceof ExternalError && error.code === 'PATH_NOT_IN_CONTAINER')) throw error;
+    }
+    await this.removeContainer(outcome.containerId);
+    return { exitCode: outcome.exitCode, signal: null, oomKilled: outcome.oomKilled, timedOut: outcome.timedOut, startedAt: outcome.startedAt, durationMs: outcome.durationMs, outputs };
+  }
+
+  async probe(env: PreparedEnvironment, gpus: GpuRequest, signal?: AbortSignal): Promise<ProbedEnvironment> {
+    const capture = async (command: string[], what: string): Promise<string> => {
+      const chunks: Buffer[] = [];
+      const errors: Buffer[] = [];
+      const outcome = await this.runContainer(
+        { image: env.handle, command, workdir: '/', env: {}, mounts: [], gpus, timeoutMs: PROBE_TIMEOUT_MS },
+        { onStdout: (c) => chunks.push(c), onStderr: (c) => errors.push(c) },
+        signal,
+      );
+      await this.removeContainer(outcome.containerId);
+      if (outcome.aborted || signal?.aborted) throw new InterruptedError(signal, 'probing');
+      if (outcome.exitCode !== 0) throw new ExternalError('PROBE_FAILED', `the ${what} failed inside the image (exit ${outcome.exitCode ?? '?'}): ${Buffer.concat(errors).toString('utf8').trim().split('\n').slice(-1)[0] ?? ''}`, { hint: 'Run it by hand in the image to see why.' });
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    const marker = `SNAPSHOT-PROBE-${randomBytes(8).toString('hex')}`;
+    const python = parseProbeJson(await capture(['python', '/opt/snapshot/snapshot_probe.py', '--marker', marker], 'environment probe'), marker);
+    if (python === null) throw new ExternalError('PROBE_FAILED', 'the environment probe inside the image printed no answer', { hint: 'Run python /opt/snapshot/snapshot_probe.py in the image to see why.' });
+    // The host probe travels as an argument: any image with a Python runs it, nothing is added to the image.
+    const hostMarker = `SNAPSHOT-HOST-${randomBytes(8).toString('hex')}`;
+    const script = await readText(HOST_PROBE_SCRIPT, 'the host probe', 256 * 1024);
+    const host = parseHostProbe(extractMarked(await capture(['python', '-c', script, '--marker', hostMarker, '--nvidia-smi-query', ...nvidiaSmiQueryArgs()], 'host probe'), hostMarker));
+    if (host === null) throw new ExternalError('PROBE_FAILED', 'the host probe inside the image printed no answer', { hint: 'Check that python runs in the image.' });
+    return { python, host };
+  }
+
+  private async removeContainer(id: string): Promise<void> {
+    await this.options.engine.remove(id);
+    this.containers.delete(id);
+  }
+
+  async dispose(): Promise<void> {
+    for (const id of [...this.containers]) await this.removeContainer(id).catch(() => undefined);
+    await this.context?.dispose().catch(() => undefined);
+    this.context = null;
+  }
+
+  /** For doctor without a build: the engine's facts as last read. */
+  get engineFacts(): EngineFacts | null {
+    return this.facts;
+  }
+}
+
+/** The checks that follow from the engine's facts alone: GPUs, a remote engine's mounts, the architecture. */
+export function engineChecks(facts: EngineFacts, snapshot: Snapshot, gpus: GpuRequest, hasData: boolean): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  if (gpus.kind !== 'none') {
+    const nvidia = facts.runtimes.includes('nvidia');
+    checks.push(
+      nvidia
+        ? { name: 'gpu runtime', status: 'ok', message: `the NVIDIA runtime is there (${facts.runtimes.join(', ')})` }
+        : { name: 'gpu runtime', status: 'fail', message: `the snapshot needs GPUs (--gpus ${gpus.kind}) but this engine has no NVIDIA runtime (runtimes: ${facts.runtimes.join(', ') || 'none'}): install the NVIDIA Container Toolkit on the engine's host, or pass --gpus none to replay on CPU` },
+    );
+  } else if (snapshot.gpu.available) {
+    checks.push({ name: 'gpu runtime', status: 'warn', message: 'replaying on CPU (--gpus none) a snapshot captured on GPUs: the comparison crosses hardware classes' });
+  }
+  if (!facts.local && hasData) {
+    checks.push({ name: 'data mounts', status: 'fail', message: 'the engine is remote, and its containers cannot mount data from this machine' + ': run replay on the engine\'s host (or with a local engine there)' });
+  }
+  const arch = facts.architecture === 'amd64' ? 'x86_64' : facts.architecture === 'arm64' ? 'aarch64' : facts.architecture;
+  if (arch !== snapshot.system.arch) {
+    checks.push({ name: 'architecture', status: 'warn', message: `the engine runs ${arch}, the snapshot was captured on ${snapshot.system.arch}: wheels and kernels differ, and an image built for one may not run on the other` });
+  }
+  return checks;
+}
