@@ -16,6 +16,8 @@ export interface ResolvedEndpoint {
   source: string;
   /** The endpoint as a user would write it (tcp://h:2376, unix:///var/run/docker.sock). */
   display: string;
+  /** Which kind of source decided, so a hint can say what to change without parsing `source`. */
+  origin: 'flag' | 'env' | 'context' | 'default';
 }
 
 /** What the engine says about itself and the machine it runs on (the engine's host, not ours). */
