@@ -96,6 +96,8 @@ export interface ContainerSpec {
   /** Killed (and reported as timed out) after this long; null for no limit. */
   timeoutMs: number | null;
   name?: string;
+  /** A memory limit (swap included, so the limit is real): past it the kernel kills the command (oomKilled). */
+  memoryBytes?: number;
 }
 
 export interface ContainerOutcome {
