@@ -315,11 +315,20 @@ class DockerEngine implements ContainerEngine {
         throw runFailure(error, spec, 'start');
       }
       const started = performance.now();
+      // Once we kill, the container must be gone within CALL_TIMEOUT_MS, or the wait is given up:
+      // an engine that cannot stop a container must not hang a replay.
+      let killStuck: (error: Error) => void = () => undefined;
+      const stuck = new Promise<never>((_, reject) => (killStuck = reject));
+      let stuckTimer: NodeJS.Timeout | undefined;
       const stop = (why: 'timeout' | 'aborted') => {
         if (stoppedBy !== null) return;
         stoppedBy = why;
         // An already exited container answers 409: nothing to stop.
         void container.kill({ abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) }).catch(() => undefined);
+        stuckTimer = setTimeout(
+          () => killStuck(new ExternalError('CONTAINER_STUCK', `the container ${container.id.slice(0, 12)} did not stop within ${CALL_TIMEOUT_MS} ms of being killed`, { hint: 'Check the engine (`docker ps`, its logs); remove the container by hand if it stays.' })),
+          CALL_TIMEOUT_MS,
+        );
       };
       if (spec.timeoutMs !== null) timer = setTimeout(() => stop('timeout'), spec.timeoutMs);
       if (signal !== undefined) {
@@ -327,12 +336,14 @@ class DockerEngine implements ContainerEngine {
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       }
-      // No bound here: the timeout or the signal ends the wait (by ending the container).
+      // Unbounded until a stop: the timeout or the signal ends the wait (by ending the container).
       try {
-        await container.wait();
+        await Promise.race([container.wait(), stuck]);
       } catch (error) {
         stream.destroy();
         throw this.failure(error, 'wait for the container');
+      } finally {
+        clearTimeout(stuckTimer);
       }
       const durationMs = Math.round(performance.now() - started);
       let drainTimer: NodeJS.Timeout | undefined;
