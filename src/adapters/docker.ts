@@ -290,7 +290,7 @@ class DockerEngine implements ContainerEngine {
     if (signal?.aborted) throw new InterruptedError(signal, 'the container run');
     let container: Docker.Container;
     try {
-      container = await this.call('create the container', () => this.docker.createContainer(body));
+      container = await this.call('create the container', (abortSignal) => this.docker.createContainer({ ...body, abortSignal }));
     } catch (error) {
       throw runFailure(error, spec, 'create');
     }
@@ -299,7 +299,8 @@ class DockerEngine implements ContainerEngine {
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     try {
-      // Attached before start, so not a byte of output is missed.
+      // Attached before start, so not a byte of output is missed. (No abort signal: it would cut
+      // the attached stream when the call's bound ends, not just the request.)
       const stream = (await this.call('attach to the container', () => container.attach({ stream: true, stdout: true, stderr: true }))) as unknown as Readable;
       const drained = new Promise<void>((resolve) => {
         stream.once('end', resolve);
@@ -309,7 +310,7 @@ class DockerEngine implements ContainerEngine {
       this.docker.modem.demuxStream(stream, sink(output.onStdout), sink(output.onStderr));
       if (signal?.aborted) throw new InterruptedError(signal, 'the container run');
       try {
-        await this.call('start the container', () => container.start());
+        await this.call('start the container', (abortSignal) => container.start({ abortSignal }));
       } catch (error) {
         stream.destroy();
         throw runFailure(error, spec, 'start');
