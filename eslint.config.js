@@ -12,17 +12,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  {
-    // One process-spawning choke point.
-    files: ['src/**/*.ts'],
-    ignores: ['src/adapters/process.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: [{ name: 'execa', message: 'spawn processes through src/adapters/process.ts' }, { name: 'node:child_process', message: 'spawn processes through src/adapters/process.ts' }] },
-      ],
-    },
-  },
+  // One choke point per outside dependency: one module spawns processes, one talks to Docker, and
+  // only adapters read tar. Flat config replaces (not merges) a rule per file, so each group of
+  // files gets the whole list of what it may not import.
+  ...restrictedImports(),
   {
     // The core is pure: values in, values out. I/O lives in src/adapters only.
     files: ['src/core/**/*.ts'],
@@ -32,10 +25,26 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:fs', 'node:fs/*', 'fs', 'fs/*', 'node:child_process', 'child_process'], message: 'core is pure: do I/O in src/adapters' },
-            { group: ['execa', 'dockerode', 'tar-stream', '**/adapters/**'], message: 'core is pure: do I/O in src/adapters' },
+            { group: ['execa', 'dockerode', 'docker-modem', 'tar-stream', '**/adapters/**'], message: 'core is pure: do I/O in src/adapters' },
           ],
         },
       ],
     },
   },
 );
+
+function restrictedImports() {
+  const spawn = 'spawn processes through src/adapters/process.ts';
+  const docker = 'talk to the engine through src/adapters/docker.ts (a ContainerEngine)';
+  const tar = 'read and write tar in src/adapters only';
+  // A name and its subpaths (dockerode/lib/...), so a deep import cannot slip past.
+  const rule = (names) => ({ 'no-restricted-imports': ['error', { patterns: names.map(([name, message]) => ({ group: [name, `${name}/*`], message })) }] });
+  const spawning = [['execa', spawn], ['node:child_process', spawn], ['child_process', spawn]];
+  const dockering = [['dockerode', docker], ['docker-modem', docker]];
+  return [
+    { files: ['src/**/*.ts'], ignores: ['src/adapters/**'], rules: rule([...spawning, ...dockering, ['tar-stream', tar]]) },
+    { files: ['src/adapters/**/*.ts'], ignores: ['src/adapters/process.ts', 'src/adapters/docker.ts'], rules: rule([...spawning, ...dockering]) },
+    { files: ['src/adapters/process.ts'], rules: rule(dockering) },
+    { files: ['src/adapters/docker.ts'], rules: rule(spawning) },
+  ];
+}

@@ -894,4 +894,64 @@ export async function readTextTail(path: string, maxBytes = 64 * 1024): Promise<
   } catch {
     return '';
   }
+ * A small text file that may legitimately be absent (a tool's config): null when it does not
+ * exist; any other failure (permissions, a folder in its place, too large) names the file.
+ */
+export async function readOptionalText(path: string, what: string, maxBytes = 1024 * 1024): Promise<string | null> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: info.isDirectory() ? 'EISDIR' : undefined });
+    if (info.size > maxBytes) throw new Error(`${info.size} bytes, more than the ${maxBytes} expected`);
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw new UserInputError('UNREADABLE_FILE', `cannot read ${what} ${path}: ${describeFsError(error)}`, { hint: 'Check the file and its permissions.', cause: error });
+  }
+}
+
+/** Which of these names are regular files in dir (a missing dir holds none). */
+export async function filesPresent(dir: string, names: readonly string[]): Promise<string[]> {
+  const present: string[] = [];
+  for (const name of names) if ((await statKind(join(dir, name))) === 'file') present.push(name);
+  return present;
+}
+
+/**
+ * Creates root/parts... one folder at a time, refusing any step that exists as something other
+ * than a real folder (a symlink placed there could lead a later write out of root).
+ */
+export async function makeDirInside(root: string, parts: readonly string[]): Promise<string> {
+  let current = root;
+  for (const part of parts) {
+    if (part === '' || part === '.' || part === '..' || part.includes('/') || part.includes('\0')) throw new Error(`unsafe path component ${JSON.stringify(part)}`);
+    current = join(current, part);
+    try {
+      await mkdir(current, { mode: 0o755 });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    }
+    const info = await lstat(current);
+    if (!info.isDirectory()) throw Object.assign(new Error(`${current} exists and is not a folder`), { code: 'EEXIST' });
+  }
+  return current;
+}
+
+/**
+ * Writes chunks, as they come, into a file that must not exist yet: O_EXCL refuses to overwrite
+ * (a duplicate entry) and O_NOFOLLOW refuses a symlink in the file's place. Returns the bytes written.
+ */
+export async function writeNewFileFromStream(path: string, source: AsyncIterable<Uint8Array>, mode = 0o644): Promise<number> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  let size = 0;
+  try {
+    for await (const chunk of source) {
+      let offset = 0;
+      while (offset < chunk.length) offset += (await handle.write(chunk, offset, chunk.length - offset)).bytesWritten;
+      size += chunk.length;
+    }
+  } finally {
+    await handle.close();
+  }
+  return size;
 }

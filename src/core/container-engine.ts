@@ -16,6 +16,8 @@ export interface ResolvedEndpoint {
   source: string;
   /** The endpoint as a user would write it (tcp://h:2376, unix:///var/run/docker.sock). */
   display: string;
+  /** Which kind of source decided, so a hint can say what to change without parsing `source`. */
+  origin: 'flag' | 'env' | 'context' | 'default';
 }
 
 /** What the engine says about itself and the machine it runs on (the engine's host, not ours). */
@@ -94,6 +96,8 @@ export interface ContainerSpec {
   /** Killed (and reported as timed out) after this long; null for no limit. */
   timeoutMs: number | null;
   name?: string;
+  /** A memory limit (swap included, so the limit is real): past it the kernel kills the command (oomKilled). */
+  memoryBytes?: number;
 }
 
 export interface ContainerOutcome {

@@ -160,7 +160,7 @@ export class DockerReplay implements ReplayBackend {
       outputs = await this.options.engine.copyOut(outcome.containerId, request.outputsPath, request.collectTo);
     } catch (error) {
       // No outputs folder in the container: the comparison then finds every baseline output missing.
-      if (!(error instanceof ExternalError && error.code === 'PATH_NOT_IN_CONTAINER')) throw error;
+      if (!(error instanceof ExternalError && error.code === 'OUTPUT_MISSING')) throw error;
     }
     await this.removeContainer(outcome.containerId);
     return { exitCode: outcome.exitCode, signal: null, oomKilled: outcome.oomKilled, timedOut: outcome.timedOut, startedAt: outcome.startedAt, durationMs: outcome.durationMs, outputs };
