@@ -894,6 +894,9 @@ export async function readTextTail(path: string, maxBytes = 64 * 1024): Promise<
   } catch {
     return '';
   }
+}
+
+/**
  * A small text file that may legitimately be absent (a tool's config): null when it does not
  * exist; any other failure (permissions, a folder in its place, too large) names the file.
  */
