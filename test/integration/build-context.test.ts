@@ -10,12 +10,11 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tar from 'tar-stream';
-import { readGitState } from '../../src/adapters/git.js';
-import { readSnapshot, serializeSnapshot } from '../../src/adapters/snapshot-file.js';
 import { compareKeys, orderKey } from '../../src/core/code-tree.js';
 import type { Snapshot } from '../../src/core/model.js';
 import { buildContext, type BuildContext, type BuildContextInput } from '../../src/services/build-context.js';
 import { generateDockerfile } from '../../src/services/dockerfile.js';
+import { captureCode } from '../helpers/code-snapshot.js';
 import { makeSnapshot } from '../helpers/snapshot-fixture.js';
 
 let work: string;
@@ -67,47 +66,6 @@ function repoState(dir: string): string {
   const git = gitIn(dir);
   // --no-optional-locks: status itself would otherwise refresh (write) the index.
   return [git('--no-optional-locks', 'status', '--porcelain=v1', '--ignore-submodules=none'), git('count-objects', '-v'), lstatSync(join(git('rev-parse', '--absolute-git-dir').trim(), 'index')).mtimeMs].join('\n');
-}
-
-/** A snapshot of `codeDir` as capture records it, with its patches in `<snapshotDir>/snapshot.bundle/`. */
-async function captureCode(codeDir: string, snapshotDir: string): Promise<{ snapshot: Snapshot; snapshotPath: string }> {
-  const bundle = join(snapshotDir, 'snapshot.bundle');
-  mkdirSync(join(bundle, 'submodules'), { recursive: true });
-  const state = await readGitState(codeDir, { timeoutMs: 30_000, patchPath: join(bundle, 'code.patch'), submodulePatchPath: (i) => join(bundle, 'submodules', `${i}.patch`) });
-  const git = state.git;
-  if (git === null) throw new Error('not a repository');
-  const snapshot = makeSnapshot({
-    code: {
-      path: codeDir,
-      git: {
-        commit: git.commit,
-        branch: git.branch,
-        remote_url: null,
-        dirty: git.dirty,
-        patch_file: state.patch ? 'snapshot.bundle/code.patch' : null,
-        patch_sha256: state.patch?.sha256 ?? null,
-        patch_size: state.patch?.size ?? null,
-        patch_error: state.error,
-        staged: git.staged,
-        untracked: [],
-        submodules: state.submodules.map((sub, i) => ({
-          path: sub.path,
-          commit: sub.commit,
-          url: sub.url,
-          initialized: sub.initialized,
-          dirty: sub.dirty,
-          patch_file: sub.patch ? `snapshot.bundle/submodules/${i}.patch` : null,
-          patch_sha256: sub.patch?.sha256 ?? null,
-          patch_size: sub.patch?.size ?? null,
-          patch_error: sub.error,
-        })),
-      },
-    },
-  });
-  const snapshotPath = join(snapshotDir, 'snapshot.yaml');
-  // Through the file, as every command reads it.
-  writeFileSync(snapshotPath, serializeSnapshot(snapshot));
-  return { snapshot: await readSnapshot(snapshotPath), snapshotPath };
 }
 
 const contextInput = (snapshot: Snapshot, snapshotPath: string, repoDir: string | null): BuildContextInput => ({
