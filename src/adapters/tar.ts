@@ -101,7 +101,9 @@ export function packTar(entries: AsyncIterable<TarEntryOut>): NodeJS.ReadableStr
         void (async () => {
           try {
             for await (const chunk of body) {
-              if (!sink.write(chunk)) await new Promise<void>((resolveDrain) => sink.once('drain', () => resolveDrain()));
+              // 'close' too: a pack destroyed by its reader never drains, and this copy must end.
+              if (!sink.write(chunk)) await new Promise<void>((resolveDrain) => sink.once('drain', () => resolveDrain()).once('close', () => resolveDrain()));
+              if (sink.destroyed) return;
             }
             // A body shorter or longer than the size it declared fails here ("Size mismatch").
             (sink as unknown as { end(): void }).end();

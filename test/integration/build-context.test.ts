@@ -320,6 +320,20 @@ describe('what the code layer refuses', () => {
     }
   });
 
+  it('a tar reader that gives up (a failed build) ends the stream and stops git', async () => {
+    const { snapshot, snapshotPath } = snapshotWith(join(work, 'destroyed'), {});
+    const context = await buildContext(contextInput(snapshot, snapshotPath, repo));
+    const stream = context.pack() as unknown as AsyncIterable<Buffer> & { destroy(): void };
+    for await (const chunk of stream) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    stream.destroy();
+    await context.dispose();
+    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`-C ${repo} archive`));
+    expect(left).toEqual([]);
+  });
+
   it('a reader that stops early stops git, and the context can still be disposed', async () => {
     const { snapshot, snapshotPath } = snapshotWith(join(work, 'early'), {});
     const context = await buildContext(contextInput(snapshot, snapshotPath, repo));
