@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { access, appendFile, copyFile, lstat, mkdir, mkdtemp, open, opendir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, appendFile, chmod, copyFile, lstat, lutimes, mkdir, mkdtemp, open, opendir, readdir, readFile, realpath, rename, rm, stat, statfs, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InterruptedError, OutputRefusedError, UserInputError } from '../errors.js';
@@ -536,6 +536,59 @@ export class StagedFolder {
     });
   }
 
+  private readonly links = new Set<string>();
+  private readonly dirs: Array<{ path: string; mode: number; mtime: Date }> = [];
+
+  /**
+   * Writes one entry of a tree (a build context) at relativePath ('/'-separated), with its mode
+   * and mtime: a file streamed from its body, a folder, or a symlink, created as a link and never
+   * followed. An entry under a link this folder holds is refused: a tree that put a link at `a`
+   * and then a file at `a/x` would otherwise write wherever the link points. Call
+   * finishEntries() after the last one.
+   */
+  async writeEntry(relativePath: string, entry: { kind: 'file' | 'directory' | 'symlink'; mode: number; mtime: Date; linkname: string | null; body: AsyncIterable<Uint8Array> | Buffer | string | null }): Promise<void> {
+    const parts = relativePath.split('/');
+    if (relativePath === '' || isAbsolute(relativePath) || parts.some((p) => p === '' || p === '.' || p === '..')) {
+      throw new OutputRefusedError('UNSAFE_ENTRY_PATH', `refusing to write ${JSON.stringify(relativePath)}: not a plain relative path`);
+    }
+    for (let i = 1; i < parts.length; i++) {
+      if (this.links.has(parts.slice(0, i).join('/'))) throw new OutputRefusedError('UNSAFE_ENTRY_PATH', `refusing to write ${JSON.stringify(relativePath)}: it is under a symlink of the same tree`);
+    }
+    const target = this.path(...parts);
+    await this.writing(relativePath, async () => {
+      await mkdir(dirname(target), { recursive: true });
+      if (entry.kind === 'directory') {
+        await mkdir(target, { recursive: true });
+        // Folders get their mode and time once everything inside them is written.
+        this.dirs.push({ path: target, mode: entry.mode, mtime: entry.mtime });
+        return;
+      }
+      if (entry.kind === 'symlink') {
+        await symlink(entry.linkname ?? '', target);
+        this.links.add(relativePath);
+        await lutimes(target, entry.mtime, entry.mtime);
+        return;
+      }
+      const body = entry.body ?? Buffer.alloc(0);
+      if (typeof body === 'string' || Buffer.isBuffer(body)) await writeFile(target, body, { flag: 'wx' });
+      else await pipeline(body, createWriteStream(target, { flags: 'wx' }));
+      // chmod, not the create mode: the umask would take bits off it.
+      await chmod(target, entry.mode);
+      await utimes(target, entry.mtime, entry.mtime);
+    });
+  }
+
+  /** The modes and times of the folders writeEntry made, deepest first (writing into one changes its mtime). */
+  async finishEntries(): Promise<void> {
+    for (const dir of [...this.dirs].reverse()) {
+      await this.writing(dir.path, async () => {
+        await chmod(dir.path, dir.mode);
+        await utimes(dir.path, dir.mtime, dir.mtime);
+      });
+    }
+    this.dirs.length = 0;
+  }
+
   /**
    * Moves the staged folder into place; an existing one is replaced only after the new one is
    * complete, and only with force: one that appeared while this run worked is not overwritten.
@@ -563,6 +616,21 @@ export class StagedFolder {
     await rm(this.stagingPath, { recursive: true, force: true });
     liveStaging.delete(this.stagingPath);
   }
+}
+
+/** A new private folder under the system's temporary folder; the caller removes it (removePath). */
+export async function makeTempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** A file's bytes as a stream, read in 1 MiB chunks: never the whole file in memory. */
+export function openReadStream(path: string): AsyncIterable<Buffer> & NodeJS.ReadableStream {
+  return createReadStream(path, { highWaterMark: HASH_CHUNK });
+}
+
+/** Writes a small file that must not exist yet (scratch files in a folder of our own). */
+export async function writeNewFile(path: string, content: string): Promise<void> {
+  await writeFile(path, content, { flag: 'wx', mode: 0o600 });
 }
 
 export async function makeDir(path: string): Promise<void> {
@@ -957,4 +1025,14 @@ export async function writeNewFileFromStream(path: string, source: AsyncIterable
     await handle.close();
   }
   return size;
+}
+
+/** Free bytes on the file system holding `path` (for a non-root user); null when it cannot be read. */
+export async function freeBytes(path: string): Promise<number | null> {
+  try {
+    const fs = await statfs(path);
+    return Number(fs.bavail) * Number(fs.bsize);
+  } catch {
+    return null;
+  }
 }

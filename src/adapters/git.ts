@@ -1,11 +1,11 @@
 // Reads the code's git state through the process choke point. The quick reads have a timeout; the
 // patches are the record of the code, not probes, so they have none: they report progress instead
 // and stop only when asked (Ctrl-C).
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseGitlinks, parsePorcelainZ, parseSubmoduleStatus, stripUrlCredentials } from '../core/git.js';
 import type { ProbeRecord } from '../core/model.js';
-import { fileSize, findLargeFiles, sha256File, type LargeFile } from './fs.js';
-import { runProcess } from './process.js';
+import { fileSize, findLargeFiles, makeDir, sha256File, writeNewFile, type LargeFile } from './fs.js';
+import { runProcess, spawnStreaming, type StreamingProcess } from './process.js';
 
 export interface PatchResult {
   /** The patch written, checksummed; null when the tree is clean or it could not be made. */
@@ -221,4 +221,88 @@ export async function gitTopLevel(dir: string, timeoutMs = 10_000, signal?: Abor
 export async function hasCommit(repo: string, commit: string, timeoutMs = 10_000, signal?: AbortSignal): Promise<boolean> {
   const has = await runProcess('git', ['-C', repo, 'cat-file', '-e', `${commit}^{commit}`], { timeoutMs, signal });
   return has.outcome === 'ok';
+}
+
+/** Git's own variables that would point a child git at another repository, index or object folder. */
+const GIT_LOCATION_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_PREFIX'];
+
+/** The environment for git reading `dir`: ours, without anything (a hook, a wrapper) that redirects it. */
+function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of GIT_LOCATION_ENV) delete env[name];
+  return { ...env, ...extra };
+}
+
+/** A tree in a repository, and the environment git needs to read it (its objects may be in a scratch folder). */
+export interface GitTree {
+  dir: string;
+  tree: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export type TreeResult = { ok: true; tree: GitTree } | { ok: false; step: string; reason: string };
+
+const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/**
+ * The tree of `commit` in the repository at `dir`, with `patch` (a `git diff --binary`) applied,
+ * without a checkout: `git read-tree` into a temporary index, `git apply --cached`, `git write-tree`.
+ * The new blobs and trees go into an object folder under `scratch` that borrows the repository's
+ * objects (an alternate), so the repository is left exactly as it was, even when it is read-only.
+ * The caller removes `scratch` once it no longer reads the tree.
+ */
+export async function patchedTree(dir: string, commit: string, patch: string | null, scratch: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<TreeResult> {
+  const { timeoutMs, signal } = options;
+  const plain = gitEnv();
+  if (patch === null) {
+    const tree = await runProcess('git', ['-C', dir, 'rev-parse', '--verify', '-q', `${commit}^{tree}`], { timeoutMs, signal, env: plain });
+    const id = tree.stdout.trim();
+    if (tree.outcome !== 'ok' || !OBJECT_ID.test(id)) return { ok: false, step: 'reading the tree of the commit', reason: tree.reason ?? 'not a tree' };
+    return { ok: true, tree: { dir, tree: id, env: plain } };
+  }
+  const objectsPath = await runProcess('git', ['-C', dir, 'rev-parse', '--git-path', 'objects'], { timeoutMs, signal, env: plain });
+  if (objectsPath.outcome !== 'ok') return { ok: false, step: 'finding the object folder', reason: objectsPath.reason ?? 'git rev-parse failed' };
+  const objects = resolve(dir, objectsPath.stdout.trim());
+  const own = join(scratch, 'objects');
+  await makeDir(join(own, 'info'));
+  // info/alternates, not GIT_ALTERNATE_OBJECT_DIRECTORIES: one path a line, no quoting of ':' needed,
+  // and the repository's own alternates are followed from there.
+  await writeNewFile(join(own, 'info', 'alternates'), `${objects}\n`);
+  const env = gitEnv({ GIT_INDEX_FILE: join(scratch, 'index'), GIT_OBJECT_DIRECTORY: own });
+  const git = (...args: string[]) => runProcess('git', ['-C', dir, ...args], { timeoutMs, signal, env });
+  const read = await git('read-tree', commit);
+  if (read.outcome !== 'ok') return { ok: false, step: 'reading the commit into a temporary index', reason: read.reason ?? 'git read-tree failed' };
+  const applied = await git('apply', '--cached', '--whitespace=nowarn', patch);
+  if (applied.outcome !== 'ok') return { ok: false, step: 'applying the captured patch', reason: applied.reason ?? 'git apply failed' };
+  const written = await git('write-tree');
+  const id = written.stdout.trim();
+  if (written.outcome !== 'ok' || !OBJECT_ID.test(id)) return { ok: false, step: 'writing the patched tree', reason: written.reason ?? 'git write-tree failed' };
+  return { ok: true, tree: { dir, tree: id, env } };
+}
+
+/** One entry of a tree by its path (taken literally, never as a pattern), or null when there is none. */
+export async function treeEntry(tree: GitTree, path: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<{ mode: string; type: string; id: string } | null> {
+  const listed = await runProcess('git', ['--literal-pathspecs', '-C', tree.dir, 'ls-tree', '-z', tree.tree, '--', path], { ...options, env: tree.env });
+  if (listed.outcome !== 'ok') return null;
+  for (const line of listed.stdout.split('\0')) {
+    const match = /^(\d{6}) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(line);
+    if (match && match[4] === path) return { mode: match[1] as string, type: match[2] as string, id: match[3] as string };
+  }
+  return null;
+}
+
+/** A blob's bytes as text, or null when it is larger than maxBytes or cannot be read. */
+export async function readBlob(tree: GitTree, id: string, maxBytes: number, options: { timeoutMs: number; signal?: AbortSignal }): Promise<string | null> {
+  const size = await runProcess('git', ['-C', tree.dir, 'cat-file', '-s', id], { ...options, env: tree.env });
+  if (size.outcome !== 'ok' || Number(size.stdout.trim()) > maxBytes) return null;
+  const blob = await runProcess('git', ['-C', tree.dir, 'cat-file', 'blob', id], { ...options, env: tree.env });
+  return blob.outcome === 'ok' ? blob.stdout : null;
+}
+
+/**
+ * `git archive --format=tar` of the tree, streamed: read its stdout as it comes. No timeout: the
+ * reader sets the pace (a build engine taking the context), and the signal stops it.
+ */
+export function archiveTree(tree: GitTree, signal?: AbortSignal): StreamingProcess {
+  return spawnStreaming('git', ['-C', tree.dir, 'archive', '--format=tar', tree.tree], { env: tree.env, signal });
 }

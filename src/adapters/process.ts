@@ -246,3 +246,106 @@ function lastLine(text: string): string | undefined {
   if (!line) return undefined;
   return line.replace(/\?{3,}/g, '???').slice(0, 300);
 }
+
+export interface StreamOptions {
+  cwd?: string;
+  /** Full environment for the child; when absent the current one is inherited. */
+  env?: NodeJS.ProcessEnv;
+  /** Fed to the child's stdin (a tar for `docker build -`); the child gets no stdin otherwise. */
+  stdin?: NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+  /** Kill the process group after this many milliseconds. */
+  timeoutMs?: number;
+  /** Aborting stops the program and its process group (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Cap on the stderr kept for the result (stdout is never held here). */
+  maxBuffer?: number;
+}
+
+export interface StreamingProcess {
+  /** The child's stdout as it comes: the caller reads it (backpressure reaches the child) or destroys it. */
+  stdout: NodeJS.ReadableStream & AsyncIterable<Buffer>;
+  /** Settles once the child is gone, like runProcess's result but with stdout '' (it was streamed). */
+  result: Promise<ProcessResult>;
+  /** Stops the child and its group: for a reader that gave up before the end. */
+  stop(): void;
+}
+
+/**
+ * Runs a program with an argument array (never a shell) whose stdout is a stream, not a buffer:
+ * `git archive` of a large tree, `docker build -` reading a context from stdin. It always runs in a
+ * process group of its own, so stop(), a timeout or the signal end it and its helpers, and the
+ * group is killed if snapshot exits first.
+ */
+export function spawnStreaming(command: string, args: string[], options: StreamOptions = {}): StreamingProcess {
+  const started = performance.now();
+  const subprocess = execa(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: options.env === undefined,
+    stdin: options.stdin === undefined ? 'ignore' : 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: { stdout: false, stderr: true },
+    maxBuffer: options.maxBuffer ?? DEFAULT_MAX_BUFFER,
+    reject: false,
+    stripFinalNewline: false,
+    detached: true,
+    cleanup: true,
+  });
+  const pid = subprocess.pid;
+  if (pid !== undefined) liveGroups.add(pid);
+  let stoppedBy: 'timeout' | 'aborted' | 'stopped' | null = null;
+  const timers: NodeJS.Timeout[] = [];
+  const stop = (why: 'timeout' | 'aborted' | 'stopped') => {
+    if (stoppedBy !== null) return;
+    stoppedBy = why;
+    killGroup(pid, 'SIGTERM');
+    timers.push(setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS / 2));
+  };
+  if (options.timeoutMs !== undefined) timers.push(setTimeout(() => stop('timeout'), options.timeoutMs));
+  const onAbort = () => stop('aborted');
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.stdin !== undefined && subprocess.stdin) {
+    const sink = subprocess.stdin;
+    // A child that exits before reading all of its input is not an error of ours: its exit says why.
+    sink.on('error', () => undefined);
+    void (async () => {
+      try {
+        for await (const chunk of options.stdin as AsyncIterable<Uint8Array>) {
+          if (!sink.write(chunk)) await new Promise<void>((resolveDrain) => sink.once('drain', resolveDrain).once('close', resolveDrain));
+          if (sink.destroyed) break;
+        }
+        sink.end();
+      } catch {
+        // The input failed (its producer said why to whoever made it): the child must not wait forever.
+        sink.destroy();
+        stop('stopped');
+      }
+    })();
+  }
+  const result = (async (): Promise<ProcessResult> => {
+    const done = await subprocess;
+    for (const timer of timers) clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (pid !== undefined) liveGroups.delete(pid);
+    const base = {
+      command,
+      args,
+      exitCode: done.exitCode ?? null,
+      signal: done.signal ?? null,
+      stdout: '',
+      stderr: String(done.stderr ?? ''),
+      durationMs: Math.round(performance.now() - started),
+    };
+    if (stoppedBy === 'timeout') return { ...base, outcome: 'timeout', reason: `${command} did not finish within ${options.timeoutMs} ms and was killed` };
+    if (stoppedBy !== null) return { ...base, outcome: 'aborted', reason: `${command} was stopped${stoppedBy === 'aborted' ? ' (interrupted)' : ''}` };
+    const code = (done as { code?: string }).code;
+    if (code === 'ENOENT' || (done.failed && done.exitCode === undefined && /ENOENT/.test(done.message ?? ''))) return { ...base, outcome: 'absent', reason: `${command} not found` };
+    if (done.exitCode === 0) return { ...base, outcome: 'ok' };
+    const tail = lastLine(base.stderr);
+    const how = done.signal ? `was killed by ${done.signal}` : `exited with code ${done.exitCode}`;
+    return { ...base, outcome: 'failed', reason: `${command} ${how}${tail ? `: ${tail}` : ''}` };
+  })();
+  return { stdout: subprocess.stdout as unknown as StreamingProcess['stdout'], result, stop: () => stop('stopped') };
+}

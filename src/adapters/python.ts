@@ -9,6 +9,8 @@ import { isExecutable, statKind } from './fs.js';
 import { runProcess } from './process.js';
 
 export const PROBE_SCRIPT = fileURLToPath(new URL('../../python/snapshot_probe.py', import.meta.url));
+/** The raw facts of the machine it runs on (python/snapshot_host.py), for where our own process cannot look. */
+export const HOST_PROBE_SCRIPT = fileURLToPath(new URL('../../python/snapshot_host.py', import.meta.url));
 
 export interface InterpreterChoice {
   path: string;

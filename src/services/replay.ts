@@ -43,6 +43,8 @@ export interface ReplayInput {
 
 /** What the snapshot and its code are, handed to the engine that will replay them. */
 export interface ReplaySubject {
+  /** The replay's id: its folder's name, and the label on everything it makes. */
+  id: string;
   snapshotPath: string;
   snapshot: Snapshot;
   repository: LocatedRepository;
@@ -209,7 +211,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     events({ type: 'stage', stage: name, message });
   };
   try {
-    backend = await deps.openBackend({ snapshotPath, snapshot, repository, folder, gpus });
+    backend = await deps.openBackend({ id, snapshotPath, snapshot, repository, folder, gpus });
     report.engine = { kind: backend.kind, where: backend.where, facts: {} };
     // Placed before anything is built: a path in the snapshot that cannot be placed safely is refused first.
     const layout: ReplayLayout = placeReplay(snapshot, backend.codeRoot, repository.root, dataRoots);

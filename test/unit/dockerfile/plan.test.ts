@@ -167,3 +167,36 @@ describe('planDockerfile: what the image must carry beyond the packages', () => 
     expect(result.files.Dockerfile).toContain('ENV XLA_FLAGS="--xla_dump_hlo_pass_re=.* --xla_dump_to=/tmp/\\$HOME \\"q\\""');
   });
 });
+
+describe('planDockerfile: layer order for the build cache', () => {
+  const render = async (snapshot: Snapshot, commit: string) => {
+    const [table, templates] = await Promise.all([loadCompatTable(), loadTemplates()]);
+    const code: PlanOptions['code'] = { included: true, commit, patched: true, commitOnly: false, subdir: '', submodules: [] };
+    return planDockerfile(snapshot, { toolVersion: '0.1.0', uvImage: UV_IMAGE, code, target: 'cpu' }, table, templates).files.Dockerfile;
+  };
+  /** The instructions (comments and blank lines cut) before the snapshot's own COPY. */
+  const dependencyLayers = (dockerfile: string) => dockerfile.slice(0, dockerfile.indexOf('COPY snapshot.yaml')).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+
+  it('puts the dependency layers first, then the probe, then the snapshot and its labels, the code last', async () => {
+    const dockerfile = await render(makeSnapshot(), 'a'.repeat(40));
+    const at = (needle: string) => {
+      const i = dockerfile.indexOf(needle);
+      expect([needle, i >= 0]).toEqual([needle, true]);
+      return i;
+    };
+    const order = ['FROM ', 'RUN python -m pip install', 'ENV PYTHONHASHSEED', 'COPY snapshot_probe.py', 'COPY snapshot.yaml', 'LABEL ', 'LABEL dev.snapshot.path', 'COPY code/', 'WORKDIR '].map(at);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+
+  it('gives a new snapshot of the same environment, at another commit, the same dependency layers', async () => {
+    const first = makeSnapshot();
+    first.determinism.env = { PYTHONHASHSEED: '0' };
+    const second = structuredClone(first);
+    second.id = '00000000-0000-4000-8000-00000000beef';
+    second.created_at = '2031-01-01T00:00:00.000Z';
+    const [a, b] = await Promise.all([render(first, 'a'.repeat(40)), render(second, 'b'.repeat(40))]);
+    expect(a).not.toBe(b);
+    expect(dependencyLayers(b)).toEqual(dependencyLayers(a));
+    expect(dependencyLayers(a).join('\n')).not.toMatch(/LABEL|a{40}|3f2b8c1e/);
+  });
+});
