@@ -69,6 +69,11 @@ export abstract class SnapshotCommand extends Command {
     if (streamOpen(process.stderr)) process.stderr.write(`${message}\n`);
   }
 
+  /** Raw text to our stderr (progress lines, JSON events) while it still has a reader. */
+  protected writeStderr(text: string): void {
+    if (streamOpen(process.stderr)) process.stderr.write(text);
+  }
+
   /** The training's own output, echoed to our stderr while that still has a reader. */
   protected echoToStderr(chunk: Buffer): void {
     if (streamOpen(process.stderr)) process.stderr.write(chunk);

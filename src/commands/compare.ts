@@ -1,11 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { SnapshotCommand } from '../base-command.js';
 import { jsonSafe, type CompareReport } from '../core/compare/model.js';
-import { ExitCode } from '../errors.js';
-import { resolve } from 'node:path';
-import { appendText, assertReportTarget, writeFileAtomic } from '../adapters/fs.js';
+import { compareExitCode } from '../core/compare/verdict.js';
 import { renderCompareTable, renderMarkdown } from '../render/compare.js';
 import { compareOutputs } from '../services/compare.js';
+import { checkReportTargets, writeReports } from '../services/reports.js';
 
 export default class Compare extends SnapshotCommand {
   static override summary = 'Judge outputs against a baseline: identical, equivalent within tolerance, or different.';
@@ -36,22 +35,13 @@ export default class Compare extends SnapshotCommand {
   async run(): Promise<CompareReport> {
     const { args, flags } = await this.parse(Compare);
     // Before the work: a report that cannot be written must not lose a verdict that took minutes.
-    if (flags.junit) await assertReportTarget(flags.junit, '--junit');
-    if (flags.markdown) await assertReportTarget(flags.markdown, '--markdown');
+    const targets = { junit: flags.junit, markdown: flags.markdown };
+    await checkReportTargets(targets);
     const { report, warnings } = await compareOutputs({ baseline: args.baseline, candidate: args.candidate, policyPath: flags.policy, cwd: process.cwd(), log: (line) => this.note(line) });
     for (const warning of warnings) this.addWarning(warning);
-    if (flags.junit) {
-      const { renderJUnit } = await import('../render/junit.js');
-      await writeFileAtomic(flags.junit, renderJUnit(report));
-    }
-    if (flags.markdown) {
-      // GitHub Actions' job summary is shared by every step that writes to it: append, don't replace.
-      const summary = process.env.GITHUB_STEP_SUMMARY;
-      const shared = summary !== undefined && resolve(flags.markdown) === resolve(summary);
-      await (shared ? appendText : writeFileAtomic)(flags.markdown, renderMarkdown(report));
-    }
+    await writeReports(targets, { junit: async () => (await import('../render/junit.js')).renderJUnit(report), markdown: () => renderMarkdown(report) }, process.env);
     if (!this.jsonEnabled()) this.log(renderCompareTable(report, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }).join('\n'));
-    this.resultStatus = report.verdict === 'different' ? ExitCode.different : report.verdict === 'error' ? ExitCode.verdictError : ExitCode.ok;
+    this.resultStatus = compareExitCode(report.verdict);
     process.exitCode = this.resultStatus;
     // NaN, infinities, -0 and big integers survive --json as strings.
     return jsonSafe(report);

@@ -1,7 +1,7 @@
 // Two snapshots compared field by field: what a replay's environment has that the captured one
 // did not. Each difference carries a severity that says how likely it is to change numerics, so a
 // `different` verdict can name its likely causes first. Pure: two snapshots in, a list out.
-import { ONEDNN_DEFAULT_CPU_FLAGS } from './determinism.js';
+import { HOST_ONLY_ENV, ONEDNN_DEFAULT_CPU_FLAGS } from './determinism.js';
 import type { Snapshot } from './model.js';
 
 /** high: changes numerics as a rule; medium: may; low: rarely; info: never (paths, names). */
@@ -57,6 +57,8 @@ function normalise(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
+const PACKAGING_TOOLS = new Set(['pip', 'setuptools', 'wheel', 'distribute']);
+
 const FRAMEWORK_PACKAGES = new Set(['tensorflow', 'tensorflow-cpu', 'tensorflow-gpu', 'tf-nightly', 'tf-keras', 'keras', 'torch', 'jax', 'jaxlib', 'numpy', 'scipy', 'ml-dtypes', 'tensorflow-intel', 'intel-extension-for-tensorflow']);
 
 function packages(list: DiffList, a: Snapshot, b: Snapshot): void {
@@ -66,8 +68,10 @@ function packages(list: DiffList, a: Snapshot, b: Snapshot): void {
     const [p, q] = [left.get(name), right.get(name)];
     // nvidia-* wheels carry CUDA and cuDNN themselves: a different one changes kernels.
     const numerics = FRAMEWORK_PACKAGES.has(name) || name.startsWith('nvidia-') || name.startsWith('jax-cuda');
-    const severity: Severity = numerics ? 'high' : 'medium';
-    const why = numerics ? 'a numerics library: other kernels, other round-off' : 'other code in the training environment';
+    // The installer's own tooling: the image gets its own, and the training does not run it.
+    const tooling = PACKAGING_TOOLS.has(name);
+    const severity: Severity = numerics ? 'high' : tooling ? 'low' : 'medium';
+    const why = numerics ? 'a numerics library: other kernels, other round-off' : tooling ? "the installer's own tooling" : 'other code in the training environment';
     list.add(`packages.${name}`, 'package', severity, p?.version ?? null, q?.version ?? null, p && q ? why : p ? `missing in the replay: ${why}` : `only in the replay: ${why}`);
   }
 }
@@ -130,7 +134,9 @@ function system(list: DiffList, a: Snapshot, b: Snapshot): void {
 function numericsEnv(list: DiffList, a: Snapshot, b: Snapshot): void {
   const [ea, eb] = [a.determinism.env, b.determinism.env];
   for (const key of [...new Set([...Object.keys(ea), ...Object.keys(eb)])].sort()) {
-    list.add(`determinism.env.${key}`, 'numerics-env', 'high', ea[key] ?? null, eb[key] ?? null, `${key} changes numerics or determinism`);
+    // Which devices, where Keras keeps its files: the host's business, never rebuilt, never a cause.
+    if (HOST_ONLY_ENV.has(key)) list.add(`determinism.env.${key}`, 'numerics-env', 'info', ea[key] ?? null, eb[key] ?? null, `${key} is the host's own setting`);
+    else list.add(`determinism.env.${key}`, 'numerics-env', 'high', ea[key] ?? null, eb[key] ?? null, `${key} changes numerics or determinism`);
   }
 }
 

@@ -15,6 +15,7 @@ import { explain } from '../core/replay/explain.js';
 import { parseDataRoots, placeReplay, type ReplayLayout } from '../core/replay/layout.js';
 import { REPLAY_REPORT_VERSION, replayExitCode, type ReplayDataRecord, type ReplayFailure, type ReplayReport, type ReplayRunRecord, type ReplayVerdict } from '../core/replay/report.js';
 import { diffSnapshots } from '../core/snapshot-diff.js';
+import { jsonSafe, type CompareReport } from '../core/compare/model.js';
 import { ExitCode, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
 import { CappedLogFile, makeDir, makeDirExclusive, readTextTail, removePath, writeFileAtomic } from '../adapters/fs.js';
 import { readSnapshot, serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
@@ -57,6 +58,8 @@ export interface ReplayDeps {
   openBackend(subject: ReplaySubject): Promise<ReplayBackend>;
   events: EventSink;
   now: () => Date;
+  /** Hears of the engine's cleanup once there is one: a forced exit (a second Ctrl-C) runs it. */
+  registerCleanup?: (cleanup: () => Promise<void>) => void;
   signal?: AbortSignal;
   /** Bytes of each training log kept at its head and its tail (default 1 MiB). */
   logCapBytes?: number;
@@ -212,6 +215,8 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
   };
   try {
     backend = await deps.openBackend({ id, snapshotPath, snapshot, repository, folder, gpus });
+    const opened = backend;
+    deps.registerCleanup?.(() => opened.dispose(prepared));
     report.engine = { kind: backend.kind, where: backend.where, facts: {} };
     // Placed before anything is built: a path in the snapshot that cannot be placed safely is refused first.
     const layout: ReplayLayout = placeReplay(snapshot, backend.codeRoot, repository.root, dataRoots);
@@ -336,9 +341,10 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       throw error;
     }
     if (error instanceof StageFailure) report.failure = error.failure;
-    else if (error instanceof SnapshotError && !(error instanceof UserInputError && error.code === 'UNSAFE_SNAPSHOT_VALUE')) {
+    else if (error instanceof SnapshotError && !(error instanceof UserInputError)) {
       // The engine's own errors (unreachable, a failed build step, no GPU runtime, a container
-      // that could not start) are the replay's verdict `error`, with the record kept.
+      // that could not start) are the replay's verdict `error`, with the record kept. What the
+      // user must change (a flag, a crafted snapshot) stays an input error, and nothing is kept.
       const couldNotRun = current === 'doctor' || current === 'prepare' || (current === 'run' && error.exitCode === ExitCode.external);
       const logTail = Array.isArray(error.data?.logTail) ? (error.data.logTail as unknown[]).map(String) : [];
       report.failure = { stage: current, kind: couldNotRun ? 'could-not-run' : 'not-judged', code: error.code, message: error.message, hint: error.hint ?? null, log_tail: logTail };
@@ -361,8 +367,13 @@ async function finish(report: ReplayReport, verdict: ReplayVerdict, snapshot: Sn
   report.causes = explained.causes;
   report.conclusion = explained.conclusion;
   report.durations.total_ms = Math.round(performance.now() - t0);
-  await writeFileAtomic(join(report.folder, 'replay.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(join(report.folder, 'replay.json'), `${JSON.stringify(replayJson(report), null, 2)}\n`);
   return report;
+}
+
+/** The report as JSON carries it: NaN, infinities, -0 and big integers in the comparison as strings. */
+export function replayJson(report: ReplayReport): ReplayReport {
+  return { ...report, compare: report.compare === null ? null : (jsonSafe(report.compare) as CompareReport) };
 }
 
 function runRecord(snapshot: Snapshot, layout: ReplayLayout, result: RunResult, folder: string): ReplayRunRecord {

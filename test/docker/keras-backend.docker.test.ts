@@ -37,7 +37,8 @@ describeDocker('snapshot dockerfile: the Keras backend keras.json chose, in the 
     git('commit', '-qm', 'example');
     const kerasHome = join(work, 'keras-home');
     mkdirSync(kerasHome);
-    writeFileSync(join(kerasHome, 'keras.json'), JSON.stringify({ floatx: 'float32', epsilon: 1e-7, backend: 'jax', image_data_format: 'channels_last' }, null, 4));
+    // Non-default epsilon and data format: losing either in the image must fail the test, not only the backend.
+    writeFileSync(join(kerasHome, 'keras.json'), JSON.stringify({ floatx: 'float32', epsilon: 1e-5, backend: 'jax', image_data_format: 'channels_first' }, null, 4));
     captured = await runCli(['capture', '--python', kerasJaxPython, '--run', 'python train.py --out out --epochs 2', '--outputs', 'out', '--json'], {
       cwd: project,
       env: cleanEnv({ PYTHONHASHSEED: '0', KERAS_HOME: kerasHome, XLA_FLAGS }),
@@ -62,7 +63,7 @@ describeDocker('snapshot dockerfile: the Keras backend keras.json chose, in the 
       version: '3.15.1',
       backend: 'jax',
       backend_source: 'keras.json',
-      config: { backend: 'jax', floatx: 'float32', epsilon: 1e-7, image_data_format: 'channels_last' },
+      config: { backend: 'jax', floatx: 'float32', epsilon: 1e-5, image_data_format: 'channels_first' },
     });
     expect(captured.json.result.frameworks.tensorflow).toBeNull();
     expect(captured.json.result.determinism.env.XLA_FLAGS).toBe(XLA_FLAGS);
@@ -71,7 +72,7 @@ describeDocker('snapshot dockerfile: the Keras backend keras.json chose, in the 
   it('writes the keras.json into the context and points KERAS_HOME at it', () => {
     expect(generated.exitCode).toBe(0);
     expect(generated.json.result.files).toContain('keras.json');
-    expect(JSON.parse(readFileSync(join(project, 'snapshot.docker', 'keras.json'), 'utf8'))).toEqual({ backend: 'jax', epsilon: 1e-7, floatx: 'float32', image_data_format: 'channels_last' });
+    expect(JSON.parse(readFileSync(join(project, 'snapshot.docker', 'keras.json'), 'utf8'))).toEqual({ backend: 'jax', epsilon: 1e-5, floatx: 'float32', image_data_format: 'channels_first' });
     const dockerfile = readFileSync(join(project, 'snapshot.docker', 'Dockerfile'), 'utf8');
     expect(dockerfile).toContain('ENV KERAS_HOME=/opt/snapshot/keras');
     expect(dockerfile).toContain('ENV XLA_FLAGS="--xla_dump_hlo_pass_re=.* --xla_cpu_enable_fast_math=false"');
@@ -82,8 +83,8 @@ describeDocker('snapshot dockerfile: the Keras backend keras.json chose, in the 
   });
 
   it('resolves the same backend and settings inside, and XLA_FLAGS reads back exactly', () => {
-    const inside = execFileSync('docker', ['run', '--rm', tag, 'python', '-c', 'import keras, os; print(keras.config.backend(), keras.config.floatx(), keras.config.epsilon()); print(os.environ["XLA_FLAGS"])'], { encoding: 'utf8' });
-    expect(inside).toBe(`jax float32 1e-07\n${XLA_FLAGS}\n`);
+    const inside = execFileSync('docker', ['run', '--rm', tag, 'python', '-c', 'import keras, os; print(keras.config.backend(), keras.config.floatx(), keras.config.epsilon(), keras.config.image_data_format()); print(os.environ["XLA_FLAGS"])'], { encoding: 'utf8' });
+    expect(inside).toBe(`jax float32 1e-05 channels_first\n${XLA_FLAGS}\n`);
   });
 
   it('trains on JAX inside and gives the baseline back', async () => {

@@ -3,6 +3,7 @@
 // whole comparison `error`.
 import { outputKind } from '../manifest.js';
 import type { CompareSummary, ItemStatus, OutputFormat, OutputStatus, Verdict } from './model.js';
+import { ExitCode } from '../../errors.js';
 
 export function summarize(statuses: readonly OutputStatus[]): CompareSummary {
   const summary: CompareSummary = { outputs: statuses.length, identical: 0, equivalent: 0, different: 0, missing: 0, extra: 0, error: 0, ignored: 0 };
@@ -39,4 +40,9 @@ export function combineStatuses(statuses: Iterable<ItemStatus | 'missing' | 'ext
 export function formatOf(path: string): OutputFormat {
   const kind = outputKind(path);
   return kind === 'metrics' ? 'json' : kind === 'other' ? 'bytes' : kind;
+}
+
+/** compare's exit code: 0 identical or equivalent, 1 different, 7 error. */
+export function compareExitCode(verdict: Verdict): number {
+  return verdict === 'different' ? ExitCode.different : verdict === 'error' ? ExitCode.verdictError : ExitCode.ok;
 }

@@ -28,7 +28,7 @@ export interface ExplainInput {
 
 export function explain(input: ExplainInput): { causes: LikelyCause[]; conclusion: string } {
   const { verdict, differences, snapshot } = input;
-  if (verdict === 'error') return { causes: [], conclusion: `error: ${input.failure?.message ?? 'the replay could not be judged'}` };
+  if (verdict === 'error') return { causes: [], conclusion: input.failure?.message ?? 'the replay could not be judged' };
   const ranked = differences
     .filter((d) => d.severity === 'high' || d.severity === 'medium')
     .map((d, index) => ({ d, index }))
@@ -50,13 +50,13 @@ export function explain(input: ExplainInput): { causes: LikelyCause[]; conclusio
     else causes.splice(at, 0, cause);
   }
   if (input.dataUnverified) causes.push({ severity: 'medium', field: 'data', message: 'the data was not checked against its captured sha256 (--no-verify-data): it may not be the data the baseline was trained on' });
-  if (verdict === 'identical') return { causes: [], conclusion: 'identical: the replay reproduced every output bit for bit' };
-  if (verdict === 'equivalent') return { causes: [], conclusion: 'equivalent: every output is within the policy\'s tolerance' };
+  if (verdict === 'identical') return { causes: [], conclusion: 'the replay reproduced every output bit for bit' };
+  if (verdict === 'equivalent') return { causes: [], conclusion: "every output is within the policy's tolerance" };
   if (causes.length === 0) {
     return {
       causes,
-      conclusion: 'different, and no environment difference explains it: the training itself may be nondeterministic (unseeded randomness, nondeterministic kernels, thread scheduling); run it twice where it was captured and compare the two runs',
+      conclusion: 'no environment difference explains it: the training itself may be nondeterministic (unseeded randomness, nondeterministic kernels, thread scheduling); run it twice where it was captured and compare the two runs',
     };
   }
-  return { causes, conclusion: `different; most likely cause: ${(causes[0] as LikelyCause).message}` };
+  return { causes, conclusion: `most likely cause: ${(causes[0] as LikelyCause).message}` };
 }

@@ -55,7 +55,7 @@ export interface ReplayReport {
   id: string;
   verdict: ReplayVerdict;
   exit_code: number;
-  /** One line: the verdict and its cause. */
+  /** One line after the verdict: why (its most likely cause, or what stopped it). */
   conclusion: string;
   snapshot: { path: string; id: string; created_at: string };
   folder: string;

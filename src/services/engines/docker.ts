@@ -9,6 +9,10 @@ import { extractMarked, parseHostProbe } from '../../core/parse/host-probe.js';
 import type { Snapshot } from '../../core/model.js';
 import type { DoctorCheck, EventSink, PreparedEnvironment, ProbedEnvironment, ReplayBackend, RunRequest, RunResult } from '../../core/replay/backend.js';
 import { formatBytes } from '../../core/units.js';
+import { assembleGpu } from '../../core/assemble.js';
+import { hostGpuChecks } from '../../core/replay/doctor.js';
+import { loadCompatTable } from '../../adapters/package-files.js';
+import { collectSystem } from '../../adapters/system-probes.js';
 import { ExternalError, InterruptedError, UserInputError } from '../../errors.js';
 import { freeBytes, readText } from '../../adapters/fs.js';
 import { HOST_PROBE_SCRIPT, parseProbeJson } from '../../adapters/python.js';
@@ -72,15 +76,9 @@ export class DockerReplay implements ReplayBackend {
   }
 
   async check(snapshot: Snapshot, gpus: GpuRequest): Promise<DoctorCheck[]> {
-    const facts = await this.options.engine.facts(ENGINE_TIMEOUT_MS);
-    this.facts = facts;
-    const checks: DoctorCheck[] = [{ name: 'engine', status: 'ok', message: `${facts.flavour} ${facts.serverVersion} (API ${facts.apiVersion}) at ${this.where}, ${facts.os} ${facts.architecture}, ${facts.cpus} CPUs, ${formatBytes(facts.memoryBytes)}` }];
-    checks.push(...engineChecks(facts, snapshot, gpus, this.options.subject.snapshot.data.length > 0));
-    if (facts.local && facts.dockerRootDir !== null) {
-      const free = await freeBytes(facts.dockerRootDir);
-      if (free !== null) checks.push({ name: 'disk', status: free < LOW_DISK_BYTES ? 'warn' : 'ok', message: `${formatBytes(free)} free in ${facts.dockerRootDir}${free < LOW_DISK_BYTES ? ': a framework image may not fit' : ''}` });
-    }
-    return checks;
+    const result = await dockerChecks(this.options.engine, snapshot, gpus);
+    this.facts = result.facts;
+    return result.checks;
   }
 
   async prepare(events: EventSink, signal?: AbortSignal): Promise<PreparedEnvironment> {
@@ -206,6 +204,29 @@ export class DockerReplay implements ReplayBackend {
   get engineFacts(): EngineFacts | null {
     return this.facts;
   }
+}
+
+/**
+ * doctor's checks of a Docker engine, for a snapshot or none: it answers (a one-line error within
+ * seconds when it does not), its runtimes against the GPUs asked for, a remote engine's mounts, the
+ * architecture, free disk, and on a local engine the host's GPUs and driver against the snapshot's needs.
+ */
+export async function dockerChecks(engine: ContainerEngine, snapshot: Snapshot | null, gpus: GpuRequest): Promise<{ facts: EngineFacts; checks: DoctorCheck[] }> {
+  const facts = await engine.facts(ENGINE_TIMEOUT_MS);
+  const where = `${engine.endpoint.display} (${engine.endpoint.source})`;
+  const checks: DoctorCheck[] = [{ name: 'engine', status: 'ok', message: `${facts.flavour} ${facts.serverVersion} (API ${facts.apiVersion}) at ${where}, ${facts.os} ${facts.architecture}, ${facts.cpus} CPUs, ${formatBytes(facts.memoryBytes)}` }];
+  if (snapshot !== null) checks.push(...engineChecks(facts, snapshot, gpus, snapshot.data.length > 0));
+  else checks.push({ name: 'gpu runtime', status: facts.runtimes.includes('nvidia') ? 'ok' : 'warn', message: facts.runtimes.includes('nvidia') ? 'the NVIDIA runtime is there' : `no NVIDIA runtime (runtimes: ${facts.runtimes.join(', ') || 'none'}): containers get no GPUs here` });
+  if (facts.local && facts.dockerRootDir !== null) {
+    const free = await freeBytes(facts.dockerRootDir);
+    if (free !== null) checks.push({ name: 'disk', status: free < LOW_DISK_BYTES ? 'warn' : 'ok', message: `${formatBytes(free)} free in ${facts.dockerRootDir}${free < LOW_DISK_BYTES ? ': a framework image may not fit' : ''}` });
+  }
+  // The GPUs and driver are the engine's host's: only a local engine's host is this machine.
+  if (snapshot !== null && facts.local && gpus.kind !== 'none' && snapshot.gpu.available) {
+    const [raw, table] = await Promise.all([collectSystem(ENGINE_TIMEOUT_MS), loadCompatTable()]);
+    checks.push(...hostGpuChecks(snapshot, assembleGpu(raw, { headers: [], libraries: [], wheels: [] }), table, true));
+  }
+  return { facts, checks };
 }
 
 /** The checks that follow from the engine's facts alone: GPUs, a remote engine's mounts, the architecture. */

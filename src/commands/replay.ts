@@ -1,0 +1,119 @@
+import { Args, Flags } from '@oclif/core';
+import { SnapshotCommand } from '../base-command.js';
+import type { ReplayEvent } from '../core/replay/backend.js';
+import type { ReplayReport } from '../core/replay/report.js';
+import { renderEvent, renderReplay, renderReplayMarkdown } from '../render/replay.js';
+import { printable } from '../render/text.js';
+import { dockerBackends } from '../services/engines/open.js';
+import { checkReportTargets, writeReports } from '../services/reports.js';
+import { replay, replayJson } from '../services/replay.js';
+
+export default class Replay extends SnapshotCommand {
+  static override summary = 'Rebuild a snapshot on this machine, run its training, and say whether the result reproduces, and why not.';
+
+  static override description = [
+    "Builds the snapshot's image on a Docker (or Podman) engine from a context streamed in memory (the pinned Dockerfile, the probe, and the code at the captured commit with its patch), checks every data file against its captured sha256, runs the captured command in the captured working directory with the data mounted read-only, copies the outputs out, probes the environment again, and compares the outputs with the baseline under --policy.",
+    'The verdict is identical, equivalent (within the policy), different (with the environment differences most likely to explain it first), or error. Exit codes: 0 identical or equivalent, 1 different, 6 could not run (engine unreachable, build failed, no GPU runtime), 7 ran but could not be judged (training crashed, data changed, unreadable outputs), 3 bad input.',
+    "Each replay writes into a folder of its own (<snapshot>.replays/<id>/: outputs, logs, replay.json, environment.yaml). Replaying runs the snapshot's command, which is code from whoever made the snapshot: replay only snapshots you would run yourself.",
+  ].join('\n\n');
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> snapshot.yaml',
+    '<%= config.bin %> <%= command.id %> snapshot.yaml --policy examples/policies/cross-gpu.yaml --junit replay.xml',
+    '<%= config.bin %> <%= command.id %> snapshot.yaml --gpus none --data-root /data/imagenet=/mnt/imagenet',
+    '<%= config.bin %> <%= command.id %> snapshot.yaml --env TF_ENABLE_ONEDNN_OPTS=0 --json',
+  ];
+
+  static override args = {
+    snapshot: Args.string({ description: 'the snapshot file to replay', default: 'snapshot.yaml' }),
+  };
+
+  static override flags = {
+    code: Flags.string({ description: "the repository to take the code from [default: the snapshot's repository, else the current folder's, else the captured path]", helpValue: 'DIR' }),
+    'data-root': Flags.string({ description: 'where a captured data folder is on this machine (repeatable)', multiple: true, default: [], helpValue: 'CAPTURED=HERE' }),
+    env: Flags.string({ description: 'a variable for the training, on top of the captured ones (repeatable); nothing else of this shell reaches it', multiple: true, default: [], helpValue: 'KEY=VALUE' }),
+    policy: Flags.string({ description: 'tolerance policy (YAML); default: bitwise everywhere', helpValue: 'FILE' }),
+    'output-dir': Flags.string({ description: 'the replay\'s own folder, which must not exist [default: <snapshot>.replays/<id>]', helpValue: 'DIR' }),
+    timeout: Flags.integer({ description: 'stop the training after this many seconds (the verdict is then error)', min: 1, helpValue: 'SECONDS' }),
+    gpus: Flags.string({ description: "GPUs for the training: all, none (CPU), a count, or device=ID[,ID] [default: all when the snapshot had GPUs, else none]", helpValue: 'WHICH' }),
+    'verify-data': Flags.boolean({ description: 'check every data file against its captured sha256 before training', default: true, allowNo: true }),
+    'docker-host': Flags.string({ description: 'the engine to use [default: DOCKER_HOST, else the current docker context, else the local socket]', helpValue: 'URL' }),
+    'base-image': Flags.string({ description: 'build FROM this image instead of the one chosen for the captured stack', helpValue: 'IMAGE' }),
+    'python-from': Flags.string({ description: 'how the exact captured Python gets into the image', options: ['base', 'apt', 'uv'] }),
+    'build-arg': Flags.string({ description: 'a build argument (pip index settings, proxies; never credentials: they stay in the image history) (repeatable)', multiple: true, default: [], helpValue: 'KEY=VALUE' }),
+    'build-network': Flags.string({ description: 'the network the build steps use', options: ['default', 'host'], default: 'default' }),
+    'no-cache': Flags.boolean({ description: "build without the engine's layer cache", default: false }),
+    pull: Flags.boolean({ description: 'pull a newer base image before building', default: false }),
+    junit: Flags.string({ description: 'also write a JUnit XML report here', helpValue: 'FILE' }),
+    markdown: Flags.string({ description: 'also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)', helpValue: 'FILE' }),
+  };
+
+  async run(): Promise<ReplayReport> {
+    const { args, flags } = await this.parse(Replay);
+    const targets = { junit: flags.junit, markdown: flags.markdown };
+    await checkReportTargets(targets);
+    const json = this.jsonEnabled();
+    // Under --json stdout has only the final envelope, stderr only JSON lines.
+    const events = (event: ReplayEvent) => {
+      if (json) {
+        this.writeStderr(`${JSON.stringify(event)}\n`);
+        return;
+      }
+      if (event.type === 'warning') {
+        this.logToStderr(`Warning: ${printable(event.message)}`);
+        return;
+      }
+      const line = renderEvent(event);
+      if (line !== null) this.writeStderr(`${line}\n`);
+    };
+    let cleanup: (() => Promise<void>) | null = null;
+    const interrupts = this.interruptible(() => cleanup?.() ?? Promise.resolve());
+    let report: ReplayReport;
+    try {
+      report = await replay(
+        {
+          snapshotPath: args.snapshot,
+          cwd: process.cwd(),
+          codeDir: flags.code,
+          dataRoots: flags['data-root'],
+          env: flags.env,
+          policyPath: flags.policy,
+          outputDir: flags['output-dir'],
+          timeoutMs: flags.timeout === undefined ? null : flags.timeout * 1000,
+          gpus: flags.gpus,
+          verifyData: flags['verify-data'],
+          toolVersion: this.config.version,
+        },
+        {
+          openBackend: dockerBackends({
+            dockerHost: flags['docker-host'],
+            env: process.env,
+            baseImage: flags['base-image'],
+            pythonFrom: flags['python-from'] as 'base' | 'apt' | 'uv' | undefined,
+            buildArgs: flags['build-arg'],
+            network: flags['build-network'] as 'host' | 'default',
+            noCache: flags['no-cache'],
+            pull: flags.pull,
+            toolVersion: this.config.version,
+            gitTimeoutMs: 60_000,
+          }),
+          events,
+          now: () => new Date(),
+          signal: interrupts.signal,
+          registerCleanup: (fn) => {
+            cleanup = fn;
+          },
+        },
+      );
+    } finally {
+      interrupts.release();
+    }
+    // Warnings gathered on the way are in the report; in human mode they were printed as they came.
+    this.collectedWarnings.push(...report.warnings);
+    await writeReports(targets, { junit: async () => (await import('../render/junit.js')).renderReplayJUnit(report), markdown: () => renderReplayMarkdown(report) }, process.env);
+    if (!json) this.log(renderReplay(report, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }).join('\n'));
+    this.resultStatus = report.exit_code;
+    process.exitCode = report.exit_code;
+    return replayJson(report);
+  }
+}
