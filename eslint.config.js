@@ -38,11 +38,16 @@ function restrictedImports() {
   const docker = 'talk to the engine through src/adapters/docker.ts (a ContainerEngine)';
   const tar = 'read and write tar in src/adapters only';
   // A name and its subpaths (dockerode/lib/...), so a deep import cannot slip past.
-  const rule = (names) => ({ 'no-restricted-imports': ['error', { patterns: names.map(([name, message]) => ({ group: [name, `${name}/*`], message })) }] });
+  const rule = (names, extra = []) => ({ 'no-restricted-imports': ['error', { patterns: [...names.map(([name, message]) => ({ group: [name, `${name}/*`], message })), ...extra] }] });
+  const fsDirect = [['node:fs', 'touch files through src/adapters/fs.ts'], ['fs', 'touch files through src/adapters/fs.ts']];
+  // Commands parse flags and print; renderers turn values into text: neither does I/O of its own.
+  const noAdapters = [{ group: ['**/adapters/**'], message: 'commands and renderers hold values: reach adapters through a service' }];
   const spawning = [['execa', spawn], ['node:child_process', spawn], ['child_process', spawn]];
   const dockering = [['dockerode', docker], ['docker-modem', docker]];
   return [
-    { files: ['src/**/*.ts'], ignores: ['src/adapters/**'], rules: rule([...spawning, ...dockering, ['tar-stream', tar]]) },
+    { files: ['src/**/*.ts'], ignores: ['src/adapters/**', 'src/services/**', 'src/commands/**', 'src/render/**'], rules: rule([...spawning, ...dockering, ['tar-stream', tar]]) },
+    { files: ['src/services/**/*.ts'], rules: rule([...spawning, ...dockering, ['tar-stream', tar], ...fsDirect]) },
+    { files: ['src/commands/**/*.ts', 'src/render/**/*.ts'], rules: rule([...spawning, ...dockering, ['tar-stream', tar], ...fsDirect], noAdapters) },
     { files: ['src/adapters/**/*.ts'], ignores: ['src/adapters/process.ts', 'src/adapters/docker.ts'], rules: rule([...spawning, ...dockering]) },
     { files: ['src/adapters/process.ts'], rules: rule(dockering) },
     { files: ['src/adapters/docker.ts'], rules: rule(spawning) },

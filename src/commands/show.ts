@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
 import { SnapshotCommand } from '../base-command.js';
 import type { Snapshot } from '../core/model.js';
-import { readSnapshot } from '../adapters/snapshot-file.js';
 import { renderSnapshot } from '../render/show.js';
+import { loadSnapshot } from '../services/snapshots.js';
 
 export default class Show extends SnapshotCommand {
   static override summary = 'Summarise a snapshot: frameworks, CUDA/cuDNN/driver, GPUs, Python, findings.';
@@ -15,7 +15,7 @@ export default class Show extends SnapshotCommand {
 
   async run(): Promise<Snapshot> {
     const { args } = await this.parse(Show);
-    const snapshot = await readSnapshot(args.file);
+    const snapshot = await loadSnapshot(args.file, process.cwd());
     if (!this.jsonEnabled()) this.log(renderSnapshot(snapshot).join('\n'));
     return snapshot;
   }

@@ -173,3 +173,11 @@ export function severityCounts(differences: readonly SnapshotDifference[]): Reco
   for (const d of differences) counts[d.severity]++;
   return counts;
 }
+
+/** What `snapshot diff` reports: the two snapshots and what differs between them. */
+export interface SnapshotDiffResult {
+  a: { path: string; id: string; created_at: string };
+  b: { path: string; id: string; created_at: string };
+  differences: SnapshotDifference[];
+  counts: Record<Severity, number>;
+}

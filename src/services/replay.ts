@@ -17,7 +17,7 @@ import { REPLAY_REPORT_VERSION, replayExitCode, type ReplayDataRecord, type Repl
 import { diffSnapshots } from '../core/snapshot-diff.js';
 import { jsonSafe, type CompareReport } from '../core/compare/model.js';
 import { ExitCode, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
-import { CappedLogFile, makeDir, makeDirExclusive, readTextTail, removePath, writeFileAtomic } from '../adapters/fs.js';
+import { CappedLogFile, isEmptyFolder, makeDir, makeDirExclusive, readTextTail, removePath, statKind, writeFileAtomic } from '../adapters/fs.js';
 import { readSnapshot, serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
 import { compareOutputs } from './compare.js';
 import { verifyData } from './data-manifest.js';
@@ -77,8 +77,8 @@ function failure(stage: ReplayStage, kind: ReplayFailure['kind'], code: string, 
 }
 
 /** --gpus all | none | N | device=ID[,ID...]; without it, what the snapshot had. */
-export function parseGpus(value: string | undefined, snapshot: Snapshot): GpuRequest {
-  if (value === undefined) return snapshot.gpu.available ? { kind: 'all' } : { kind: 'none' };
+export function parseGpus(value: string | undefined, snapshot: Snapshot | null): GpuRequest {
+  if (value === undefined) return snapshot?.gpu.available ? { kind: 'all' } : { kind: 'none' };
   if (value === 'all') return { kind: 'all' };
   if (value === 'none') return { kind: 'none' };
   if (/^[1-9]\d{0,2}$/.test(value)) return { kind: 'count', count: Number(value) };
@@ -159,8 +159,14 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
   const id = replayId(started);
   const folder = input.outputDir !== undefined ? resolve(input.cwd, input.outputDir) : join(besideSnapshot(snapshotPath, '.replays'), id);
   // Never over anything the user had: the folder is new, or refused.
+  const parentExisted = (await statKind(dirname(folder))) === 'directory';
   await makeDir(dirname(folder));
   await makeDirExclusive(folder, '--output-dir');
+  /** A replay that ends in an input error or Ctrl-C keeps nothing, not even an empty <snapshot>.replays/. */
+  const discardFolder = async () => {
+    await removePath(folder);
+    if (!parentExisted && (await isEmptyFolder(dirname(folder)))) await removePath(dirname(folder));
+  };
 
   const warnings: string[] = [...repository.warnings];
   const events: EventSink = (event) => {
@@ -349,14 +355,14 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       const logTail = Array.isArray(error.data?.logTail) ? (error.data.logTail as unknown[]).map(String) : [];
       report.failure = { stage: current, kind: couldNotRun ? 'could-not-run' : 'not-judged', code: error.code, message: error.message, hint: error.hint ?? null, log_tail: logTail };
     } else {
-      await removePath(folder);
+      await discardFolder();
       throw error;
     }
     return finish(report, 'error', snapshot, hardwareCrossed, input, t0);
   } finally {
     await backend?.dispose(prepared).catch(() => undefined);
     // Ctrl-C: nothing of a half-made replay is kept.
-    if (interrupted) await removePath(folder);
+    if (interrupted) await discardFolder();
   }
 }
 

@@ -164,7 +164,8 @@ describe('replay: the pipeline, on a fake engine', () => {
     backend.duringRun = () => controller.abort('SIGINT');
     await expect(run(project, backend, {}, controller.signal)).rejects.toBeInstanceOf(InterruptedError);
     expect(backend.disposed).toBe(1);
-    expect(readdirSync(join(dirname(project.snapshotPath), 'snapshot.replays'))).toEqual([]);
+    // Not even the <snapshot>.replays folder this replay made.
+    expect(existsSync(join(dirname(project.snapshotPath), 'snapshot.replays'))).toBe(false);
   });
 
   it('refuses what it cannot replay before anything is made: no run, no baseline, a commit not here, an --output-dir that exists', async () => {

@@ -86,3 +86,12 @@ export function replayExitCode(verdict: ReplayVerdict, failure: ReplayFailure | 
   if (verdict === 'different') return ExitCode.different;
   return failure?.kind === 'could-not-run' ? ExitCode.external : ExitCode.verdictError;
 }
+
+/** What `snapshot doctor` reports: the engine, and each check with its reason. */
+export interface DoctorReport {
+  engine: { endpoint: string; source: string };
+  snapshot: string | null;
+  gpus: string;
+  status: 'ok' | 'warn' | 'fail';
+  checks: DoctorCheck[];
+}

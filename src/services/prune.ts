@@ -1,0 +1,23 @@
+// `snapshot prune`: remove the containers and images replays made, found by our label only, so
+// nothing else on the engine is touched. Images otherwise stay: they are the build cache.
+import { MANAGED_LABEL } from './engines/docker.js';
+import { openDockerEngine } from './engines/open.js';
+
+export interface PruneResult {
+  engine: string;
+  containers: string[];
+  images: string[];
+  dryRun: boolean;
+}
+
+export async function prune(input: { dockerHost?: string; env: NodeJS.ProcessEnv; dryRun: boolean }): Promise<PruneResult> {
+  const engine = await openDockerEngine(input);
+  await engine.facts(5000);
+  const found = await engine.listLabelled({ [MANAGED_LABEL]: 'true' });
+  if (!input.dryRun) {
+    // Containers first: an image a container still uses cannot go.
+    for (const id of found.containers) await engine.remove(id);
+    for (const id of found.images) await engine.removeImage(id);
+  }
+  return { engine: engine.endpoint.display, containers: found.containers, images: found.images, dryRun: input.dryRun };
+}
