@@ -1,6 +1,7 @@
 // `snapshot prune`: remove the containers and images replays made, found by our label only, so
 // nothing else on the engine is touched. Images otherwise stay: they are the build cache.
-import { MANAGED_LABEL } from './engines/docker.js';
+import { MANAGED_LABEL, SNAPSHOT_LABEL } from './engines/docker.js';
+import { UserInputError } from '../errors.js';
 import { openDockerEngine } from './engines/open.js';
 
 export interface PruneResult {
@@ -10,10 +11,13 @@ export interface PruneResult {
   dryRun: boolean;
 }
 
-export async function prune(input: { dockerHost?: string; env: NodeJS.ProcessEnv; dryRun: boolean }): Promise<PruneResult> {
+export async function prune(input: { dockerHost?: string; env: NodeJS.ProcessEnv; dryRun: boolean; snapshotId?: string }): Promise<PruneResult> {
+  if (input.snapshotId !== undefined && !/^[0-9a-f-]{36}$/.test(input.snapshotId)) {
+    throw new UserInputError('SNAPSHOT_ID_INVALID', `--snapshot-id ${JSON.stringify(input.snapshotId).slice(0, 60)}: not a snapshot id`, { hint: 'Pass the id field of a snapshot (snapshot show --json | jq -r .result.id).' });
+  }
   const engine = await openDockerEngine(input);
   await engine.facts(5000);
-  const found = await engine.listLabelled({ [MANAGED_LABEL]: 'true' });
+  const found = await engine.listLabelled({ [MANAGED_LABEL]: 'true', ...(input.snapshotId === undefined ? {} : { [SNAPSHOT_LABEL]: input.snapshotId }) });
   if (!input.dryRun) {
     // Containers first: an image a container still uses cannot go.
     for (const id of found.containers) await engine.remove(id);

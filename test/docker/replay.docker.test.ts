@@ -178,4 +178,19 @@ describeDocker('snapshot replay on a Docker engine', () => {
     expect(r.stderr).not.toMatch(/"type":"build"/);
     expect(existsSync(join(clone, 'crafted.replays'))).toBe(false);
   });
+
+  it('snapshot build builds the same image from the cache; prune removes what the replays of this snapshot made, and only that', async () => {
+    const built = await runCli(['build', 'snapshot.yaml', ...flags(), '--gpus', 'none', '--json'], { cwd: clone, env: cleanEnv(), timeoutMs: 600_000 });
+    expect(built.exitCode).toBe(0);
+    expect(built.json.result.facts.image_id).toBe(first.json.result.environment.facts.image_id);
+    const listed = await runCli(['prune', '--snapshot-id', snapshotId, '--dry-run', '--json'], { cwd: clone, env: cleanEnv() });
+    expect(listed.json.result).toMatchObject({ dryRun: true, containers: [] });
+    expect(listed.json.result.images).toContain(first.json.result.environment.facts.image_id);
+    const pruned = await runCli(['prune', '--snapshot-id', snapshotId, '--json'], { cwd: clone, env: cleanEnv() });
+    expect(pruned.exitCode).toBe(0);
+    const gone = await runProcess('docker', ['image', 'inspect', first.json.result.environment.facts.image_id], { timeoutMs: 30_000 });
+    expect(gone.outcome).toBe('failed');
+    // The base image, which is not ours, is still there.
+    expect((await runProcess('docker', ['image', 'inspect', TEST_BASE_IMAGE], { timeoutMs: 30_000 })).outcome).toBe('ok');
+  });
 });

@@ -1,0 +1,69 @@
+import { Args, Flags } from '@oclif/core';
+import { SnapshotCommand } from '../base-command.js';
+import type { ReplayEvent } from '../core/replay/backend.js';
+import { renderEvent } from '../render/replay.js';
+import { printable } from '../render/text.js';
+import { buildImage, type BuildReport } from '../services/build.js';
+
+export default class Build extends SnapshotCommand {
+  static override summary = "Build a snapshot's image on a Docker engine (the first half of replay), from a context streamed in memory.";
+
+  static override description = [
+    "The context holds the pinned Dockerfile, the probe, the snapshot and the code at the captured commit with its patch applied (the repository's .dockerignore honoured), with sorted entries and fixed times: an unchanged snapshot builds from the cache, and a code-only change rebuilds only the code layer.",
+    'Exit codes: 0 built, 6 the engine or the build failed (the step and its log tail are named), 3 bad input.',
+  ].join('\n\n');
+
+  static override examples = ['<%= config.bin %> <%= command.id %> snapshot.yaml', '<%= config.bin %> <%= command.id %> snapshot.yaml --build-arg PIP_INDEX_URL=http://mirror.local/simple --build-network host'];
+
+  static override args = {
+    snapshot: Args.string({ description: 'the snapshot file', default: 'snapshot.yaml' }),
+  };
+
+  static override flags = {
+    code: Flags.string({ description: "the repository to take the code from [default: the snapshot's repository, else the current folder's, else the captured path]", helpValue: 'DIR' }),
+    gpus: Flags.string({ description: 'build for GPUs or for CPU: all / a count / device=... build the GPU image, none the CPU one [default: what the snapshot had]', helpValue: 'WHICH' }),
+    'docker-host': Flags.string({ description: 'the engine to use [default: DOCKER_HOST, else the current docker context, else the local socket]', helpValue: 'URL' }),
+    'base-image': Flags.string({ description: 'build FROM this image instead of the one chosen for the captured stack', helpValue: 'IMAGE' }),
+    'python-from': Flags.string({ description: 'how the exact captured Python gets into the image', options: ['base', 'apt', 'uv'] }),
+    'build-arg': Flags.string({ description: 'a build argument (never credentials: they stay in the image history) (repeatable)', multiple: true, default: [], helpValue: 'KEY=VALUE' }),
+    'build-network': Flags.string({ description: 'the network the build steps use', options: ['default', 'host'], default: 'default' }),
+    'no-cache': Flags.boolean({ description: "build without the engine's layer cache", default: false }),
+    pull: Flags.boolean({ description: 'pull a newer base image before building', default: false }),
+  };
+
+  async run(): Promise<BuildReport> {
+    const { args, flags } = await this.parse(Build);
+    const json = this.jsonEnabled();
+    const events = (event: ReplayEvent) => {
+      if (json) return this.writeStderr(`${JSON.stringify(event)}\n`);
+      if (event.type === 'warning') return this.logToStderr(`Warning: ${printable(event.message)}`);
+      const line = renderEvent(event);
+      if (line !== null) this.writeStderr(`${line}\n`);
+    };
+    const interrupts = this.interruptible();
+    try {
+      const report = await buildImage(
+        { snapshotPath: args.snapshot, cwd: process.cwd(), codeDir: flags.code, gpus: flags.gpus },
+        {
+          dockerHost: flags['docker-host'],
+          env: process.env,
+          baseImage: flags['base-image'],
+          pythonFrom: flags['python-from'] as 'base' | 'apt' | 'uv' | undefined,
+          buildArgs: flags['build-arg'],
+          network: flags['build-network'] as 'host' | 'default',
+          noCache: flags['no-cache'],
+          pull: flags.pull,
+          toolVersion: this.config.version,
+          gitTimeoutMs: 60_000,
+        },
+        events,
+        interrupts.signal,
+      );
+      this.collectedWarnings.push(...report.warnings);
+      if (!json) this.log(`Built ${printable(String(report.facts.image_id))} from ${printable(String(report.facts.base_image))} on ${printable(report.engine)}.`);
+      return report;
+    } finally {
+      interrupts.release();
+    }
+  }
+}
