@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
+import { schemaProblems } from '../../src/adapters/json-schema.js';
 import { runProcess } from '../../src/adapters/process.js';
 import { cleanEnv, killStartedClis, repoRoot, runCli, startCli, tfPython } from '../helpers/cli.js';
 import { dockerReady, servePackageIndex, TEST_BASE_IMAGE } from '../helpers/docker.js';
@@ -84,6 +85,8 @@ describeDocker('snapshot replay on a Docker engine', () => {
     expect(report.run).toMatchObject({ command: expect.stringContaining('python train.py'), workdir: '/workspace/code', exit_code: 0 });
     expect(report.data.records).toEqual([expect.objectContaining({ path: 'data', status: 'verified', how: 'in the repository' })]);
     expect(await containersOf(report.id)).toEqual([]);
+    // The shipped schema of replay's --json holds for the real thing.
+    expect(schemaProblems(join(repoRoot, 'schemas', 'replay-report.schema.json'), report)).toEqual([]);
   });
 
   it('under --json prints only the envelope on stdout and only JSON lines on stderr, and writes the reports', () => {
