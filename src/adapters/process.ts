@@ -82,7 +82,15 @@ async function stopGroup(pid: number, graceMs: number, termAt: number | null): P
  * helpers and grandchildren too (they would otherwise hold its output open), and the wait is
  * bounded even if nothing can be killed.
  */
+/** Under DEBUG=snapshot*, one line on stderr per program we start: what, with which arguments, where. */
+function debugSpawn(what: string, args: readonly string[], cwd: string | undefined): void {
+  if (!/(^|,)\s*snapshot/.test(process.env.DEBUG ?? '')) return;
+  const shown = JSON.stringify([what, ...args]);
+  process.stderr.write(`snapshot:spawn ${shown.length > 500 ? `${shown.slice(0, 500)}...` : shown}${cwd ? ` in ${cwd}` : ''}\n`);
+}
+
 export async function runProcess(command: string, args: string[], options: RunOptions = {}): Promise<ProcessResult> {
+  debugSpawn(command, args, options.cwd);
   const started = performance.now();
   const { timeoutMs, signal } = options;
   const ownGroup = timeoutMs !== undefined || signal !== undefined;
@@ -190,6 +198,7 @@ export interface StreamingRunResult {
  * SIGTERM is killed after the grace period. Its output is handed over chunk by chunk.
  */
 export async function runShellCommand(commandLine: string, options: StreamingRunOptions): Promise<StreamingRunResult> {
+  debugSpawn('sh', ['-c', commandLine], options.cwd);
   const startedAt = new Date();
   const started = performance.now();
   const child = execa(commandLine, {
@@ -277,6 +286,7 @@ export interface StreamingProcess {
  * group is killed if snapshot exits first.
  */
 export function spawnStreaming(command: string, args: string[], options: StreamOptions = {}): StreamingProcess {
+  debugSpawn(command, args, options.cwd);
   const started = performance.now();
   const subprocess = execa(command, args, {
     cwd: options.cwd,

@@ -7,6 +7,16 @@ import { join } from 'node:path';
 import { runProcess } from '../../src/adapters/process.js';
 import { processEnds, processGone } from '../helpers/processes.js';
 
+describe('DEBUG=snapshot*', () => {
+  it('prints one line per program started, and nothing without it', async () => {
+    const script = `import(${JSON.stringify(join(process.cwd(), 'dist', 'adapters', 'process.js'))}).then((m) => m.runProcess('true', ['--flag'], { cwd: '/' }))`;
+    const on = await runProcess(process.execPath, ['-e', script], { env: { ...process.env, DEBUG: 'snapshot*' } });
+    expect(on.stderr).toBe('snapshot:spawn ["true","--flag"] in /\n');
+    const off = await runProcess(process.execPath, ['-e', script], { env: { ...process.env, DEBUG: 'other' } });
+    expect(off.stderr).toBe('');
+  });
+});
+
 describe('runProcess', () => {
   it('ends a timed-out program together with the children that hold its output open', async () => {
     const r = await runProcess('sh', ['-c', 'sleep 30 & sleep 30'], { timeoutMs: 500 });
