@@ -7,7 +7,7 @@ import { access, appendFile, chmod, copyFile, lstat, lutimes, mkdir, mkdtemp, op
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InterruptedError, OutputRefusedError, UserInputError } from '../errors.js';
-import type { ByteReader } from './byte-reader.js';
+import type { ByteReader } from './readers/byte-reader.js';
 
 const HASH_CHUNK = 1024 * 1024;
 /** Files up to this size are read whole for hashing: many small files are bound by round trips, not bytes. */

@@ -7,7 +7,7 @@ import { planDockerfile, type DockerfilePlan } from '../core/dockerfile/plan.js'
 import type { Snapshot } from '../core/model.js';
 import { fileSize, openReadStream } from '../adapters/fs.js';
 import { loadCompatTable, loadTemplates } from '../adapters/package-files.js';
-import { PROBE_SCRIPT } from '../adapters/python.js';
+import { PROBE_SCRIPT } from '../adapters/probes/python.js';
 import { serializeSnapshot } from '../adapters/snapshot-file.js';
 import { packTar, type TarEntryOut } from '../adapters/tar.js';
 import { locateCode, prepareCodeTree, type CodeFacts, type CodeTree } from './code-tree.js';

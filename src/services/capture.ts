@@ -28,9 +28,9 @@ import {
 } from '../adapters/fs.js';
 import { readGitState, type GitState } from '../adapters/git.js';
 import { runShellCommand } from '../adapters/process.js';
-import { chooseInterpreter, runPythonProbe } from '../adapters/python.js';
+import { chooseInterpreter, runPythonProbe } from '../adapters/probes/python.js';
 import { serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
-import { readHeaders, collectSystem } from '../adapters/system-probes.js';
+import { readHeaders, collectSystem } from '../adapters/probes/system-probes.js';
 
 export interface CaptureInput {
   python?: string;

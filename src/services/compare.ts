@@ -11,7 +11,7 @@ import type { CompareReport, OutputReport } from '../core/compare/model.js';
 import { buildPolicy, type Policy, type ResolvedOutputPolicy } from '../core/compare/policy.js';
 import { formatOf, summarize, verdictOf } from '../core/compare/verdict.js';
 import { UserInputError } from '../errors.js';
-import { compareBytesFiles } from '../adapters/bytes-file.js';
+import { compareBytesFiles } from '../adapters/readers/bytes-file.js';
 import { hashFiles, isInside, openSyncFeed, readSmallFileSync, readWholeFile, statKind, walkFiles } from '../adapters/fs.js';
 
 export interface CompareInput {
@@ -167,24 +167,24 @@ async function compareOne(path: string, a: string, b: string, rules: ResolvedOut
     // The array and archive readers (and yauzl) load on first use: a folder of small JSON files
     // starts faster without them.
     case 'npy': {
-      const { compareNpyFiles } = await import('../adapters/npy-file.js');
+      const { compareNpyFiles } = await import('../adapters/readers/npy-file.js');
       const result = await compareNpyFiles(a, b, rules.tolerance);
       return foldOutput(path, format, { tensors: result.tensors, errors: result.error === undefined ? [] : [result.error] });
     }
     case 'npz': {
-      const { compareNpzFiles } = await import('../adapters/npz-file.js');
+      const { compareNpzFiles } = await import('../adapters/readers/npz-file.js');
       const result = await compareNpzFiles(a, b, (name) => rules.tensorTolerance(name));
       return foldOutput(path, format, { tensors: result.tensors, metrics: [...result.entries.filter((e) => e.status !== 'identical'), ...absentItems(result.missing, result.extra, 'entry')], errors: result.error === undefined ? [] : [result.error] });
     }
     case 'h5': {
       // Loaded on first use: importing h5wasm costs about 0.1 s that other comparisons need not pay.
-      const { compareH5Files } = await import('../adapters/hdf5-file.js');
+      const { compareH5Files } = await import('../adapters/readers/hdf5-file.js');
       const result = await compareH5Files(a, b, rules.tolerance, { toleranceFor: (name) => rules.tensorTolerance(name) });
       const metrics = [...result.attributes, ...result.structure].filter((m) => m.status !== 'identical').concat(absentItems(result.missing, result.extra, 'dataset'));
       return foldOutput(path, format, { tensors: result.tensors, metrics, errors: result.error === undefined ? [] : [result.error] });
     }
     case 'keras': {
-      const { compareKerasFiles } = await import('../adapters/keras-file.js');
+      const { compareKerasFiles } = await import('../adapters/readers/keras-file.js');
       return compareKerasFiles(a, b, rules, path);
     }
     case 'json':

@@ -12,10 +12,10 @@ import { formatBytes } from '../../core/units.js';
 import { assembleGpu } from '../../core/assemble.js';
 import { hostGpuChecks } from '../../core/replay/doctor.js';
 import { loadCompatTable } from '../../adapters/package-files.js';
-import { collectSystem } from '../../adapters/system-probes.js';
+import { collectSystem } from '../../adapters/probes/system-probes.js';
 import { ExternalError, InterruptedError, UserInputError } from '../../errors.js';
 import { freeBytes, readText } from '../../adapters/fs.js';
-import { HOST_PROBE_SCRIPT, parseProbeJson } from '../../adapters/python.js';
+import { HOST_PROBE_SCRIPT, parseProbeJson } from '../../adapters/probes/python.js';
 import { buildContext, type BuildContext } from '../build-context.js';
 import type { ReplaySubject } from '../replay.js';
 

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tolerance } from '../../../src/core/compare/model.js';
-import { compareNpyFiles } from '../../../src/adapters/npy-file.js';
+import { compareNpyFiles } from '../../../src/adapters/readers/npy-file.js';
 import { blankTensorDiff, type TensorDiff } from '../../../src/core/compare/model.js';
 import type { PairOptions } from '../../../src/core/compare/tensor-pair.js';
 import { BIT, CLOSE, CLOSE_NONAN, IGNORE, runPython, type Expected } from '../../helpers/numpy-fixtures.js';

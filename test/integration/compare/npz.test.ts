@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareNpzFiles } from '../../../src/adapters/npz-file.js';
-import { listZip, openZipEntryStream, readZipEntry } from '../../../src/adapters/zip.js';
+import { compareNpzFiles } from '../../../src/adapters/readers/npz-file.js';
+import { listZip, openZipEntryStream, readZipEntry } from '../../../src/adapters/readers/zip.js';
 import { BIT, CLOSE, runPython, type Expected } from '../../helpers/numpy-fixtures.js';
 
 // Baseline holds x, y, z and big; candidate holds x, y (changed), big (changed) and w.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ZipArchive } from '../../../src/adapters/zip.js';
+import { ZipArchive } from '../../../src/adapters/readers/zip.js';
 import { runProcess } from '../../../src/adapters/process.js';
 
 let dir: string;

@@ -2,10 +2,10 @@
 // sides at once), and read whole for a text diff only when both are small.
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { judgeByHash } from '../core/compare/bytes.js';
-import type { OutputReport } from '../core/compare/model.js';
-import { TEXT_DIFF_MAX_BYTES } from '../core/compare/text-diff.js';
-import { describeFsError, sha256File } from './fs.js';
+import { judgeByHash } from '../../core/compare/bytes.js';
+import type { OutputReport } from '../../core/compare/model.js';
+import { TEXT_DIFF_MAX_BYTES } from '../../core/compare/text-diff.js';
+import { describeFsError, sha256File } from '../fs.js';
 
 /** Reads a whole file only when it is at most maxBytes; null otherwise. */
 async function readSmall(path: string, maxBytes: number): Promise<Buffer | null> {

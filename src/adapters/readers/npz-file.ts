@@ -5,9 +5,9 @@
 // streamed from both archives in lockstep, so memory stays flat.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { blankTensorDiff, type MetricDiff, type TensorDiff, type Tolerance } from '../core/compare/model.js';
-import { looksLikeText, TEXT_DIFF_MAX_BYTES, unifiedTextDiff } from '../core/compare/text-diff.js';
-import type { PairOptions } from '../core/compare/tensor-pair.js';
+import { blankTensorDiff, type MetricDiff, type TensorDiff, type Tolerance } from '../../core/compare/model.js';
+import { looksLikeText, TEXT_DIFF_MAX_BYTES, unifiedTextDiff } from '../../core/compare/text-diff.js';
+import type { PairOptions } from '../../core/compare/tensor-pair.js';
 import { StreamByteReader } from './byte-reader.js';
 import { compareNpyReaders } from './npy-file.js';
 import { ZipArchive, type ZipEntryInfo } from './zip.js';

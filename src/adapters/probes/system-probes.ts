@@ -1,11 +1,11 @@
 // Gathers the raw material about the machine: program outputs and system files, each probe in
 // parallel under its own timeout. Nothing is interpreted here; core/assemble-system.ts parses.
 import { arch, cpus, release, totalmem } from 'node:os';
-import { nvidiaSmiQueryArgs } from '../core/parse/index.js';
-import type { ProbeRecord } from '../core/model.js';
-import type { RawSystem, RawText } from '../core/raw-probes.js';
-import { pathExists, readTextIfExists } from './fs.js';
-import { runProcess, type ProcessResult } from './process.js';
+import { nvidiaSmiQueryArgs } from '../../core/parse/index.js';
+import type { ProbeRecord } from '../../core/model.js';
+import type { RawSystem, RawText } from '../../core/raw-probes.js';
+import { pathExists, readTextIfExists } from '../fs.js';
+import { runProcess, type ProcessResult } from '../process.js';
 
 export function probeFromProcess(result: ProcessResult): ProbeRecord {
   const status = result.outcome === 'ok' ? 'ok' : result.outcome === 'failed' || result.outcome === 'aborted' ? 'error' : result.outcome;

@@ -15,13 +15,13 @@
 import { open } from 'node:fs/promises';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
-import { absentItems } from '../core/compare/fold.js';
-import { H5T_ARRAY, H5T_BITFIELD, H5T_COMPOUND, H5T_ENUM, H5T_FLOAT, H5T_INTEGER, H5T_STRING, H5T_TIME, H5T_VLEN, h5Dtype, h5IsVariable, h5ReadsConverted, type H5TypeInfo } from '../core/compare/h5-dtype.js';
-import { BITWISE, blankTensorDiff, type MetricDiff, type TensorDiff, type Tolerance } from '../core/compare/model.js';
-import { elementCount, formatShape, type NpyDtype } from '../core/compare/npy-header.js';
-import { halfToNumber } from '../core/compare/tensor-compare.js';
-import { compareTensorSides, compareVariableTensors, type TensorData } from '../core/compare/tensor-pair.js';
-import { describeFsError } from './fs.js';
+import { absentItems } from '../../core/compare/fold.js';
+import { H5T_ARRAY, H5T_BITFIELD, H5T_COMPOUND, H5T_ENUM, H5T_FLOAT, H5T_INTEGER, H5T_STRING, H5T_TIME, H5T_VLEN, h5Dtype, h5IsVariable, h5ReadsConverted, type H5TypeInfo } from '../../core/compare/h5-dtype.js';
+import { BITWISE, blankTensorDiff, type MetricDiff, type TensorDiff, type Tolerance } from '../../core/compare/model.js';
+import { elementCount, formatShape, type NpyDtype } from '../../core/compare/npy-header.js';
+import { halfToNumber } from '../../core/compare/tensor-compare.js';
+import { compareTensorSides, compareVariableTensors, type TensorData } from '../../core/compare/tensor-pair.js';
+import { describeFsError } from '../fs.js';
 
 export interface H5Comparison {
   /** One per dataset on both sides (and per object that cannot be compared), sorted by path. */

@@ -2,15 +2,15 @@
 import { randomBytes } from 'node:crypto';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InterruptedError, UserInputError } from '../errors.js';
-import type { ProbeRecord } from '../core/model.js';
-import type { PythonProbeOutput } from '../core/raw-probes.js';
-import { isExecutable, statKind } from './fs.js';
-import { runProcess } from './process.js';
+import { InterruptedError, UserInputError } from '../../errors.js';
+import type { ProbeRecord } from '../../core/model.js';
+import type { PythonProbeOutput } from '../../core/raw-probes.js';
+import { isExecutable, statKind } from '../fs.js';
+import { runProcess } from '../process.js';
 
-export const PROBE_SCRIPT = fileURLToPath(new URL('../../python/snapshot_probe.py', import.meta.url));
+export const PROBE_SCRIPT = fileURLToPath(new URL('../../../python/snapshot_probe.py', import.meta.url));
 /** The raw facts of the machine it runs on (python/snapshot_host.py), for where our own process cannot look. */
-export const HOST_PROBE_SCRIPT = fileURLToPath(new URL('../../python/snapshot_host.py', import.meta.url));
+export const HOST_PROBE_SCRIPT = fileURLToPath(new URL('../../../python/snapshot_host.py', import.meta.url));
 
 export interface InterpreterChoice {
   path: string;

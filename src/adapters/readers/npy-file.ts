@@ -1,11 +1,11 @@
 // Reading .npy streams (a file, or an .npz entry): header after header, as np.load does on a file
 // handle when np.save was called several times on it. This module only reads: it parses each
 // header and hands the data to the pairing in core/compare/tensor-pair.ts, which judges.
-import { npyHeaderLength, parseNpyHeader, MAX_NPY_HEADER_BYTES, npyDataIsPickled } from '../core/compare/npy-header.js';
-import type { TensorDiff, Tolerance } from '../core/compare/model.js';
-import { compareTensorSequences, dataBytesOf, type PairOptions, type SequenceItem, type TensorData, type TensorSequence } from '../core/compare/tensor-pair.js';
+import { npyHeaderLength, parseNpyHeader, MAX_NPY_HEADER_BYTES, npyDataIsPickled } from '../../core/compare/npy-header.js';
+import type { TensorDiff, Tolerance } from '../../core/compare/model.js';
+import { compareTensorSequences, dataBytesOf, type PairOptions, type SequenceItem, type TensorData, type TensorSequence } from '../../core/compare/tensor-pair.js';
 import type { ByteReader } from './byte-reader.js';
-import { openFileReader, spoolToTempFile } from './fs.js';
+import { openFileReader, spoolToTempFile } from '../fs.js';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
