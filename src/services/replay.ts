@@ -340,7 +340,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       const broken = compared.report.outputs.filter((o) => o.status === 'error').map((o) => `${o.path}: ${o.message ?? 'unreadable'}`);
       report.failure = { stage: 'compare', kind: 'not-judged', code: 'OUTPUTS_NOT_JUDGED', message: `the outputs could not be judged: ${broken.slice(0, 3).join('; ') || 'nothing was compared'}`, hint: null, log_tail: [] };
     }
-    return await finish(report, compared.report.verdict, snapshot, hardwareCrossed, input, t0);
+    return await finish(report, compared.report.verdict, snapshot, hardwareCrossed, input, t0, result.outputs === null ? layout.outputsPath : null);
   } catch (error) {
     if (error instanceof InterruptedError) {
       interrupted = true;
@@ -366,10 +366,10 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
   }
 }
 
-async function finish(report: ReplayReport, verdict: ReplayVerdict, snapshot: Snapshot, hardwareCrossed: boolean, input: ReplayInput, t0: number): Promise<ReplayReport> {
+async function finish(report: ReplayReport, verdict: ReplayVerdict, snapshot: Snapshot, hardwareCrossed: boolean, input: ReplayInput, t0: number, noOutputsAt: string | null = null): Promise<ReplayReport> {
   report.verdict = verdict;
   report.exit_code = replayExitCode(verdict, report.failure);
-  const explained = explain({ verdict, differences: report.differences, snapshot, failure: report.failure, hardwareCrossed, dataUnverified: !input.verifyData });
+  const explained = explain({ verdict, differences: report.differences, snapshot, failure: report.failure, hardwareCrossed, dataUnverified: !input.verifyData, noOutputsAt });
   report.causes = explained.causes;
   report.conclusion = explained.conclusion;
   report.durations.total_ms = Math.round(performance.now() - t0);

@@ -136,6 +136,8 @@ export class FakeBackend implements ReplayBackend {
   timedOut = false;
   stderr = 'epoch 1/1\n';
   prepareError: Error | null = null;
+  /** The training wrote no outputs folder at all. */
+  noOutputs = false;
   /** Called while the training "runs": a test aborts here. */
   duringRun: (() => void) | null = null;
 
@@ -157,6 +159,7 @@ export class FakeBackend implements ReplayBackend {
     output.onStdout(Buffer.from('training\n'));
     output.onStderr(Buffer.from(this.stderr));
     this.duringRun?.();
+    if (this.noOutputs) return { exitCode: this.exitCode, signal: null, oomKilled: false, timedOut: this.timedOut, startedAt: new Date(0).toISOString(), durationMs: 5, outputs: null };
     for (const [name, text] of Object.entries(this.outputs)) writeFileSync(join(request.collectTo, name), text);
     return { exitCode: this.exitCode, signal: null, oomKilled: false, timedOut: this.timedOut, startedAt: new Date(0).toISOString(), durationMs: 5, outputs: Object.entries(this.outputs).map(([path, text]) => ({ path, size: text.length })) };
   }

@@ -76,6 +76,16 @@ describe('replay: the pipeline, on a fake engine', () => {
     expect(report.conclusion).toMatch(/no environment difference explains it: the training itself may be nondeterministic.*run it twice where it was captured/);
   });
 
+  it('a training that wrote no outputs folder: different, with that named first', async () => {
+    const project = makeProject();
+    const backend = new FakeBackend(probedFrom(project.snapshot));
+    backend.noOutputs = true;
+    const { report } = await run(project, backend);
+    expect(report.verdict).toBe('different');
+    expect(report.compare?.summary).toMatchObject({ missing: 1 });
+    expect(report.causes[0]).toMatchObject({ field: 'run.outputs_dir', message: expect.stringContaining('wrote no outputs folder at /workspace/code/examples/out') });
+  });
+
   it('names CPU flags that pick other kernels, and untracked files, among the causes', async () => {
     const project = makeProject();
     const snapshot = { ...project.snapshot, code: { ...(project.snapshot.code as NonNullable<typeof project.snapshot.code>), git: { ...(project.snapshot.code?.git as NonNullable<NonNullable<typeof project.snapshot.code>['git']>), untracked: ['config.local.yaml'] } } };

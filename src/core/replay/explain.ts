@@ -24,6 +24,8 @@ export interface ExplainInput {
   hardwareCrossed: boolean;
   /** Data files were not checked against their captured sha256 (--no-verify-data). */
   dataUnverified: boolean;
+  /** Where the outputs were looked for when the training left no folder there; null otherwise. */
+  noOutputsAt?: string | null;
 }
 
 export function explain(input: ExplainInput): { causes: LikelyCause[]; conclusion: string } {
@@ -35,6 +37,8 @@ export function explain(input: ExplainInput): { causes: LikelyCause[]; conclusio
     .sort((a, b) => (a.d.severity === b.d.severity ? 0 : a.d.severity === 'high' ? -1 : 1) || CATEGORY_ORDER.indexOf(a.d.category) - CATEGORY_ORDER.indexOf(b.d.category) || a.index - b.index)
     .map(({ d }) => d);
   const causes: LikelyCause[] = [];
+  // Nothing to compare explains a `different` before any environment difference does.
+  if (input.noOutputsAt) causes.push({ severity: 'high', field: 'run.outputs_dir', message: `the training wrote no outputs folder at ${input.noOutputsAt}, where the replay looked for them (the captured --outputs, from the working directory)` });
   if (input.hardwareCrossed) causes.push({ severity: 'high', field: 'gpu.available', message: 'the replay crossed hardware classes (GPU at capture, CPU here, or the reverse): kernels and round-off differ by design' });
   for (const d of ranked) {
     if (input.hardwareCrossed && d.field === 'gpu.available') continue;

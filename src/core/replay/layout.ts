@@ -104,20 +104,26 @@ export function placeReplay(snapshot: Snapshot, codeRoot: string, repoHere: stri
   // A working directory outside the repository has no place in the environment but its captured one.
   const workdir = places.cwdInRepo !== null ? inEnv(places.cwdInRepo) : (places.cwdAbsolute ?? inEnv(places.codeInRepo));
   if (places.cwdInRepo === null) warnings.push(`the training ran in ${places.cwdAbsolute}, outside its repository: the replay runs it in that same path`);
-  const outputsPath = places.outputsInRepo !== null ? inEnv(places.outputsInRepo) : (places.outputsAbsolute ?? posix.join(workdir, run.outputs_dir));
+  // A relative --outputs was relative to the working directory, and so is what the training
+  // writes: it is placed from the working directory, whatever links the capture's paths went through.
+  const relativeOutputs = !posix.isAbsolute(run.outputs_dir);
+  if (relativeOutputs && CONTROL.test(run.outputs_dir)) throw unsafe('run.outputs_dir', run.outputs_dir, 'contains a control character');
+  const outputsPath = relativeOutputs ? posix.resolve(workdir, run.outputs_dir) : places.outputsInRepo !== null ? inEnv(places.outputsInRepo) : (places.outputsAbsolute ?? posix.resolve(workdir, run.outputs_dir));
   const data: PlacedData[] = snapshot.data.map((record, index) => {
     const field = `data[${index}]`;
     const inRepo = record.in_repo === null || record.in_repo === undefined ? null : checkInRepo(record.in_repo, `${field}.in_repo`);
     const absolute = record.absolute === null || record.absolute === undefined ? (places.cwdAbsolute === null ? null : posix.resolve(places.cwdAbsolute, record.path)) : checkAbsolute(record.absolute, `${field}.absolute`);
+    if (CONTROL.test(record.path)) throw unsafe(`${field}.path`, record.path, 'contains a control character');
+    // Where the training looks for it: a relative path from its working directory, as it was given.
+    const target = !posix.isAbsolute(record.path) ? posix.resolve(workdir, record.path) : inRepo !== null ? inEnv(inRepo) : absolute;
     const mapped = absolute === null ? undefined : [...dataRoots].sort((a, b) => b.captured.length - a.captured.length).find((root) => inside(root.captured, absolute) !== null);
     if (mapped !== undefined && absolute !== null) {
       const rest = inside(mapped.captured, absolute) as string;
-      const target = inRepo !== null ? inEnv(inRepo) : absolute;
-      return { index, captured: record.path, source: rest === '' ? mapped.here : resolve(mapped.here, ...rest.split('/')), target, how: `--data-root ${mapped.captured}=${mapped.here}` };
+      return { index, captured: record.path, source: rest === '' ? mapped.here : resolve(mapped.here, ...rest.split('/')), target: target ?? absolute, how: `--data-root ${mapped.captured}=${mapped.here}` };
     }
-    if (inRepo !== null && repoHere !== null) return { index, captured: record.path, source: resolve(repoHere, ...(inRepo === '' ? [] : inRepo.split('/'))), target: inEnv(inRepo), how: 'in the repository' };
+    if (inRepo !== null && repoHere !== null) return { index, captured: record.path, source: resolve(repoHere, ...(inRepo === '' ? [] : inRepo.split('/'))), target: target ?? inEnv(inRepo), how: 'in the repository' };
     if (absolute === null) throw unsafe(`${field}.path`, record.path, 'cannot be placed: the snapshot records no absolute path for it');
-    return { index, captured: record.path, source: absolute, target: absolute, how: 'at its captured path' };
+    return { index, captured: record.path, source: absolute, target: target ?? absolute, how: 'at its captured path' };
   });
   return { workdir, outputsPath, data, warnings };
 }

@@ -76,7 +76,7 @@ describe('placeReplay', () => {
   it('places the working directory, outputs and data from where they sat in the repository', () => {
     const s = makeSnapshot();
     s.code = { ...(s.code as NonNullable<Snapshot['code']>), repo_root: '/work/project', in_repo: 'examples/mnist' };
-    s.run = { ...(s.run as NonNullable<Snapshot['run']>), cwd: '/work/project/examples/mnist', cwd_in_repo: 'examples/mnist', outputs_path: '/work/project/examples/mnist/out', outputs_in_repo: 'examples/mnist/out' };
+    s.run = { ...(s.run as NonNullable<Snapshot['run']>), cwd: '/work/project/examples/mnist', cwd_in_repo: 'examples/mnist', outputs_dir: 'out', outputs_path: '/work/project/examples/mnist/out', outputs_in_repo: 'examples/mnist/out' };
     s.data = [
       { ...(s.data[0] as Snapshot['data'][number]), path: 'data', absolute: '/work/project/examples/mnist/data', in_repo: 'examples/mnist/data' },
       { ...(s.data[0] as Snapshot['data'][number]), path: '/datasets/imagenet', absolute: '/datasets/imagenet', in_repo: null },
