@@ -153,13 +153,16 @@ describeDocker('snapshot replay on a Docker engine', () => {
     expect(await containersOf(r.json.result.id)).toEqual([]);
   });
 
-  it('Ctrl-C while the training runs: exit 130, no container with our labels, no replay folder', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s while the training runs: exit %i, no container with our labels, no replay folder', async (signal, code) => {
     const before = existsSync(join(clone, 'snapshot.replays')) ? readdirSync(join(clone, 'snapshot.replays')) : [];
     const cli = startCli(['replay', 'snapshot.yaml', ...flags(), '--env', 'EPOCHS=500'], { cwd: clone, env: cleanEnv() });
     await cli.stderrMatches(/Epoch 1\/500/);
-    cli.signal('SIGINT');
+    cli.signal(signal);
     const r = await cli.exited;
-    expect(r.exitCode).toBe(130);
+    expect(r.exitCode).toBe(code);
     expect(await anyContainersOfOurs()).toEqual([]);
     expect(readdirSync(join(clone, 'snapshot.replays')).sort()).toEqual(before.sort());
   }, 600_000);
