@@ -22,8 +22,9 @@ async function containersOf(replayId: string): Promise<string[]> {
   return listed.stdout.split('\n').filter(Boolean);
 }
 
-async function anyContainersOfOurs(): Promise<string[]> {
-  const listed = await runProcess('docker', ['ps', '-aq', '--filter', 'label=dev.snapshot.managed=true'], { timeoutMs: 30_000 });
+/** Every container any replay of this snapshot made (the label every replay container carries). */
+async function containersOfSnapshot(snapshotId: string): Promise<string[]> {
+  const listed = await runProcess('docker', ['ps', '-aq', '--filter', 'label=dev.snapshot.managed=true', '--filter', `label=dev.snapshot.snapshot-id=${snapshotId}`], { timeoutMs: 30_000 });
   return listed.stdout.split('\n').filter(Boolean);
 }
 
@@ -163,7 +164,7 @@ describeDocker('snapshot replay on a Docker engine', () => {
     cli.signal(signal);
     const r = await cli.exited;
     expect(r.exitCode).toBe(code);
-    expect(await anyContainersOfOurs()).toEqual([]);
+    expect(await containersOfSnapshot(snapshotId)).toEqual([]);
     expect(readdirSync(join(clone, 'snapshot.replays')).sort()).toEqual(before.sort());
   }, 600_000);
 
