@@ -181,6 +181,8 @@ export interface StreamingRunOptions {
   signal?: AbortSignal;
   /** How long a group that got SIGTERM may take before SIGKILL (default 5 s). */
   killGraceMs?: number;
+  /** Stop the whole group (TERM, then KILL after the grace period) after this many milliseconds; none by default. */
+  timeoutMs?: number | null;
 }
 
 export interface StreamingRunResult {
@@ -189,6 +191,8 @@ export interface StreamingRunResult {
   durationMs: number;
   startedAt: Date;
   failedToStart: string | null;
+  /** Stopped because timeoutMs ran out. */
+  timedOut: boolean;
 }
 
 /**
@@ -221,14 +225,24 @@ export async function runShellCommand(commandLine: string, options: StreamingRun
   const graceMs = options.killGraceMs ?? 5000;
   let termAt: number | null = null;
   let killTimer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   const onAbort = () => {
+    if (termAt !== null) return;
     termAt = performance.now();
     killGroup(pid, 'SIGTERM');
     killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
   };
+  const timeoutTimer =
+    options.timeoutMs === undefined || options.timeoutMs === null
+      ? undefined
+      : setTimeout(() => {
+          timedOut = termAt === null;
+          onAbort();
+        }, options.timeoutMs);
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   const result = await child;
+  clearTimeout(timeoutTimer);
   clearTimeout(killTimer);
   options.signal?.removeEventListener('abort', onAbort);
   // The shell is gone; anything it left running in its group (a worker, a server started with &)
@@ -244,6 +258,7 @@ export async function runShellCommand(commandLine: string, options: StreamingRun
     durationMs,
     startedAt,
     failedToStart,
+    timedOut,
   };
 }
 

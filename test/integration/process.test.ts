@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runProcess } from '../../src/adapters/process.js';
+import { runProcess, runShellCommand } from '../../src/adapters/process.js';
 import { processEnds, processGone } from '../helpers/processes.js';
 
 describe('DEBUG=snapshot*', () => {
@@ -68,5 +68,21 @@ describe('runProcess', () => {
     controller.abort();
     const r = await runProcess('sh', ['-c', 'sleep 30'], { signal: controller.signal });
     expect(r.outcome).toBe('aborted');
+  });
+});
+
+describe('runShellCommand', () => {
+  const quiet = { onStdout: () => undefined, onStderr: () => undefined };
+
+  it('stops the whole group after timeoutMs, ignoring SIGTERM or not, and says it timed out', async () => {
+    const r = await runShellCommand('trap "" TERM; sleep 30 & sleep 30', { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, ...quiet, timeoutMs: 300, killGraceMs: 200 });
+    expect(r.timedOut).toBe(true);
+    expect(r.exitCode === null || r.signal !== null).toBe(true);
+    expect(r.durationMs).toBeLessThan(20_000);
+  });
+
+  it('without a timeout a finished command is not timed out', async () => {
+    const r = await runShellCommand('exit 3', { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, ...quiet });
+    expect(r).toMatchObject({ exitCode: 3, timedOut: false, failedToStart: null });
   });
 });
