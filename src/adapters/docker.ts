@@ -268,6 +268,17 @@ class DockerEngine implements ContainerEngine {
     }
   }
 
+  async pullable(ref: string, timeoutMs: number): Promise<string | null> {
+    try {
+      const image = this.docker.getImage(ref) as unknown as { distribution(options: { abortSignal: AbortSignal }): Promise<unknown> };
+      await image.distribution({ abortSignal: AbortSignal.timeout(timeoutMs) });
+      return null;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return `no registry gives ${ref} within ${Math.round(timeoutMs / 1000)} s (${message.replace(/\s+/g, ' ').slice(0, 200)})`;
+    }
+  }
+
   async inspectImage(ref: string): Promise<ImageFacts | null> {
     try {
       const image = await this.call(`inspect image ${ref}`, (abortSignal) => this.docker.getImage(ref).inspect({ abortSignal } as Docker.ImageInspectOptions));

@@ -4,7 +4,7 @@ import type { ReplayEvent } from '../core/replay/backend.js';
 import type { ReplayReport } from '../core/replay/report.js';
 import { renderEvent, renderReplay, renderReplayMarkdown } from '../render/replay.js';
 import { printable } from '../render/text.js';
-import { dockerBackends } from '../services/engines/open.js';
+import { replayBackends, type EngineKind } from '../services/engines/open.js';
 import { checkReportTargets, writeReports } from '../services/reports.js';
 import { replay, replayJson } from '../services/replay.js';
 
@@ -12,7 +12,8 @@ export default class Replay extends SnapshotCommand {
   static override summary = 'Rebuild a snapshot on this machine, run its training, and say whether the result reproduces, and why not.';
 
   static override description = [
-    "Builds the snapshot's image on a Docker (or Podman) engine from a context streamed in memory (the pinned Dockerfile, the probe, and the code at the captured commit with its patch), checks every data file against its captured sha256, runs the captured command in the captured working directory with the data mounted read-only, copies the outputs out, probes the environment again, and compares the outputs with the baseline under --policy.",
+    "Two engines, one pipeline: --engine docker builds the image on a Docker (or Podman) engine, --engine local rebuilds the environment in a cached venv on this host (the exact captured Python from PATH, pyenv, asdf, conda or uv, the same pinned requirements), and --engine auto (the default) takes Docker when an engine answers and has or can pull the base image, else local, and says why.",
+    "Docker: builds the snapshot's image on a Docker (or Podman) engine from a context streamed in memory (the pinned Dockerfile, the probe, and the code at the captured commit with its patch), checks every data file against its captured sha256, runs the captured command in the captured working directory with the data mounted read-only, copies the outputs out, probes the environment again, and compares the outputs with the baseline under --policy.",
     'The verdict is identical, equivalent (within the policy), different (with the environment differences most likely to explain it first), or error. Exit codes: 0 identical or equivalent, 1 different, 6 could not run (engine unreachable, build failed, no GPU runtime), 7 ran but could not be judged (training crashed, data changed, unreadable outputs), 3 bad input.',
     "Each replay writes into a folder of its own (<snapshot>.replays/<id>/: outputs, logs, replay.json, environment.yaml). Replaying runs the snapshot's command, which is code from whoever made the snapshot: replay only snapshots you would run yourself.",
   ].join('\n\n');
@@ -22,6 +23,7 @@ export default class Replay extends SnapshotCommand {
     '<%= config.bin %> <%= command.id %> snapshot.yaml --policy examples/policies/cross-gpu.yaml --junit replay.xml',
     '<%= config.bin %> <%= command.id %> snapshot.yaml --gpus none --data-root /data/imagenet=/mnt/imagenet',
     '<%= config.bin %> <%= command.id %> snapshot.yaml --env TF_ENABLE_ONEDNN_OPTS=0 --json',
+    '<%= config.bin %> <%= command.id %> snapshot.yaml --engine local --pip-index-url http://mirror.local/simple/',
   ];
 
   static override args = {
@@ -36,6 +38,10 @@ export default class Replay extends SnapshotCommand {
     'output-dir': Flags.string({ description: 'the replay\'s own folder, which must not exist [default: <snapshot>.replays/<id>]', helpValue: 'DIR' }),
     timeout: Flags.integer({ description: 'stop the training after this many seconds (the verdict is then error)', min: 1, helpValue: 'SECONDS' }),
     gpus: Flags.string({ description: "GPUs for the training: all, none (CPU), a count, or device=ID[,ID] [default: all when the snapshot had GPUs, else none]", helpValue: 'WHICH' }),
+    engine: Flags.string({ description: 'where to replay: docker, local (a venv on this host), or auto (docker when an engine answers and has or can pull the base image, else local)', options: ['auto', 'docker', 'local'], default: 'auto' }),
+    python: Flags.string({ description: '(local) the interpreter to rebuild the environment with [default: the captured version found on PATH, pyenv, asdf, conda or uv]', helpValue: 'PATH' }),
+    'exact-python': Flags.boolean({ description: '(local) refuse another patch release of the captured Python instead of reporting the difference', default: false }),
+    'pip-index-url': Flags.string({ description: "(local) pip's index for the venv [default: pip's own settings: PIP_INDEX_URL, pip.conf]", helpValue: 'URL' }),
     'verify-data': Flags.boolean({ description: 'check every data file against its captured sha256 before training', default: true, allowNo: true }),
     'docker-host': Flags.string({ description: 'the engine to use [default: DOCKER_HOST, else the current docker context, else the local socket]', helpValue: 'URL' }),
     'base-image': Flags.string({ description: 'build FROM this image instead of the one chosen for the captured stack', helpValue: 'IMAGE' }),
@@ -85,17 +91,21 @@ export default class Replay extends SnapshotCommand {
           toolVersion: this.config.version,
         },
         {
-          openBackend: dockerBackends({
-            dockerHost: flags['docker-host'],
-            env: process.env,
-            baseImage: flags['base-image'],
-            pythonFrom: flags['python-from'] as 'base' | 'apt' | 'uv' | undefined,
-            buildArgs: flags['build-arg'],
-            network: flags['build-network'] as 'host' | 'default',
-            noCache: flags['no-cache'],
-            pull: flags.pull,
-            toolVersion: this.config.version,
-            gitTimeoutMs: 60_000,
+          openBackend: replayBackends({
+            engine: flags.engine as EngineKind,
+            docker: {
+              dockerHost: flags['docker-host'],
+              env: process.env,
+              baseImage: flags['base-image'],
+              pythonFrom: flags['python-from'] as 'base' | 'apt' | 'uv' | undefined,
+              buildArgs: flags['build-arg'],
+              network: flags['build-network'] as 'host' | 'default',
+              noCache: flags['no-cache'],
+              pull: flags.pull,
+              toolVersion: this.config.version,
+              gitTimeoutMs: 60_000,
+            },
+            local: { python: flags.python, exactPython: flags['exact-python'], pipIndexUrl: flags['pip-index-url'], env: process.env, toolVersion: this.config.version, gitTimeoutMs: 60_000 },
           }),
           events,
           now: () => new Date(),

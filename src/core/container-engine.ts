@@ -129,6 +129,8 @@ export interface ContainerEngine {
   /** Streams the context (a tar) to the engine; throws BUILD_FAILED on the first error event. */
   build(context: Readable, options: BuildOptions, onEvent: (event: BuildEvent) => void, signal?: AbortSignal): Promise<BuildResult>;
   inspectImage(ref: string): Promise<ImageFacts | null>;
+  /** Whether a registry answers for this image within timeoutMs (its manifest, nothing pulled): null when it does, else why not. */
+  pullable(ref: string, timeoutMs: number): Promise<string | null>;
   /** Creates, starts and waits for a container; it is left for copyOut and removed by remove(). */
   run(spec: ContainerSpec, output: OutputHandlers, signal?: AbortSignal): Promise<ContainerOutcome>;
   /** Copies a folder out of a (stopped) container into destDir, refusing entries that would leave it. */

@@ -29,6 +29,8 @@ export function renderEvent(event: ReplayEvent): string | null {
       return `  | ${printable(event.text)}`;
     case 'warning':
       return null;
+    case 'engine':
+      return `==> engine: ${printable(event.kind)} (${printable(event.reason)})`;
   }
 }
 

@@ -182,7 +182,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     try {
       return await work();
     } finally {
-      durations[key] = Math.round(performance.now() - at);
+      durations[key] += Math.round(performance.now() - at);
     }
   };
   const checkAborted = (what: string) => {
@@ -198,10 +198,10 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     snapshot: { path: snapshotPath, id: snapshot.id, created_at: snapshot.created_at },
     folder,
     started_at: started.toISOString(),
-    engine: { kind: 'unknown', where: '', facts: {} },
+    engine: { kind: 'unknown', where: '', facts: {}, reason: null },
     doctor: [],
     environment: { facts: {}, env: environment.env, gpus: describeGpus(gpus), hardware_crossed: hardwareCrossed, file: null },
-    data: { verified: false, skipped: !input.verifyData, records: [] },
+    data: { verified: false, skipped: !input.verifyData, records: [], modified_by_run: [] },
     run: null,
     compare: null,
     differences: [],
@@ -223,7 +223,8 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     backend = await deps.openBackend({ id, snapshotPath, snapshot, repository, folder, gpus });
     const opened = backend;
     deps.registerCleanup?.(() => opened.dispose(prepared));
-    report.engine = { kind: backend.kind, where: backend.where, facts: {} };
+    report.engine = { kind: backend.kind, where: backend.where, facts: {}, reason: backend.reason ?? null };
+    if (backend.reason) events({ type: 'engine', kind: backend.kind, reason: backend.reason });
     // Placed before anything is built: a path in the snapshot that cannot be placed safely is refused first.
     const layout: ReplayLayout = placeReplay(snapshot, backend.codeRoot, repository.root, dataRoots);
     warnings.push(...layout.warnings);
@@ -308,6 +309,19 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     });
     checkAborted('the training');
     report.run = runRecord(snapshot, layout, result, folder);
+    // An engine that lets the training read its data in place: the data is checked again, and a
+    // training that changed its own input is said (the next run of it would train on other data).
+    if (input.verifyData && backend.isolatesData === false && report.data.verified) {
+      await timed('verify_ms', async () => {
+        for (const placed of layout.data) {
+          const check = await verifyData(snapshot.data[placed.index] as Snapshot['data'][number], placed.source, snapshotPath, deps.signal);
+          checkAborted('checking the data');
+          if (check.status === 'verified') continue;
+          report.data.modified_by_run.push(placed.captured);
+          events({ type: 'warning', message: `the training changed its input data ${placed.captured} (${placed.source}): ${check.message}; a next run trains on other data` });
+        }
+      });
+    }
     const logTail = tail(await readTextTail(join(logs, 'stderr.log')), 20);
     if (result.timedOut) throw failure('run', 'not-judged', 'RUN_TIMEOUT', `the training did not finish within --timeout (${Math.round((input.timeoutMs ?? 0) / 1000)} s) and was stopped`, 'Raise --timeout, or check the log for a hang.', logTail);
     if (result.oomKilled) throw failure('run', 'not-judged', 'RUN_OUT_OF_MEMORY', `the training was killed for lack of memory (out of memory) after ${Math.round(result.durationMs / 1000)} s`, "Give the engine more memory, or lower the training's batch size.", logTail);

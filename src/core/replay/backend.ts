@@ -12,7 +12,9 @@ export type ReplayEvent =
   | { type: 'stage'; stage: ReplayStage; message: string }
   | { type: 'build'; kind: 'step' | 'output'; text: string }
   | { type: 'log'; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** Which engine replays, and why (`--engine auto` says what it found). */
+  | { type: 'engine'; kind: string; reason: string };
 
 export type ReplayStage = 'doctor' | 'prepare' | 'verify-data' | 'run' | 'collect' | 'probe' | 'compare' | 'explain';
 
@@ -81,6 +83,10 @@ export interface ReplayBackend {
   readonly where: string;
   /** Where the repository's top level is inside the environment (absolute, POSIX). */
   readonly codeRoot: string;
+  /** Why this engine (the flag, or what --engine auto found); null when nobody chose. */
+  readonly reason?: string | null;
+  /** false: the training reads the data in place, not from a read-only mount, so it is checked again after the run. Default true. */
+  readonly isolatesData?: boolean;
   /** doctor's checks of this engine for this snapshot; a `fail` stops the replay before anything is built. */
   check(snapshot: Snapshot, gpus: GpuRequest): Promise<DoctorCheck[]>;
   /** Environment ready: build the image, or create the venv. */

@@ -60,7 +60,7 @@ export interface ReplayReport {
   snapshot: { path: string; id: string; created_at: string };
   folder: string;
   started_at: string;
-  engine: { kind: string; where: string; facts: Record<string, string | number | boolean | null> };
+  engine: { kind: string; where: string; facts: Record<string, string | number | boolean | null>; /** Why this engine: the flag, or what --engine auto found. */ reason: string | null };
   doctor: DoctorCheck[];
   environment: {
     facts: Record<string, string | number | boolean | null>;
@@ -70,7 +70,7 @@ export interface ReplayReport {
     hardware_crossed: boolean;
     file: string | null;
   };
-  data: { verified: boolean; skipped: boolean; records: ReplayDataRecord[] };
+  data: { verified: boolean; skipped: boolean; records: ReplayDataRecord[]; /** Data paths whose files the training changed (checked again after the run where the engine does not mount them read-only). */ modified_by_run: string[] };
   run: ReplayRunRecord | null;
   compare: CompareReport | null;
   differences: SnapshotDifference[];

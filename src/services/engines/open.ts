@@ -7,6 +7,11 @@ import { UserInputError } from '../../errors.js';
 import { connectEngine } from '../../adapters/docker.js';
 import type { ReplaySubject } from '../replay.js';
 import { assertNoCredentials, DockerReplay } from './docker.js';
+import { LocalReplay, type LocalSettings } from './local.js';
+import { chooseBaseImage } from '../../core/dockerfile/base-image.js';
+import { assertImageReference } from '../../core/dockerfile/validate.js';
+import { loadCompatTable } from '../../adapters/package-files.js';
+import { SnapshotError } from '../../errors.js';
 
 export interface DockerSettings {
   dockerHost?: string;
@@ -55,4 +60,57 @@ export function dockerBackends(settings: DockerSettings): (subject: ReplaySubjec
       toolVersion: settings.toolVersion,
       gitTimeoutMs: settings.gitTimeoutMs,
     });
+}
+
+export type EngineKind = 'auto' | 'docker' | 'local';
+
+/** How long --engine auto waits for an engine, and for a registry to answer for the base image. */
+const AUTO_ENGINE_TIMEOUT_MS = 5000;
+const AUTO_PULL_TIMEOUT_MS = 10_000;
+
+function withReason<T extends object>(backend: T, reason: string): T & { reason: string } {
+  Object.defineProperty(backend, 'reason', { value: reason, enumerable: true });
+  return backend as T & { reason: string };
+}
+
+/**
+ * The engine a replay runs on: Docker or local as asked, or with `auto` Docker when an engine
+ * answers and the snapshot's base image is there or a registry gives it, else local; the backend
+ * carries which and why (the report's engine.reason, and an event).
+ */
+export function replayBackends(settings: { engine: EngineKind; docker: DockerSettings; local: LocalSettings }): (subject: ReplaySubject) => Promise<ReplayBackend> {
+  const docker = dockerBackends(settings.docker);
+  const local = async (subject: ReplaySubject) => new LocalReplay(settings.local, subject);
+  if (settings.engine === 'docker') return async (subject) => withReason(await docker(subject), '--engine docker');
+  if (settings.engine === 'local') return async (subject) => withReason(await local(subject), '--engine local');
+  return async (subject) => {
+    const why = await dockerUsable(settings.docker, subject);
+    if (why.usable) return withReason(await docker(subject), `--engine auto: ${why.reason}`);
+    return withReason(await local(subject), `--engine auto: ${why.reason}, so the environment is rebuilt in a venv on this host`);
+  };
+}
+
+/** Whether a Docker engine answers and can have the snapshot's base image without a failing build. */
+export async function dockerUsable(settings: DockerSettings, subject: Pick<ReplaySubject, 'snapshot' | 'gpus'>): Promise<{ usable: boolean; reason: string }> {
+  let engine: ContainerEngine;
+  try {
+    engine = await openDockerEngine(settings);
+    await engine.facts(AUTO_ENGINE_TIMEOUT_MS);
+  } catch (error) {
+    if (!(error instanceof SnapshotError)) throw error;
+    return { usable: false, reason: `no Docker engine answers (${error.message.split('\n')[0]?.slice(0, 200)})` };
+  }
+  let base: string;
+  if (settings.baseImage !== undefined) {
+    assertImageReference(settings.baseImage, '--base-image');
+    base = settings.baseImage;
+  } else {
+    const choice = chooseBaseImage(subject.snapshot, { target: subject.gpus.kind === 'none' ? 'cpu' : 'gpu', pythonFrom: settings.pythonFrom }, await loadCompatTable());
+    base = choice.digest && !choice.image.includes('@') ? `${choice.image}@${choice.digest}` : choice.image;
+  }
+  const where = `${engine.endpoint.display}`;
+  if ((await engine.inspectImage(base)) !== null) return { usable: true, reason: `the Docker engine at ${where} answers and has the base image ${base}` };
+  const notPullable = await engine.pullable(base, AUTO_PULL_TIMEOUT_MS);
+  if (notPullable === null) return { usable: true, reason: `the Docker engine at ${where} answers and a registry gives the base image ${base}` };
+  return { usable: false, reason: `the Docker engine at ${where} answers but has no base image ${base}, and ${notPullable}` };
 }
