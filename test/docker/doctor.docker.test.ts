@@ -39,7 +39,11 @@ describeDocker('snapshot doctor', () => {
   });
 
   it('an engine that does not answer is a failed check with what to do, not a hang or a stack trace', async () => {
-    const r = await runCli(['doctor', '--docker-host', 'tcp://127.0.0.1:1', '--json'], { cwd: dir, env: cleanEnv() });
+    const r = await runCli(['doctor', '--engine', 'docker', '--docker-host', 'tcp://127.0.0.1:1', '--json'], { cwd: dir, env: cleanEnv() });
+    // With both engines (the default) the local one still answers: ready, with the engine's failure as a warning.
+    const auto = await runCli(['doctor', '--docker-host', 'tcp://127.0.0.1:1', '--json'], { cwd: dir, env: cleanEnv() });
+    expect(auto.json.result.status).toBe('warn');
+    expect(auto.json.result.checks).toContainEqual(expect.objectContaining({ name: 'local python', status: 'ok' }));
     expect(r.exitCode).toBe(6);
     expect(r.json.result.checks[0]).toMatchObject({ name: 'engine', status: 'fail', message: expect.stringContaining('tcp://127.0.0.1:1') });
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
