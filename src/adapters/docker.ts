@@ -406,22 +406,14 @@ class DockerEngine implements ContainerEngine {
       }
       throw error;
     }
-    let idle: NodeJS.Timeout | undefined;
-    const touch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => archive.destroy(new Error(`the engine sent nothing for ${OUTPUT_IDLE_MS} ms`)), OUTPUT_IDLE_MS);
-    };
-    archive.on('data', touch);
-    touch();
-    try {
-      return await extractTarSafely(archive, destDir, { stripFirst: true, what: `the container's ${pathInContainer}`, maxBytes: options.maxBytes, maxEntries: options.maxEntries, onSkip: options.onSkip });
-    } finally {
-      clearTimeout(idle);
-    }
+    return extractTarSafely(archive, destDir, { stripFirst: true, what: `the container's ${pathInContainer}`, maxBytes: options.maxBytes, maxEntries: options.maxEntries, onSkip: options.onSkip, idleMs: OUTPUT_IDLE_MS });
   }
 
   async changes(containerId: string): Promise<ContainerChange[]> {
-    const listed = (await this.call(`list the changes of container ${containerId}`, (abortSignal) => (this.docker.getContainer(containerId).changes as (options: object) => Promise<unknown>)({ abortSignal }))) as Array<{ Path?: unknown; Kind?: unknown }> | null;
+    const listed = (await this.call(`list the changes of container ${containerId}`, (abortSignal) => {
+      const container = this.docker.getContainer(containerId) as unknown as { changes(options: object): Promise<unknown> };
+      return container.changes({ abortSignal });
+    })) as Array<{ Path?: unknown; Kind?: unknown }> | null;
     const kinds: Record<number, ContainerChange['kind']> = { 0: 'changed', 1: 'added', 2: 'deleted' };
     return (listed ?? []).flatMap((c) => (typeof c.Path === 'string' && typeof c.Kind === 'number' && kinds[c.Kind] !== undefined ? [{ path: c.Path, kind: kinds[c.Kind] as ContainerChange['kind'] }] : []));
   }

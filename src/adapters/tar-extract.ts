@@ -21,6 +21,8 @@ export interface ExtractOptions {
   what?: string;
   /** A link left out (it points outside the archive, to a folder, or nowhere), with why. */
   onSkip?: (path: string, why: string) => void;
+  /** The stream is given up when no byte arrives for this long (an engine that stopped sending). */
+  idleMs?: number;
 }
 
 /** How many links a link may go through before it counts as a loop. */
@@ -53,6 +55,17 @@ export async function extractTarSafely(stream: Readable, destDir: string, option
   const extract = tar.extract();
   stream.on('error', (error) => extract.destroy(error));
   stream.pipe(extract);
+  // Watched only once piped: a 'data' listener added before would start the flow and lose bytes.
+  let idle: NodeJS.Timeout | undefined;
+  const touch = () => {
+    if (options.idleMs === undefined) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => stream.destroy(new Error(`nothing arrived for ${options.idleMs} ms`)), options.idleMs);
+  };
+  if (options.idleMs !== undefined) {
+    stream.on('data', touch);
+    touch();
+  }
   const written: ExtractedFile[] = [];
   /** Links seen, by their path in the archive (after the first component): resolved at the end. */
   const links = new Map<string, { target: string; hard: boolean; name: string }>();
@@ -106,6 +119,7 @@ export async function extractTarSafely(stream: Readable, destDir: string, option
       written.push({ path: split.parts.join('/'), size });
     }
   } catch (error) {
+    clearTimeout(idle);
     stream.destroy();
     extract.destroy();
     if (error instanceof ExternalError || error instanceof OutputRefusedError) throw error;
@@ -114,6 +128,7 @@ export async function extractTarSafely(stream: Readable, destDir: string, option
       cause: error,
     });
   }
+  clearTimeout(idle);
   await resolveLinks();
   return written.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
