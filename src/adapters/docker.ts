@@ -10,7 +10,9 @@ import type {
   BuildEvent,
   BuildOptions,
   BuildResult,
+  ContainerChange,
   ContainerEngine,
+  CopyOutOptions,
   ContainerOutcome,
   ContainerSpec,
   EngineFacts,
@@ -35,6 +37,8 @@ export interface ConnectOptions {
 const CALL_TIMEOUT_MS = 60_000;
 /** How long a container's output may still arrive after it exited before we stop waiting for it. */
 const OUTPUT_DRAIN_MS = 5_000;
+/** A container's archive that stops moving for this long is given up. */
+const OUTPUT_IDLE_MS = 60_000;
 const LOG_TAIL_LINES = 20;
 /** One output line longer than this is passed on in pieces (a progress bar without newlines). */
 const MAX_LINE = 64 * 1024;
@@ -178,11 +182,23 @@ class DockerEngine implements ContainerEngine {
 
   /** A small call, bounded in time. */
   private async call<T>(what: string, action: (abortSignal: AbortSignal) => Promise<T>, ms = CALL_TIMEOUT_MS): Promise<T> {
-    const signal = AbortSignal.timeout(ms);
+    const controller = new AbortController();
+    const signal = controller.signal;
+    let timer: NodeJS.Timeout | undefined;
+    // Raced, not only signalled: some dockerode calls (attach) ignore the signal, and an engine
+    // that accepts the connection but never answers must not hang a replay.
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new Error(`no answer within ${ms} ms`));
+      }, ms);
+    });
     try {
-      return await action(signal);
+      return await Promise.race([action(signal), expired]);
     } catch (error) {
       throw this.failure(error, what, undefined, { signal, ms });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -305,7 +321,9 @@ class DockerEngine implements ContainerEngine {
     } catch (error) {
       throw runFailure(error, spec, 'create');
     }
-    const discard = () => container.remove({ force: true, v: true }).catch(() => undefined);
+    output.onCreated?.(container.id);
+    // Bounded too: an engine that stopped answering must not hold the error that says so.
+    const discard = () => this.call(`remove container ${container.id}`, (abortSignal) => container.remove({ force: true, v: true, abortSignal })).catch(() => undefined);
     let stoppedBy: 'timeout' | 'aborted' | null = null;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -382,13 +400,14 @@ class DockerEngine implements ContainerEngine {
     }
   }
 
-  async copyOut(containerId: string, pathInContainer: string, destDir: string): Promise<ExtractedFile[]> {
+  async copyOut(containerId: string, pathInContainer: string, destDir: string, options: CopyOutOptions = {}): Promise<ExtractedFile[]> {
     if (!pathInContainer.startsWith('/')) throw new InternalError(`copyOut needs an absolute path in the container, not ${pathInContainer}`);
     let archive: Readable;
+    // The bound is on the answer's start only: a signal handed to the request would also cut the
+    // archive's stream when it fires, and a large checkpoint takes longer than any call bound.
+    // While it streams, it must keep moving (OUTPUT_IDLE_MS without a byte ends it).
     try {
-      archive = (await this.call(`copy ${pathInContainer} out of the container`, (abortSignal) =>
-        this.docker.getContainer(containerId).getArchive({ path: pathInContainer, abortSignal }),
-      )) as unknown as Readable;
+      archive = (await this.call(`copy ${pathInContainer} out of the container`, () => this.docker.getContainer(containerId).getArchive({ path: pathInContainer }))) as unknown as Readable;
     } catch (error) {
       if (statusOf((error as SnapshotError).cause) === 404) {
         throw new ExternalError('OUTPUT_MISSING', `the container has no ${pathInContainer} to copy out`, {
@@ -398,7 +417,16 @@ class DockerEngine implements ContainerEngine {
       }
       throw error;
     }
-    return extractTarSafely(archive, destDir, { stripFirst: true, what: `the container's ${pathInContainer}` });
+    return extractTarSafely(archive, destDir, { stripFirst: true, what: `the container's ${pathInContainer}`, maxBytes: options.maxBytes, maxEntries: options.maxEntries, onSkip: options.onSkip, idleMs: OUTPUT_IDLE_MS });
+  }
+
+  async changes(containerId: string): Promise<ContainerChange[]> {
+    const listed = (await this.call(`list the changes of container ${containerId}`, (abortSignal) => {
+      const container = this.docker.getContainer(containerId) as unknown as { changes(options: object): Promise<unknown> };
+      return container.changes({ abortSignal });
+    })) as Array<{ Path?: unknown; Kind?: unknown }> | null;
+    const kinds: Record<number, ContainerChange['kind']> = { 0: 'changed', 1: 'added', 2: 'deleted' };
+    return (listed ?? []).flatMap((c) => (typeof c.Path === 'string' && typeof c.Kind === 'number' && kinds[c.Kind] !== undefined ? [{ path: c.Path, kind: kinds[c.Kind] as ContainerChange['kind'] }] : []));
   }
 
   async remove(containerId: string): Promise<void> {
@@ -412,7 +440,7 @@ class DockerEngine implements ContainerEngine {
     }
   }
 
-  async listLabelled(labels: Record<string, string>): Promise<{ containers: string[]; images: string[] }> {
+  async listLabelled(labels: Record<string, string>): Promise<{ containers: string[]; running: string[]; images: string[] }> {
     const label = Object.entries(labels).map(([key, value]) => `${key}=${value}`);
     // No label at all would list (and a sweep remove) everything on the engine.
     if (label.length === 0) throw new InternalError('listLabelled needs at least one label');
@@ -421,7 +449,7 @@ class DockerEngine implements ContainerEngine {
       this.call('list containers', (abortSignal) => this.docker.listContainers({ all: true, filters, abortSignal })),
       this.call('list images', (abortSignal) => this.docker.listImages({ filters, abortSignal })),
     ]);
-    return { containers: containers.map((c) => c.Id).sort(), images: images.map((i) => i.Id).sort() };
+    return { containers: containers.map((c) => c.Id).sort(), running: containers.filter((c) => c.State === 'running').map((c) => c.Id).sort(), images: images.map((i) => i.Id).sort() };
   }
 
   async removeImage(id: string): Promise<void> {

@@ -620,7 +620,10 @@ export class StagedFolder {
 
 /** A new private folder under the system's temporary folder; the caller removes it (removePath). */
 export async function makeTempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  // Removed with the staging folders if a second Ctrl-C forces the exit; removePath forgets it.
+  liveStaging.add(dir);
+  return dir;
 }
 
 /** A file's bytes as a stream, read in 1 MiB chunks: never the whole file in memory. */
@@ -639,6 +642,7 @@ export async function makeDir(path: string): Promise<void> {
 
 export async function removePath(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
+  liveStaging.delete(path);
 }
 
 /** True when candidate is root or under it. A name that merely starts with '..' ('..data', as Kubernetes lays out volumes) is inside. */
@@ -1034,5 +1038,15 @@ export async function freeBytes(path: string): Promise<number | null> {
     return Number(fs.bavail) * Number(fs.bsize);
   } catch {
     return null;
+  }
+}
+
+/** A file's identity and state (inode, size, modification time): equal stamps, an untouched file. */
+export async function fileStamp(path: string): Promise<string> {
+  try {
+    const info = await stat(path, { bigint: true });
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
+  } catch {
+    return 'missing';
   }
 }

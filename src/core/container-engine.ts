@@ -114,6 +114,22 @@ export interface ContainerOutcome {
 export interface OutputHandlers {
   onStdout: (chunk: Buffer) => void;
   onStderr: (chunk: Buffer) => void;
+  /** The container exists: told before it starts, so a forced exit can remove it. */
+  onCreated?: (containerId: string) => void;
+}
+
+/** Bounds and reports for taking files out of a container. */
+export interface CopyOutOptions {
+  maxBytes?: number;
+  maxEntries?: number;
+  /** An entry left out (a link that points outside the folder, or to a folder), with why. */
+  onSkip?: (path: string, why: string) => void;
+}
+
+/** A path the container changed in its own layer (GET /containers/{id}/changes). */
+export interface ContainerChange {
+  path: string;
+  kind: 'changed' | 'added' | 'deleted';
 }
 
 /** A file taken out of a container, where it now is, relative to the destination. */
@@ -134,9 +150,11 @@ export interface ContainerEngine {
   /** Creates, starts and waits for a container; it is left for copyOut and removed by remove(). */
   run(spec: ContainerSpec, output: OutputHandlers, signal?: AbortSignal): Promise<ContainerOutcome>;
   /** Copies a folder out of a (stopped) container into destDir, refusing entries that would leave it. */
-  copyOut(containerId: string, pathInContainer: string, destDir: string): Promise<ExtractedFile[]>;
+  copyOut(containerId: string, pathInContainer: string, destDir: string, options?: CopyOutOptions): Promise<ExtractedFile[]>;
+  /** What the container wrote over its image: tells files the command made from files the image had. */
+  changes(containerId: string): Promise<ContainerChange[]>;
   remove(containerId: string): Promise<void>;
   /** Containers and images carrying all these labels. */
-  listLabelled(labels: Record<string, string>): Promise<{ containers: string[]; images: string[] }>;
+  listLabelled(labels: Record<string, string>): Promise<{ containers: string[]; running: string[]; images: string[] }>;
   removeImage(id: string): Promise<void>;
 }

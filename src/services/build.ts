@@ -2,7 +2,7 @@
 // engine from the context streamed in memory, tagged, and left in place (it is the build cache).
 import { resolve } from 'node:path';
 import type { EventSink } from '../core/replay/backend.js';
-import { UserInputError } from '../errors.js';
+import { ExternalError } from '../errors.js';
 import { readSnapshot } from '../adapters/snapshot-file.js';
 import type { DockerSettings } from './engines/open.js';
 import { dockerBackends } from './engines/open.js';
@@ -38,7 +38,7 @@ export async function buildImage(input: BuildInput, settings: DockerSettings, ev
   try {
     const checks = await backend.check(snapshot, { kind: 'none' });
     const failed = checks.find((c) => c.status === 'fail');
-    if (failed) throw new UserInputError('DOCTOR_FAILED', `${failed.name}: ${failed.message}`, { hint: 'Run `snapshot doctor` for every check.' });
+    if (failed) throw new ExternalError('DOCTOR_FAILED', `${failed.name}: ${failed.message}`, { hint: 'Run `snapshot doctor` for every check.' });
     events({ type: 'stage', stage: 'prepare', message: `building the image on ${backend.where}` });
     const prepared = await backend.prepare(sink, signal);
     return { snapshot: { path: snapshotPath, id: snapshot.id }, engine: backend.where, gpus: describeGpus(gpus), facts: prepared.facts, warnings };

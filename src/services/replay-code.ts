@@ -1,11 +1,11 @@
 // Which repository a replay takes the code from, on a machine where the snapshot was cloned to
 // another path by another user: --code DIR, else the git repository that holds the snapshot file,
 // else the current folder's, else the path the snapshot recorded. The captured commit must be in it.
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { assertCommitId } from '../core/dockerfile/validate.js';
 import type { Snapshot } from '../core/model.js';
 import { UserInputError } from '../errors.js';
-import { statKind } from '../adapters/fs.js';
+import { canonicalPath, statKind } from '../adapters/fs.js';
 import { gitTopLevel, hasCommit } from '../adapters/git.js';
 
 export interface LocatedRepository {
@@ -14,6 +14,8 @@ export interface LocatedRepository {
   commit: string;
   /** How it was found: "--code", "the snapshot's repository", "the current folder's repository", "the captured path". */
   how: string;
+  /** With --code: the folder it names, relative to the repository's root ('' for the root), else null. */
+  subdir: string | null;
   warnings: string[];
 }
 
@@ -33,7 +35,9 @@ export async function locateRepository(snapshot: Snapshot, snapshotPath: string,
     const root = await gitTopLevel(dir, undefined, options.signal);
     if (root === null) throw new UserInputError('CODE_NOT_A_REPOSITORY', `--code ${options.codeDir}: ${dir} is not in a git repository`, { hint: 'Pass the clone of the repository the snapshot was captured from.' });
     if (!(await hasCommit(root, commit, undefined, options.signal))) throw commitMissing(short, [root]);
-    return { root, commit, how: '--code', warnings: [] };
+    const real = await canonicalPath(dir);
+    const subdir = relative(root, real).split(sep).join('/');
+    return { root, commit, how: '--code', subdir: subdir.startsWith('..') ? null : subdir, warnings: [] };
   }
   const candidates: Array<[string, string]> = [
     [dirname(snapshotPath), "the snapshot's repository"],
@@ -47,7 +51,7 @@ export async function locateRepository(snapshot: Snapshot, snapshotPath: string,
     const root = await gitTopLevel(dir, undefined, options.signal);
     if (root === null || tried.includes(root)) continue;
     tried.push(root);
-    if (await hasCommit(root, commit, undefined, options.signal)) return { root, commit, how, warnings: [] };
+    if (await hasCommit(root, commit, undefined, options.signal)) return { root, commit, how, subdir: null, warnings: [] };
   }
   if (tried.length === 0) {
     throw new UserInputError('CODE_NOT_FOUND', `no git repository here holds the code of ${snapshotPath} (commit ${short})`, { hint: 'Run replay inside a clone of the repository the snapshot was captured from, or pass --code DIR.' });

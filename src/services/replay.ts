@@ -96,15 +96,25 @@ function replayId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Splits chunks into lines for the event sink; the last partial line waits for its end. */
+/** One event line at most this long: a progress bar that never ends its line is passed on in pieces. */
+const MAX_EVENT_LINE = 16 * 1024;
+
+/**
+ * Splits chunks into lines for the event sink (a carriage return ends one too: progress bars
+ * redraw with it); the last partial line waits for its end, up to MAX_EVENT_LINE.
+ */
 function lineSplitter(emit: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
   let pending = '';
   return {
     push(chunk) {
       pending += chunk.toString('utf8');
-      const lines = pending.split('\n');
+      const lines = pending.split(/\r\n|\n|\r/);
       pending = lines.pop() ?? '';
-      for (const line of lines) emit(line.replace(/\r$/, ''));
+      for (const line of lines) if (line !== '') emit(line);
+      while (pending.length > MAX_EVENT_LINE) {
+        emit(pending.slice(0, MAX_EVENT_LINE));
+        pending = pending.slice(MAX_EVENT_LINE);
+      }
     },
     end() {
       if (pending !== '') emit(pending);
@@ -226,8 +236,16 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     report.engine = { kind: backend.kind, where: backend.where, facts: {}, reason: backend.reason ?? null };
     if (backend.reason) events({ type: 'engine', kind: backend.kind, reason: backend.reason });
     // Placed before anything is built: a path in the snapshot that cannot be placed safely is refused first.
-    const layout: ReplayLayout = placeReplay(snapshot, backend.codeRoot, repository.root, dataRoots);
+    const layout: ReplayLayout = placeReplay(snapshot, backend.codeRoot, repository.root, dataRoots, repository.subdir);
     warnings.push(...layout.warnings);
+    // A snapshot names any path it likes: outside the repository, only data whose digest matched
+    // (or that the user mapped) is mounted into the training, never an unchecked host path.
+    const unmapped = input.verifyData ? [] : layout.data.filter((d) => d.how === 'at its captured path');
+    if (unmapped.length > 0) {
+      throw new UserInputError('DATA_NOT_MAPPED', `--no-verify-data: data ${unmapped.map((d) => d.captured).join(', ')} lies outside the repository and would be mounted from ${unmapped.map((d) => d.source).join(', ')} unchecked`, {
+        hint: `Map it with --data-root ${unmapped[0]?.source ?? '/captured'}=/where/it/is (then it is mounted from there), or let replay verify it.`,
+      });
+    }
     if (hardwareCrossed) events({ type: 'warning', message: snapshot.gpu.available ? `the snapshot was captured on ${snapshot.gpu.devices.length} GPU(s) and replays on CPU (--gpus none): the comparison crosses hardware classes` : 'the snapshot was captured without a GPU and replays on GPUs: the comparison crosses hardware classes' });
 
     stage('doctor', `checking ${backend.kind} at ${backend.where}`);
@@ -287,6 +305,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
             collectTo: outputs,
             timeoutMs: input.timeoutMs,
             gpus,
+            ...outputBounds(snapshot),
           },
           {
             onStdout: (chunk) => {
@@ -322,6 +341,11 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
         }
       });
     }
+    for (const skipped of result.skipped ?? []) events({ type: 'warning', message: `output ${skipped.path} is left out: ${skipped.why}` });
+    const untouched = result.untouched ?? [];
+    if (untouched.length > 0) {
+      events({ type: 'warning', message: `${untouched.length} file(s) in the outputs folder were not written by the training (the code at the captured commit already held them) and are not counted as its outputs: ${untouched.slice(0, 5).join(', ')}${untouched.length > 5 ? ', ...' : ''}` });
+    }
     const logTail = tail(await readTextTail(join(logs, 'stderr.log')), 20);
     if (result.timedOut) throw failure('run', 'not-judged', 'RUN_TIMEOUT', `the training did not finish within --timeout (${Math.round((input.timeoutMs ?? 0) / 1000)} s) and was stopped`, 'Raise --timeout, or check the log for a hang.', logTail);
     if (result.oomKilled) throw failure('run', 'not-judged', 'RUN_OUT_OF_MEMORY', `the training was killed for lack of memory (out of memory) after ${Math.round(result.durationMs / 1000)} s`, "Give the engine more memory, or lower the training's batch size.", logTail);
@@ -331,9 +355,10 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     }
 
     stage('probe', 'probing the environment the training ran in');
-    const probed = await timed('probe_ms', () => (backend as ReplayBackend).probe(prepared as PreparedEnvironment, gpus, deps.signal));
+    const probed = await timed('probe_ms', () => (backend as ReplayBackend).probe(prepared as PreparedEnvironment, gpus, environment.env, deps.signal));
     checkAborted('probing');
-    const replayed = replayedSnapshot(probed, snapshot, environment.env, (backend as ReplayBackend).codeRoot, deps.now(), input.toolVersion);
+    // The environment the training had as the engine saw it (an image's own ENV included), else ours.
+    const replayed = replayedSnapshot(probed, snapshot, probed.env ?? environment.env, (backend as ReplayBackend).codeRoot, deps.now(), input.toolVersion);
     try {
       validateSnapshot(replayed, 'the replay environment');
       await writeFileAtomic(join(folder, 'environment.yaml'), serializeSnapshot(replayed));
@@ -354,7 +379,8 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       const broken = compared.report.outputs.filter((o) => o.status === 'error').map((o) => `${o.path}: ${o.message ?? 'unreadable'}`);
       report.failure = { stage: 'compare', kind: 'not-judged', code: 'OUTPUTS_NOT_JUDGED', message: `the outputs could not be judged: ${broken.slice(0, 3).join('; ') || 'nothing was compared'}`, hint: null, log_tail: [] };
     }
-    return await finish(report, compared.report.verdict, snapshot, hardwareCrossed, input, t0, result.outputs === null ? layout.outputsPath : null);
+    checkAborted('the comparison');
+    return await finish(report, compared.report.verdict, snapshot, hardwareCrossed, input, t0, result.outputs === null ? layout.outputsPath : null, untouched);
   } catch (error) {
     if (error instanceof InterruptedError) {
       interrupted = true;
@@ -365,7 +391,9 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       // The engine's own errors (unreachable, a failed build step, no GPU runtime, a container
       // that could not start) are the replay's verdict `error`, with the record kept. What the
       // user must change (a flag, a crafted snapshot) stays an input error, and nothing is kept.
-      const couldNotRun = current === 'doctor' || current === 'prepare' || (current === 'run' && error.exitCode === ExitCode.external);
+      // The outputs' archive (unsafe, broken, too large) ran but cannot be judged: 7, not 6.
+      const collecting = error.code.startsWith('OUTPUT_');
+      const couldNotRun = current === 'doctor' || current === 'prepare' || (current === 'run' && error.exitCode === ExitCode.external && !collecting);
       const logTail = Array.isArray(error.data?.logTail) ? (error.data.logTail as unknown[]).map(String) : [];
       report.failure = { stage: current, kind: couldNotRun ? 'could-not-run' : 'not-judged', code: error.code, message: error.message, hint: error.hint ?? null, log_tail: logTail };
     } else {
@@ -380,10 +408,10 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
   }
 }
 
-async function finish(report: ReplayReport, verdict: ReplayVerdict, snapshot: Snapshot, hardwareCrossed: boolean, input: ReplayInput, t0: number, noOutputsAt: string | null = null): Promise<ReplayReport> {
+async function finish(report: ReplayReport, verdict: ReplayVerdict, snapshot: Snapshot, hardwareCrossed: boolean, input: ReplayInput, t0: number, noOutputsAt: string | null = null, untouched: string[] = []): Promise<ReplayReport> {
   report.verdict = verdict;
   report.exit_code = replayExitCode(verdict, report.failure);
-  const explained = explain({ verdict, differences: report.differences, snapshot, failure: report.failure, hardwareCrossed, dataUnverified: !input.verifyData, noOutputsAt });
+  const explained = explain({ verdict, differences: report.differences, snapshot, failure: report.failure, hardwareCrossed, dataUnverified: !input.verifyData, noOutputsAt, untouched });
   report.causes = explained.causes;
   report.conclusion = explained.conclusion;
   report.durations.total_ms = Math.round(performance.now() - t0);
@@ -394,6 +422,16 @@ async function finish(report: ReplayReport, verdict: ReplayVerdict, snapshot: Sn
 /** The report as JSON carries it: NaN, infinities, -0 and big integers in the comparison as strings. */
 export function replayJson(report: ReplayReport): ReplayReport {
   return { ...report, compare: report.compare === null ? null : (jsonSafe(report.compare) as CompareReport) };
+}
+
+/**
+ * What a replay collects at most: well above what the baseline holds (four times, and at least
+ * 1 GiB and 10,000 files), so a training that writes without end cannot fill this disk.
+ */
+export function outputBounds(snapshot: Snapshot): { maxOutputBytes: number; maxOutputFiles: number } {
+  const files = snapshot.run?.baseline?.files ?? [];
+  const bytes = files.reduce((sum, f) => sum + (Number.isFinite(f.size) ? f.size : 0), 0);
+  return { maxOutputBytes: Math.max(4 * bytes, 1024 ** 3), maxOutputFiles: Math.max(4 * files.length, 10_000) };
 }
 
 function runRecord(snapshot: Snapshot, layout: ReplayLayout, result: RunResult, folder: string): ReplayRunRecord {

@@ -4,7 +4,7 @@
 // The image is built on the local Debian base from the loopback package index (no registry here).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -34,6 +34,8 @@ describeDocker('snapshot replay on a Docker engine', () => {
   let index: Awaited<ReturnType<typeof servePackageIndex>>;
   let first: Awaited<ReturnType<typeof runCli>>;
   let snapshotId: string;
+  /** Images of the other snapshots some tests capture, removed at the end. */
+  const extraImages: string[] = [];
   const flags = () => ['--base-image', TEST_BASE_IMAGE, '--python-from', 'apt', '--build-arg', `PIP_INDEX_URL=${index.url}`, '--build-network', 'host'];
   const replay = (extra: string[], timeoutMs = 600_000) => runCli(['replay', 'snapshot.yaml', ...flags(), ...extra], { cwd: clone, env: cleanEnv(), timeoutMs });
 
@@ -67,7 +69,7 @@ describeDocker('snapshot replay on a Docker engine', () => {
   afterAll(async () => {
     killStartedClis();
     await index?.close();
-    if (snapshotId) await runProcess('docker', ['image', 'rm', '-f', `snapshot-replay:${snapshotId.slice(0, 12)}`], { timeoutMs: 60_000 });
+    for (const tag of [...(snapshotId ? [`snapshot-replay:${snapshotId.slice(0, 12)}`] : []), ...extraImages]) await runProcess('docker', ['image', 'rm', '-f', tag], { timeoutMs: 60_000 });
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -167,6 +169,24 @@ describeDocker('snapshot replay on a Docker engine', () => {
     expect(await containersOfSnapshot(snapshotId)).toEqual([]);
     expect(readdirSync(join(clone, 'snapshot.replays')).sort()).toEqual(before.sort());
   }, 600_000);
+
+  it('files the training did not write are not its outputs: a committed copy of the baseline never makes identical', async () => {
+    // A commit that holds stale/metrics.json, and a training that writes nothing: the baseline is
+    // that committed file, and so is what the image holds in the outputs folder.
+    const dir = join(work, 'machine-b', 'stale');
+    execFileSync('git', ['clone', '-q', clone, dir]);
+    mkdirSync(join(dir, 'stale'));
+    writeFileSync(join(dir, 'stale', 'metrics.json'), '{"loss": 1.0}\n');
+    execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'add', 'stale']);
+    execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'outputs committed']);
+    const captured = await runCli(['capture', '--python', tfPython, '--run', 'python -c "print(1)"', '--outputs', 'stale', '-o', 'stale.yaml', '--json'], { cwd: dir, env: cleanEnv({ PYTHONHASHSEED: '0', TF_ENABLE_ONEDNN_OPTS: '0' }), timeoutMs: 300_000 });
+    expect(captured.exitCode).toBe(0);
+    extraImages.push(`snapshot-replay:${String(captured.json.result.id).slice(0, 12)}`);
+    const r = await runCli(['replay', 'stale.yaml', ...flags(), '--json'], { cwd: dir, env: cleanEnv(), timeoutMs: 600_000 });
+    expect(r.exitCode).toBe(1);
+    expect(r.json.result.compare.outputs).toEqual([expect.objectContaining({ path: 'metrics.json', status: 'missing' })]);
+    expect(r.json.result.causes[0].message).toMatch(/^the training did not write metrics\.json: only the copies in the code at the captured commit were there/);
+  });
 
   it('a GPU request on an engine without the NVIDIA runtime: the clear message, before anything is built', async () => {
     const r = await replay(['--gpus', 'all', '--json']);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { cleanEnv, fakeBin, repoRoot, runCli, tfPython } from '../helpers/cli.js';
 import { describeIf, pythonVersion, requirePython } from '../helpers/pythons.js';
+import { SCHEMA_VERSION } from '../../src/core/model.js';
 
 let work: string;
 let pipList: Array<{ name: string; version: string }>;
@@ -326,7 +327,7 @@ describe('bad input gets a clear error and a documented exit code', () => {
     expect(readFileSync(join(dir, 'snapshot.yaml'), 'utf8')).toBe('precious: true\n');
     const forced = await runCli(['capture', '--python', tfPython, '--force'], { cwd: dir, env: cleanEnv() });
     expect(forced.exitCode).toBe(0);
-    expect(YAML.parse(readFileSync(join(dir, 'snapshot.yaml'), 'utf8')).schema).toBe(2);
+    expect(YAML.parse(readFileSync(join(dir, 'snapshot.yaml'), 'utf8')).schema).toBe(SCHEMA_VERSION);
   });
 });
 

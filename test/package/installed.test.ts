@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SCHEMA_VERSION } from '../../src/core/model.js';
 import { runProcess, type ProcessResult } from '../../src/adapters/process.js';
 import { cleanEnv, repoRoot, tfPython } from '../helpers/cli.js';
 
@@ -77,7 +78,7 @@ describe('the installed package', () => {
 
     it('capture wrote the snapshot and its baseline', () => {
       const snapshotYaml = readFileSync(join(project, 'snapshot.yaml'), 'utf8');
-      expect(snapshotYaml).toMatch(/^schema: 2$/m);
+      expect(snapshotYaml).toMatch(new RegExp(`^schema: ${SCHEMA_VERSION}$`, 'm'));
       expect(readdirSync(join(project, 'snapshot.bundle', 'baseline')).sort()).toEqual(['metrics.json', 'model.keras', 'model.weights.h5', 'predictions.npy']);
     });
 

@@ -204,6 +204,9 @@ const KERAS_BACKEND_NAME = /^[a-z][a-z0-9_]{0,31}$/;
  * is unset, and floatx, epsilon and image_data_format change numerics. Written from validated
  * values only (the file is JSON, but replay also shows these values).
  */
+/** What Keras 3 uses without a keras.json (keras/src/backend/config.py). */
+const KERAS_DEFAULTS: Readonly<Record<string, string | number | boolean>> = { backend: 'tensorflow', floatx: 'float32', epsilon: 1e-7, image_data_format: 'channels_last' };
+
 export function kerasJsonFor(snapshot: Snapshot): { text: string; summary: string } | null {
   const keras = snapshot.frameworks.keras;
   if (!keras) return null;
@@ -237,6 +240,9 @@ export function kerasJsonFor(snapshot: Snapshot): { text: string; summary: strin
   }
   // Keras 2 takes nothing else from the file: without a numerics setting there is nothing to carry.
   if (!keras3 && Object.keys(settings).length === 0) return null;
+  // The keras.json Keras writes on first import holds its defaults: the image gets the same without
+  // it, and a second capture of the same environment keeps the same Dockerfile (and build cache).
+  if (keras3 && Object.keys(settings).length > 0 && Object.entries(settings).every(([k, v]) => KERAS_DEFAULTS[k] === v)) return null;
   const ordered = Object.fromEntries(Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : 1)));
   const summary = Object.entries(ordered).map(([k, v]) => `${k} ${String(v)}`).join(', ') || 'an empty keras.json';
   let text = JSON.stringify(ordered, null, 4);

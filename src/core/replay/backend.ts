@@ -58,6 +58,9 @@ export interface RunRequest {
   collectTo: string;
   timeoutMs: number | null;
   gpus: GpuRequest;
+  /** Bounds on the outputs collected: a runaway training must not fill this disk. */
+  maxOutputBytes: number;
+  maxOutputFiles: number;
 }
 
 export interface RunResult {
@@ -69,11 +72,20 @@ export interface RunResult {
   durationMs: number;
   /** Files collected into collectTo; null when the training wrote no outputs folder. */
   outputs: Array<{ path: string; size: number }> | null;
+  /**
+   * Files in the outputs folder the training did not write (the code at the captured commit
+   * already held them): left out of the collected outputs, since they prove nothing about the run.
+   */
+  untouched?: string[];
+  /** Output entries left out (a link that points outside the folder), with why. */
+  skipped?: Array<{ path: string; why: string }>;
 }
 
 export interface ProbedEnvironment {
   python: PythonProbeOutput;
   host: HostProbe;
+  /** The environment the training had, as the engine saw it (the image's own ENV included). */
+  env?: Record<string, string>;
 }
 
 export interface ReplayBackend {
@@ -94,7 +106,7 @@ export interface ReplayBackend {
   /** Runs the training and collects its outputs; its output reaches `output` chunk by chunk as it comes. */
   run(env: PreparedEnvironment, request: RunRequest, output: OutputHandlers, events: EventSink, signal?: AbortSignal): Promise<RunResult>;
   /** The probes again, inside the environment: Python, packages, frameworks, and the host as it sees it. */
-  probe(env: PreparedEnvironment, gpus: GpuRequest, signal?: AbortSignal): Promise<ProbedEnvironment>;
+  probe(env: PreparedEnvironment, gpus: GpuRequest, runEnv: Record<string, string>, signal?: AbortSignal): Promise<ProbedEnvironment>;
   /** Removes what the replay made and does not keep (containers; images stay for the cache). */
   dispose(env: PreparedEnvironment | null): Promise<void>;
 }

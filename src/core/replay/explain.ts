@@ -26,6 +26,8 @@ export interface ExplainInput {
   dataUnverified: boolean;
   /** Where the outputs were looked for when the training left no folder there; null otherwise. */
   noOutputsAt?: string | null;
+  /** Outputs the training did not write (the code layer's copies), left out of the comparison. */
+  untouched?: readonly string[];
 }
 
 export function explain(input: ExplainInput): { causes: LikelyCause[]; conclusion: string } {
@@ -39,17 +41,19 @@ export function explain(input: ExplainInput): { causes: LikelyCause[]; conclusio
   const causes: LikelyCause[] = [];
   // Nothing to compare explains a `different` before any environment difference does.
   if (input.noOutputsAt) causes.push({ severity: 'high', field: 'run.outputs_dir', message: `the training wrote no outputs folder at ${input.noOutputsAt}, where the replay looked for them (the captured --outputs, from the working directory)` });
+  const untouched = input.untouched ?? [];
+  if (untouched.length > 0) causes.push({ severity: 'high', field: 'run.outputs_dir', message: `the training did not write ${untouched.slice(0, 5).join(', ')}${untouched.length > 5 ? ', ...' : ''}: only the copies in the code at the captured commit were there, so they were not counted` });
   if (input.hardwareCrossed) causes.push({ severity: 'high', field: 'gpu.available', message: 'the replay crossed hardware classes (GPU at capture, CPU here, or the reverse): kernels and round-off differ by design' });
   for (const d of ranked) {
     if (input.hardwareCrossed && d.field === 'gpu.available') continue;
     causes.push({ severity: d.severity, field: d.field, message: describe(d) });
   }
-  const untracked = untrackedAtCapture(snapshot.code?.git);
-  if (untracked.length > 0) {
-    const shown = untracked.slice(0, 5).map((p) => JSON.stringify(p)).join(', ');
+  const untrackedFiles = untrackedAtCapture(snapshot.code?.git);
+  if (untrackedFiles.length > 0) {
+    const shown = untrackedFiles.slice(0, 5).map((p) => JSON.stringify(p)).join(', ');
     // After the high ones: a changed numerics setting explains more often than a missing file.
     const at = causes.findIndex((c) => c.severity !== 'high');
-    const cause: LikelyCause = { severity: 'high', field: 'code.git.untracked', message: `${untracked.length} file(s) untracked at capture are not in the replay: ${shown}${untracked.length > 5 ? ', ...' : ''}` };
+    const cause: LikelyCause = { severity: 'high', field: 'code.git.untracked', message: `${untrackedFiles.length} file(s) untracked at capture are not in the replay: ${shown}${untrackedFiles.length > 5 ? ', ...' : ''}` };
     if (at < 0) causes.push(cause);
     else causes.splice(at, 0, cause);
   }

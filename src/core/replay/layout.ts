@@ -36,6 +36,8 @@ export interface ReplayLayout {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+const SYSTEM_FOLDERS: ReadonlySet<string> = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/workspace']);
+
 function unsafe(field: string, value: unknown, why: string): UserInputError {
   return new UserInputError('UNSAFE_SNAPSHOT_VALUE', `${field}: ${JSON.stringify(value)?.slice(0, 200)} ${why}`, { hint: 'The snapshot file has been edited or is corrupt; recapture it.' });
 }
@@ -61,7 +63,7 @@ export function inside(root: string, path: string): string | null {
 }
 
 /** The code folder's, the working directory's and the outputs' places relative to the repository root. */
-export function repositoryPlaces(snapshot: Snapshot): { codeInRepo: string; cwdInRepo: string | null; outputsInRepo: string | null; outputsAbsolute: string | null; cwdAbsolute: string | null; warnings: string[] } {
+export function repositoryPlaces(snapshot: Snapshot, legacySubdir: string | null = null): { codeInRepo: string; cwdInRepo: string | null; outputsInRepo: string | null; outputsAbsolute: string | null; cwdAbsolute: string | null; warnings: string[] } {
   const warnings: string[] = [];
   const code = snapshot.code;
   const run = snapshot.run;
@@ -77,13 +79,20 @@ export function repositoryPlaces(snapshot: Snapshot): { codeInRepo: string; cwdI
       warnings,
     };
   }
-  // An older snapshot recorded absolute paths only: its code folder is taken as the repository's root.
+  // An older snapshot recorded absolute paths only: its code folder is the repository's root, or
+  // the subfolder --code names in the clone.
   const root = code?.path ? checkAbsolute(code.path, 'code.path') : null;
-  warnings.push('the snapshot (an older schema) does not record where its paths sit in the repository: its code folder is taken as the repository root');
+  const codeInRepo = legacySubdir === null ? '' : checkInRepo(legacySubdir, '--code');
+  warnings.push(
+    codeInRepo === ''
+      ? 'the snapshot (an older schema) does not record where its paths sit in the repository: its code folder is taken as the repository root (if it was a subfolder, pass --code CLONE/SUBFOLDER)'
+      : `the snapshot (an older schema) does not record where its paths sit in the repository: its code folder is taken to be ${codeInRepo}, as --code says`,
+  );
+  const inCode = (rel: string | null) => (rel === null ? null : codeInRepo === '' ? rel : rel === '' ? codeInRepo : `${codeInRepo}/${rel}`);
   return {
-    codeInRepo: '',
-    cwdInRepo: root !== null && cwdAbsolute !== null ? inside(root, cwdAbsolute) : null,
-    outputsInRepo: root !== null && outputsAbsolute !== null ? inside(root, outputsAbsolute) : null,
+    codeInRepo,
+    cwdInRepo: root !== null && cwdAbsolute !== null ? inCode(inside(root, cwdAbsolute)) : null,
+    outputsInRepo: root !== null && outputsAbsolute !== null ? inCode(inside(root, outputsAbsolute)) : null,
     outputsAbsolute,
     cwdAbsolute,
     warnings,
@@ -95,10 +104,10 @@ export function repositoryPlaces(snapshot: Snapshot): { codeInRepo: string; cwdI
  * inside it), with the replay machine's clone at `repoHere` (null without code) and the user's
  * --data-root maps.
  */
-export function placeReplay(snapshot: Snapshot, codeRoot: string, repoHere: string | null, dataRoots: readonly DataRoot[]): ReplayLayout {
+export function placeReplay(snapshot: Snapshot, codeRoot: string, repoHere: string | null, dataRoots: readonly DataRoot[], legacySubdir: string | null = null): ReplayLayout {
   const run = snapshot.run;
   if (run === null) throw new UserInputError('NOTHING_TO_REPLAY', 'nothing to replay: the snapshot has no run', { hint: 'Capture with --run CMD --outputs DIR to record the training and keep its baseline.' });
-  const places = repositoryPlaces(snapshot);
+  const places = repositoryPlaces(snapshot, legacySubdir);
   const warnings = [...places.warnings];
   const inEnv = (rel: string) => (rel === '' ? codeRoot : posix.join(codeRoot, rel));
   // A working directory outside the repository has no place in the environment but its captured one.
@@ -109,6 +118,8 @@ export function placeReplay(snapshot: Snapshot, codeRoot: string, repoHere: stri
   const relativeOutputs = !posix.isAbsolute(run.outputs_dir);
   if (relativeOutputs && CONTROL.test(run.outputs_dir)) throw unsafe('run.outputs_dir', run.outputs_dir, 'contains a control character');
   const outputsPath = relativeOutputs ? posix.resolve(workdir, run.outputs_dir) : places.outputsInRepo !== null ? inEnv(places.outputsInRepo) : (places.outputsAbsolute ?? posix.resolve(workdir, run.outputs_dir));
+  // Copying `/` or a system folder out of the environment is never what a training's outputs are.
+  if (SYSTEM_FOLDERS.has(outputsPath)) throw unsafe('run.outputs_dir', run.outputs_dir, `places the outputs at ${outputsPath}, a system folder`);
   const data: PlacedData[] = snapshot.data.map((record, index) => {
     const field = `data[${index}]`;
     const inRepo = record.in_repo === null || record.in_repo === undefined ? null : checkInRepo(record.in_repo, `${field}.in_repo`);

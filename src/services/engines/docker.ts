@@ -3,7 +3,8 @@
 // with the data mounted read-only, copies the outputs out through the Engine API, and runs the
 // probes inside the image. It holds a ContainerEngine (our own interface), never dockerode.
 import { randomBytes } from 'node:crypto';
-import type { ContainerEngine, ContainerSpec, EngineFacts, GpuRequest, OutputHandlers } from '../../core/container-engine.js';
+import { join } from 'node:path';
+import type { ContainerChange, ContainerEngine, ContainerSpec, EngineFacts, GpuRequest, OutputHandlers } from '../../core/container-engine.js';
 import { nvidiaSmiQueryArgs } from '../../core/parse/index.js';
 import { extractMarked, parseHostProbe } from '../../core/parse/host-probe.js';
 import type { Snapshot } from '../../core/model.js';
@@ -14,7 +15,7 @@ import { hostGpuChecks } from '../../core/replay/doctor.js';
 import { loadCompatTable } from '../../adapters/package-files.js';
 import { collectSystem } from '../../adapters/probes/system-probes.js';
 import { ExternalError, InterruptedError, UserInputError } from '../../errors.js';
-import { freeBytes, readText } from '../../adapters/fs.js';
+import { freeBytes, readText, removePath } from '../../adapters/fs.js';
 import { HOST_PROBE_SCRIPT, parseProbeJson } from '../../adapters/probes/python.js';
 import { buildContext, type BuildContext } from '../build-context.js';
 import type { ReplaySubject } from '../replay.js';
@@ -48,10 +49,15 @@ export interface DockerReplayOptions {
 /** Build arguments land in the image's history (`docker history --no-trunc`): no credentials in them. */
 export function assertNoCredentials(buildArgs: Record<string, string>): void {
   for (const [key, value] of Object.entries(buildArgs)) {
-    if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(value) || /^[a-z][a-z0-9+.-]*:\/\/[^/:@\s]+@/i.test(value)) {
-      throw new UserInputError('BUILD_ARG_CREDENTIALS', `--build-arg ${key}: the URL carries credentials, and build arguments are kept in the image's history for anyone who has the image`, {
-        hint: 'Use an index without credentials (a local mirror), or put them in pip.conf on a mirror the build reaches through --build-network host; never in a build argument.',
-      });
+    // pip takes several URLs separated by spaces: every one is looked at, wherever it sits.
+    for (const part of value.split(/\s+/).filter(Boolean)) {
+      const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i.test(part);
+      const secretQuery = /[?&](token|access_token|auth|password|passwd|secret|key|api_key|sig|signature|x-amz-signature|x-goog-signature)=/i.test(part);
+      if (userinfo || secretQuery) {
+        throw new UserInputError('BUILD_ARG_CREDENTIALS', `--build-arg ${key}: a URL in it carries credentials, and build arguments are kept in the image's history for anyone who has the image`, {
+          hint: 'Use an index without credentials (a local mirror), or put them in pip.conf on a mirror the build reaches through --build-network host; never in a build argument.',
+        });
+      }
     }
   }
 }
@@ -132,7 +138,8 @@ export class DockerReplay implements ReplayBackend {
   }
 
   private async runContainer(spec: Omit<ContainerSpec, 'labels'>, output: OutputHandlers, signal?: AbortSignal) {
-    const outcome = await this.options.engine.run({ ...spec, labels: this.labels() }, output, signal);
+    // Known from its creation, so a forced exit (a second Ctrl-C) removes it too.
+    const outcome = await this.options.engine.run({ ...spec, labels: this.labels() }, { ...output, onCreated: (id) => this.containers.add(id) }, signal);
     this.containers.add(outcome.containerId);
     return outcome;
   }
@@ -154,22 +161,38 @@ export class DockerReplay implements ReplayBackend {
     );
     if (outcome.aborted || signal?.aborted) throw new InterruptedError(signal, 'the training');
     let outputs: RunResult['outputs'] = null;
+    const skipped: Array<{ path: string; why: string }> = [];
     try {
-      outputs = await this.options.engine.copyOut(outcome.containerId, request.outputsPath, request.collectTo);
+      outputs = await this.options.engine.copyOut(outcome.containerId, request.outputsPath, request.collectTo, {
+        maxBytes: request.maxOutputBytes,
+        maxEntries: request.maxOutputFiles,
+        onSkip: (path, why) => skipped.push({ path, why }),
+      });
     } catch (error) {
       // No outputs folder in the container: the comparison then finds every baseline output missing.
       if (!(error instanceof ExternalError && error.code === 'OUTPUT_MISSING')) throw error;
     }
+    // The code layer holds the whole commit: a file in the outputs folder that the training did not
+    // write is the commit's copy, and would compare equal to a baseline it was copied from.
+    let untouched: string[] = [];
+    if (outputs !== null) {
+      const written = writtenUnder(await this.options.engine.changes(outcome.containerId), request.outputsPath);
+      untouched = outputs.filter((f) => !written.has(f.path)).map((f) => f.path);
+      for (const path of untouched) await removePath(join(request.collectTo, ...path.split('/')));
+      outputs = outputs.filter((f) => written.has(f.path));
+    }
     await this.removeContainer(outcome.containerId);
-    return { exitCode: outcome.exitCode, signal: null, oomKilled: outcome.oomKilled, timedOut: outcome.timedOut, startedAt: outcome.startedAt, durationMs: outcome.durationMs, outputs };
+    return { exitCode: outcome.exitCode, signal: null, oomKilled: outcome.oomKilled, timedOut: outcome.timedOut, startedAt: outcome.startedAt, durationMs: outcome.durationMs, outputs, untouched, skipped };
   }
 
-  async probe(env: PreparedEnvironment, gpus: GpuRequest, signal?: AbortSignal): Promise<ProbedEnvironment> {
+  async probe(env: PreparedEnvironment, gpus: GpuRequest, runEnv: Record<string, string>, signal?: AbortSignal): Promise<ProbedEnvironment> {
+    // With the training's own environment: a PYTHONPATH or a device setting passed with --env
+    // changes what Python sees, and the record must say what the training saw.
     const capture = async (command: string[], what: string): Promise<string> => {
       const chunks: Buffer[] = [];
       const errors: Buffer[] = [];
       const outcome = await this.runContainer(
-        { image: env.handle, command, workdir: '/', env: {}, mounts: [], gpus, timeoutMs: PROBE_TIMEOUT_MS },
+        { image: env.handle, command, workdir: '/', env: runEnv, mounts: [], gpus, timeoutMs: PROBE_TIMEOUT_MS },
         { onStdout: (c) => chunks.push(c), onStderr: (c) => errors.push(c) },
         signal,
       );
@@ -186,7 +209,9 @@ export class DockerReplay implements ReplayBackend {
     const script = await readText(HOST_PROBE_SCRIPT, 'the host probe', 256 * 1024);
     const host = parseHostProbe(extractMarked(await capture(['python', '-c', script, '--marker', hostMarker, '--nvidia-smi-query', ...nvidiaSmiQueryArgs()], 'host probe'), hostMarker));
     if (host === null) throw new ExternalError('PROBE_FAILED', 'the host probe inside the image printed no answer', { hint: 'Check that python runs in the image.' });
-    return { python, host };
+    // What the training had: the image's own ENV (its base's included), then ours on top.
+    const image = await this.options.engine.inspectImage(env.handle);
+    return { python, host, env: { ...parseEnvList(image?.env ?? []), ...runEnv } };
   }
 
   private async removeContainer(id: string): Promise<void> {
@@ -227,6 +252,25 @@ export async function dockerChecks(engine: ContainerEngine, snapshot: Snapshot |
     checks.push(...hostGpuChecks(snapshot, assembleGpu(raw, { headers: [], libraries: [], wheels: [] }), table, true));
   }
   return { facts, checks };
+}
+
+/** KEY=VALUE lines (an image's Config.Env) as a record; malformed lines are skipped. */
+export function parseEnvList(lines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const at = typeof line === 'string' ? line.indexOf('=') : -1;
+    if (at > 0) out[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return out;
+}
+
+/**
+ * The files the container wrote (added or changed) under a folder, as paths relative to it. The
+ * changes list names every folder on the way too; only what is under `folder` counts.
+ */
+export function writtenUnder(changes: readonly ContainerChange[], folder: string): Set<string> {
+  const prefix = folder.endsWith('/') ? folder : `${folder}/`;
+  return new Set(changes.filter((c) => c.kind !== 'deleted' && c.path.startsWith(prefix)).map((c) => c.path.slice(prefix.length)));
 }
 
 /** The checks that follow from the engine's facts alone: GPUs, a remote engine's mounts, the architecture. */

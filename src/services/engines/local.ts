@@ -15,7 +15,7 @@ import { inside } from '../../core/replay/layout.js';
 import { choosePython, localRunEnv, pipIndexes, redactUrl, venvKey, type PythonCandidate, type PythonChoice } from '../../core/replay/local.js';
 import { assembleGpu } from '../../core/assemble.js';
 import { ExternalError, InterruptedError, UserInputError } from '../../errors.js';
-import { fileSize, isExecutable, makeDir, pathExists, removePath, StagedFolder, statKind, walkFiles, writeFileAtomic } from '../../adapters/fs.js';
+import { fileSize, fileStamp, isExecutable, makeDir, pathExists, removePath, StagedFolder, statKind, walkFiles, writeFileAtomic } from '../../adapters/fs.js';
 import { linkInPlaceOf, moveFile, moveFolderInto, relocateScripts, staleStaging, STAGING_PREFIX, VENV_MARKER, venvCacheRoot } from '../../adapters/venv-cache.js';
 import { checkIndex } from '../../adapters/package-index.js';
 import { loadCompatTable } from '../../adapters/package-files.js';
@@ -227,20 +227,31 @@ export class LocalReplay implements ReplayBackend {
     for (const mount of request.data) await this.placeData(mount.source, mount.target);
     this.runEnv = localRunEnv({ replayEnv: request.env, venv: env.handle, kerasHome: this.kerasHome, host: this.settings.env, gpus: request.gpus });
     if ((await statKind(request.workdir)) !== 'directory') await makeDir(request.workdir);
+    // What the export already holds in the outputs folder (the commit's copies): a file the
+    // training does not write again is not its output, and must not compare equal for it.
+    const before = new Map<string, string>();
+    if ((await statKind(request.outputsPath)) === 'directory') {
+      for (const file of await walkFiles(request.outputsPath)) before.set(file.relativePath, await fileStamp(String(file.absolutePath)));
+    }
     const outcome = await runShellCommand(request.command, { cwd: request.workdir, env: this.runEnv, onStdout: output.onStdout, onStderr: output.onStderr, signal, timeoutMs: request.timeoutMs });
     if (signal?.aborted) throw new InterruptedError(signal, 'the training');
     if (outcome.failedToStart !== null) throw new ExternalError('RUN_NOT_STARTED', `the training could not start: ${outcome.failedToStart}`, { hint: 'Check the command line and the working directory.' });
     let outputs: RunResult['outputs'] = null;
+    const untouched: string[] = [];
     if ((await statKind(request.outputsPath)) === 'directory') {
       outputs = [];
       for (const file of await walkFiles(request.outputsPath)) {
+        if (before.get(file.relativePath) === (await fileStamp(String(file.absolutePath)))) {
+          untouched.push(file.relativePath);
+          continue;
+        }
         const target = join(request.collectTo, ...file.relativePath.split('/'));
         // The export is the replay's own: its files move, nothing of the user's is touched.
         await moveFile(file.absolutePath, target);
         outputs.push({ path: file.relativePath, size: (await fileSize(target)) ?? 0 });
       }
     }
-    return { exitCode: outcome.exitCode, signal: outcome.signal, oomKilled: false, timedOut: outcome.timedOut, startedAt: outcome.startedAt.toISOString(), durationMs: outcome.durationMs, outputs };
+    return { exitCode: outcome.exitCode, signal: outcome.signal, oomKilled: false, timedOut: outcome.timedOut, startedAt: outcome.startedAt.toISOString(), durationMs: outcome.durationMs, outputs, untouched };
   }
 
   /** The data where the training looks for it: in the exported tree a link to the verified copy; elsewhere only where it already is. */
@@ -257,7 +268,7 @@ export class LocalReplay implements ReplayBackend {
     await linkInPlaceOf(placed, source);
   }
 
-  async probe(env: PreparedEnvironment, _gpus: GpuRequest, signal?: AbortSignal): Promise<ProbedEnvironment> {
+  async probe(env: PreparedEnvironment, _gpus: GpuRequest, runEnv: Record<string, string>, signal?: AbortSignal): Promise<ProbedEnvironment> {
     const probeEnv = { ...(this.runEnv ?? localRunEnv({ replayEnv: {}, venv: env.handle, kerasHome: this.kerasHome, host: this.settings.env, gpus: this.subject.gpus })), KERAS_HOME: this.probeKerasHome };
     let python;
     try {
@@ -267,7 +278,10 @@ export class LocalReplay implements ReplayBackend {
       throw new ExternalError('PROBE_FAILED', `the environment probe failed in ${env.handle}: ${error instanceof Error ? error.message : String(error)}`, { hint: `Run ${join(env.handle, 'bin', 'python')} python/snapshot_probe.py to see why.` });
     }
     const raw = await collectSystem(HOST_TIMEOUT_MS, signal);
-    return { python, host: { raw, hostname: hostname() } };
+    // What the training had: the environment built for its run (the replay environment within it).
+    const had: Record<string, string> = {};
+    for (const [key, value] of Object.entries(this.runEnv ?? runEnv)) if (value !== undefined) had[key] = value;
+    return { python, host: { raw, hostname: hostname() }, env: had };
   }
 
   async dispose(): Promise<void> {

@@ -159,3 +159,51 @@ describe("the host probe's answer", () => {
     expect(extractMarked('SNAP{not json}SNAP', 'SNAP')).toBeNull();
   });
 });
+
+describe('what the review found', () => {
+  it('refuses credentials anywhere in a build argument, not only at its start', async () => {
+    const { assertNoCredentials } = await import('../../../src/services/engines/docker.js');
+    for (const value of ['https://u:p@mirror/simple', 'http://mirror/simple https://u:secret@private/simple', ' https://tok@x/simple', 'https://x/simple?token=abc', 'https://u:p@x/q@']) {
+      expect(() => assertNoCredentials({ PIP_EXTRA_INDEX_URL: value })).toThrow(/carries credentials/);
+    }
+    expect(() => assertNoCredentials({ PIP_INDEX_URL: 'http://127.0.0.1:8080/simple/', HTTP_PROXY: 'http://proxy:3128' })).not.toThrow();
+  });
+
+  it('counts as written only what the container added or changed under the outputs folder', async () => {
+    const { writtenUnder, parseEnvList } = await import('../../../src/services/engines/docker.js');
+    const written = writtenUnder(
+      [
+        { path: '/workspace/code/out', kind: 'changed' },
+        { path: '/workspace/code/out/metrics.json', kind: 'changed' },
+        { path: '/workspace/code/out/new/preds.npy', kind: 'added' },
+        { path: '/workspace/code/out/gone.txt', kind: 'deleted' },
+        { path: '/workspace/code/outside.txt', kind: 'added' },
+        { path: '/workspace/code/outputs-2/x', kind: 'added' },
+      ],
+      '/workspace/code/out',
+    );
+    expect([...written].sort()).toEqual(['metrics.json', 'new/preds.npy']);
+    expect(parseEnvList(['A=1', 'PATH=/x:/y', 'B=', 'junk', '=nope', 'C=a=b'])).toEqual({ A: '1', PATH: '/x:/y', B: '', C: 'a=b' });
+  });
+
+  it('places an older snapshot in the subfolder --code names, and refuses outputs at a system folder', () => {
+    const s = makeSnapshot();
+    s.code = { ...(s.code as NonNullable<Snapshot['code']>), path: '/cap/repo/examples', repo_root: null, in_repo: null };
+    s.run = { ...(s.run as NonNullable<Snapshot['run']>), cwd: '/cap/repo/examples', cwd_in_repo: null, outputs_dir: 'out', outputs_path: '/cap/repo/examples/out', outputs_in_repo: null };
+    s.data = [];
+    expect(placeReplay(s, '/workspace/code', '/clone', [], 'examples')).toMatchObject({ workdir: '/workspace/code/examples', outputsPath: '/workspace/code/examples/out' });
+    expect(placeReplay(s, '/workspace/code', '/clone', []).warnings.join('\n')).toMatch(/pass --code CLONE\/SUBFOLDER/);
+    for (const [outputs, path] of [['../../..', '/cap/out'], ['../../../usr', '/cap/out'], ['/etc', '/etc'], ['/', '/']]) {
+      const bad = { ...s, run: { ...(s.run as NonNullable<Snapshot['run']>), outputs_dir: outputs as string, outputs_path: path as string } };
+      expect(() => placeReplay(bad, '/workspace/code', '/clone', [], 'examples')).toThrow(/a system folder/);
+    }
+  });
+
+  it('bounds what is collected well above the baseline', async () => {
+    const { outputBounds } = await import('../../../src/services/replay.js');
+    expect(outputBounds(makeSnapshot())).toEqual({ maxOutputBytes: 1024 ** 3, maxOutputFiles: 10_000 });
+    const big = makeSnapshot();
+    big.run = { ...(big.run as NonNullable<Snapshot['run']>), baseline: { dir: 'b', files: [{ path: 'w.h5', size: 2 * 1024 ** 3, sha256: 'a'.repeat(64), kind: 'h5' }] } };
+    expect(outputBounds(big).maxOutputBytes).toBe(8 * 1024 ** 3);
+  });
+});
