@@ -421,12 +421,24 @@ class DockerEngine implements ContainerEngine {
   }
 
   async changes(containerId: string): Promise<ContainerChange[]> {
-    const listed = (await this.call(`list the changes of container ${containerId}`, (abortSignal) => {
+    const answer = await this.call(`list the changes of container ${containerId}`, (abortSignal) => {
       const container = this.docker.getContainer(containerId) as unknown as { changes(options: object): Promise<unknown> };
       return container.changes({ abortSignal });
-    })) as Array<{ Path?: unknown; Kind?: unknown }> | null;
+    });
+    // The engine answers JSON (null for no change); docker-modem parses it only when the answer
+    // says it is JSON, so raw bytes or text are parsed here. Anything else counts as no change:
+    // then no output counts as written, which can only make a verdict stricter.
+    let listed: unknown = answer;
+    if (Buffer.isBuffer(listed) || typeof listed === 'string') {
+      try {
+        listed = JSON.parse(String(listed));
+      } catch {
+        listed = null;
+      }
+    }
+    if (!Array.isArray(listed)) return [];
     const kinds: Record<number, ContainerChange['kind']> = { 0: 'changed', 1: 'added', 2: 'deleted' };
-    return (listed ?? []).flatMap((c) => (typeof c.Path === 'string' && typeof c.Kind === 'number' && kinds[c.Kind] !== undefined ? [{ path: c.Path, kind: kinds[c.Kind] as ContainerChange['kind'] }] : []));
+    return (listed as Array<{ Path?: unknown; Kind?: unknown }>).flatMap((c) => (typeof c?.Path === 'string' && typeof c.Kind === 'number' && kinds[c.Kind] !== undefined ? [{ path: c.Path, kind: kinds[c.Kind] as ContainerChange['kind'] }] : []));
   }
 
   async remove(containerId: string): Promise<void> {

@@ -24,6 +24,9 @@ export interface SnapshotDifference {
 /** CPU flags whose presence changes the kernels a framework picks (oneDNN, XLA:CPU, MKL). */
 export const NUMERICS_CPU_FLAGS: readonly string[] = [...new Set(['avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512dq', 'avx512vl', ...ONEDNN_DEFAULT_CPU_FLAGS, 'amx_fp16', 'sse4_1', 'sse4_2'])];
 
+/** Keras 2 and 3 without a keras.json. */
+const KERAS_DEFAULTS = { floatx: 'float32', epsilon: 1e-7, image_data_format: 'channels_last' } as const;
+
 const ORDER: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };
 
 type Value = string | number | boolean | null | undefined;
@@ -85,8 +88,10 @@ function frameworks(list: DiffList, a: Snapshot, b: Snapshot): void {
   list.addKnown('frameworks.tensorflow.build_info.cudnn_version', 'cuda', 'high', tfa?.cudnn_version, tfb?.cudnn_version, 'TensorFlow built against another cuDNN');
   list.add('frameworks.keras.version', 'framework', 'high', fa.keras?.version, fb.keras?.version, 'another Keras: other layer defaults and initialisers');
   list.add('frameworks.keras.backend', 'framework', 'high', fa.keras?.backend, fb.keras?.backend, 'another Keras backend computes everything differently');
+  // What Keras uses, not what a file spelled out: no keras.json (or no key in it) is Keras's default.
+  const effective = (keras: Snapshot['frameworks']['keras'], key: 'floatx' | 'epsilon' | 'image_data_format') => (keras === null ? null : (keras.config?.[key] ?? KERAS_DEFAULTS[key]));
   for (const key of ['floatx', 'epsilon', 'image_data_format'] as const) {
-    list.add(`frameworks.keras.config.${key}`, 'framework', 'high', fa.keras?.config?.[key], fb.keras?.config?.[key], `keras.json ${key} changes numerics`);
+    list.add(`frameworks.keras.config.${key}`, 'framework', 'high', effective(fa.keras, key), effective(fb.keras, key), `keras.json ${key} changes numerics`);
   }
   list.add('frameworks.torch.version', 'framework', 'high', fa.torch?.version, fb.torch?.version, 'another PyTorch: other kernels');
   list.add('frameworks.torch.cuda', 'cuda', 'high', fa.torch?.cuda, fb.torch?.cuda, 'PyTorch built against another CUDA');

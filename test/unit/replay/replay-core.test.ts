@@ -37,6 +37,15 @@ describe('diffSnapshots', () => {
     expect(diff.find((d) => d.field === 'gpu.devices.compute_capability')).toMatchObject({ baseline: '9.0', replay: '8.0' });
   });
 
+  it("compares the keras settings in effect: a keras.json holding the defaults is the same as none", () => {
+    const a = makeSnapshot();
+    const b = clone(a);
+    a.frameworks.keras = { ...(a.frameworks.keras as NonNullable<Snapshot['frameworks']['keras']>), config: { backend: 'tensorflow', floatx: 'float32', epsilon: 1e-7, image_data_format: 'channels_last' } };
+    expect(diffSnapshots(a, b)).toEqual([]);
+    b.frameworks.keras = { ...(b.frameworks.keras as NonNullable<Snapshot['frameworks']['keras']>), config: { floatx: 'float16' } };
+    expect(diffSnapshots(a, b).map((d) => [d.field, d.baseline, d.replay])).toEqual([['frameworks.keras.config.floatx', 'float32', 'float16']]);
+  });
+
   it("a host-only variable (KERAS_HOME, CUDA_VISIBLE_DEVICES) and the installer's tooling are never causes", () => {
     const a = makeSnapshot();
     const b = clone(a);
