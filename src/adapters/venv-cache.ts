@@ -1,9 +1,11 @@
 // The cache of rebuilt virtual environments: whole ones under their key, builds in staging
 // folders named after their process (so a killed build's folder is recognised and never reused),
-// and the moves that put a finished build, an output or a data link in place.
-import { mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+// the move that puts a finished build in place, and the copies and links that collect an output
+// or place data without writing through a link out of the replay's folder.
+import { copyFile, lstat, mkdir, readdir, readFile, readlink, realpath, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { UserInputError } from '../errors.js';
 import { pathExists } from './fs.js';
 
 /** The file that says a cached environment is whole: written last, before the rename into place. */
@@ -83,15 +85,58 @@ export async function moveFolderInto(staging: string, final: string, marker: str
   }
 }
 
-/** Moves one file (within one file system: the replay's folder), making its folder. */
-export async function moveFile(from: string | Buffer, to: string): Promise<void> {
+/** Copies one file (a link to a file: what it points at), making its folder. The export is left as it is. */
+export async function copyOut(from: string | Buffer, to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
-  await rename(from, to);
+  await copyFile(from, to);
 }
 
-/** Replaces what is at `placed` (ours: the exported tree) with a link to `source`. */
-export async function linkInPlaceOf(placed: string, source: string): Promise<void> {
-  await rm(placed, { recursive: true, force: true });
-  await mkdir(dirname(placed), { recursive: true });
+/** The real path of `path`, or of its nearest folder that exists (what a write there would go through). */
+export async function nearestRealPath(path: string, depth = 0): Promise<string> {
+  let at = resolve(path);
+  for (;;) {
+    const info = await lstat(at).catch(() => null);
+    if (info !== null) {
+      const real = await realpath(at).catch(() => null);
+      if (real !== null) return real;
+      // A link to nothing (yet): where it leads is where a write would go.
+      if (info.isSymbolicLink() && depth < 40) return nearestRealPath(resolve(dirname(at), await readlink(at)), depth + 1);
+      return realpath(dirname(at));
+    }
+    const up = dirname(at);
+    if (up === at) return at;
+    at = up;
+  }
+}
+
+/** Whether `path` (or what exists of it) really lies inside `root`'s real path, links followed; `strict`: and is not the root itself. */
+export async function reallyInside(root: string, path: string, strict = false): Promise<{ inside: boolean; real: string; rootReal: string }> {
+  const rootReal = await realpath(root);
+  const real = await nearestRealPath(path);
+  const rel = relative(rootReal, real);
+  // Not there yet, its nearest folder the root: what is made there is inside. There, and the root (a link to it): not.
+  const exists = (await lstat(path).catch(() => null)) !== null;
+  const within = rel === '' ? !(strict && exists) : !rel.startsWith('..') && !isAbsolute(rel);
+  return { inside: within, real, rootReal };
+}
+
+/**
+ * Puts the data at `placed` inside `codeRoot` (the replay's export) as a link to `source`, never
+ * removing anything: what the export already holds there is the commit's copy and is kept
+ * ('kept'). A link is made only where the real path of its folder is inside the export's, so a
+ * committed symlink on the way (to a folder of the user's) is refused, not written through.
+ */
+export async function placeDataLink(codeRoot: string, placed: string, source: string): Promise<'kept' | 'linked'> {
+  if ((await lstat(placed).catch(() => null)) !== null) return 'kept';
+  const parent = dirname(placed);
+  const where = await reallyInside(codeRoot, parent);
+  if (!where.inside) {
+    throw new UserInputError('DATA_PLACEMENT_UNSAFE', `the data's place in the exported code, ${placed}, goes through a link out of the export (its folder is really ${where.real}): linking the data there would write into that folder`, {
+      hint: `A committed symlink in the repository points outside it: put the data where that link leads (${where.real}), or replay in a container (--engine docker), which mounts it.`,
+      data: { placed, real: where.real },
+    });
+  }
+  await mkdir(parent, { recursive: true });
   await symlink(source, placed);
+  return 'linked';
 }

@@ -249,7 +249,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     if (hardwareCrossed) events({ type: 'warning', message: snapshot.gpu.available ? `the snapshot was captured on ${snapshot.gpu.devices.length} GPU(s) and replays on CPU (--gpus none): the comparison crosses hardware classes` : 'the snapshot was captured without a GPU and replays on GPUs: the comparison crosses hardware classes' });
 
     stage('doctor', `checking ${backend.kind} at ${backend.where}`);
-    const checks: DoctorCheck[] = await timed('doctor_ms', () => (backend as ReplayBackend).check(snapshot, gpus));
+    const checks: DoctorCheck[] = await timed('doctor_ms', () => (backend as ReplayBackend).check(snapshot, gpus, layout));
     report.doctor = checks;
     const failed = checks.find((c) => c.status === 'fail');
     if (failed) throw failure('doctor', 'could-not-run', 'DOCTOR_FAILED', `${failed.name}: ${failed.message}`, 'Run `snapshot doctor` for every check; fix the failing one and replay again.');

@@ -6,6 +6,7 @@ import type { GpuRequest, OutputHandlers } from '../container-engine.js';
 import type { PythonProbeOutput } from '../raw-probes.js';
 import type { Snapshot } from '../model.js';
 import type { HostProbe } from '../parse/host-probe.js';
+import type { ReplayLayout } from './layout.js';
 
 /** What the user watches while a replay runs; under --json each one is a JSON line on stderr. */
 export type ReplayEvent =
@@ -100,7 +101,8 @@ export interface ReplayBackend {
   /** false: the training reads the data in place, not from a read-only mount, so it is checked again after the run. Default true. */
   readonly isolatesData?: boolean;
   /** doctor's checks of this engine for this snapshot; a `fail` stops the replay before anything is built. */
-  check(snapshot: Snapshot, gpus: GpuRequest): Promise<DoctorCheck[]>;
+  /** `layout`: where the replay places the run (the pipeline passes it; doctor does not): an engine refuses what it cannot place safely, by throwing. */
+  check(snapshot: Snapshot, gpus: GpuRequest, layout?: ReplayLayout): Promise<DoctorCheck[]>;
   /** Environment ready: build the image, or create the venv. */
   prepare(events: EventSink, signal?: AbortSignal): Promise<PreparedEnvironment>;
   /** Runs the training and collects its outputs; its output reaches `output` chunk by chunk as it comes. */

@@ -154,3 +154,21 @@ export function pipIndexes(configList: string, flagIndexUrl: string | undefined)
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
 }
+
+/**
+ * The package locations a requirements file names itself (`--index-url`/`-i`,
+ * `--extra-index-url`, `--find-links`/`-f`, with a space or `=`): pip uses them beside (an
+ * --index-url line: instead of) the configured ones, so they are checked like those.
+ */
+export function requirementsIndexes(text: string): { indexUrls: string[]; extraIndexUrls: string[]; findLinks: string[] } {
+  const found = { indexUrls: [] as string[], extraIndexUrls: [] as string[], findLinks: [] as string[] };
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
+    const m = /^(--index-url|-i|--extra-index-url|--find-links|-f)(?:\s*=\s*|\s+)(\S+)$/.exec(line);
+    if (!m) continue;
+    const [, option = '', value = ''] = m;
+    const list = option === '--extra-index-url' ? found.extraIndexUrls : option === '--find-links' || option === '-f' ? found.findLinks : found.indexUrls;
+    if (!list.includes(value)) list.push(value);
+  }
+  return found;
+}

@@ -6,17 +6,17 @@
 // probes run in the new venv and on this host.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { join, posix } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import type { GpuRequest, OutputHandlers } from '../../core/container-engine.js';
 import type { Snapshot } from '../../core/model.js';
 import type { DoctorCheck, EventSink, PreparedEnvironment, ProbedEnvironment, ReplayBackend, RunRequest, RunResult } from '../../core/replay/backend.js';
 import { hostGpuChecks } from '../../core/replay/doctor.js';
-import { inside } from '../../core/replay/layout.js';
-import { choosePython, localRunEnv, pipIndexes, redactUrl, venvKey, type PythonCandidate, type PythonChoice } from '../../core/replay/local.js';
+import { inside, type ReplayLayout } from '../../core/replay/layout.js';
+import { choosePython, localRunEnv, pipIndexes, redactUrl, requirementsIndexes, venvKey, type PythonCandidate, type PythonChoice } from '../../core/replay/local.js';
 import { assembleGpu } from '../../core/assemble.js';
 import { ExternalError, InterruptedError, UserInputError } from '../../errors.js';
 import { fileSize, fileStamp, isExecutable, makeDir, pathExists, removePath, StagedFolder, statKind, walkFiles, writeFileAtomic } from '../../adapters/fs.js';
-import { linkInPlaceOf, moveFile, moveFolderInto, relocateScripts, staleStaging, STAGING_PREFIX, VENV_MARKER, venvCacheRoot } from '../../adapters/venv-cache.js';
+import { copyOut, moveFolderInto, placeDataLink, reallyInside, relocateScripts, staleStaging, STAGING_PREFIX, VENV_MARKER, venvCacheRoot } from '../../adapters/venv-cache.js';
 import { checkIndex } from '../../adapters/package-index.js';
 import { loadCompatTable } from '../../adapters/package-files.js';
 import { runProcess, runShellCommand, spawnStreaming } from '../../adapters/process.js';
@@ -30,6 +30,9 @@ const PROBE_TIMEOUT_MS = 120_000;
 const HOST_TIMEOUT_MS = 10_000;
 const INDEX_TIMEOUT_MS = 5_000;
 const VENV_TIMEOUT_MS = 300_000;
+/** The whole pip install at most (a TF or torch set from a slow mirror takes minutes, never an hour); with pip's own --retries 2 --timeout 30 a stalled index fails instead of hanging. */
+export const PIP_INSTALL_TIMEOUT_MS = 60 * 60_000;
+const DOCKER_HINT = 'replay in a container (--engine docker), which isolates it';
 
 export interface LocalSettings {
   /** --python PATH: the interpreter to rebuild with. */
@@ -76,7 +79,8 @@ export class LocalReplay implements ReplayBackend {
   }
 
   /** The interpreter, the GPUs, the kind of environment: a `fail` stops the replay before anything is built. */
-  async check(snapshot: Snapshot, gpus: GpuRequest): Promise<DoctorCheck[]> {
+  async check(snapshot: Snapshot, gpus: GpuRequest, layout?: ReplayLayout): Promise<DoctorCheck[]> {
+    if (layout !== undefined) refuseUnsafeLayout(snapshot, layout, this.codeRoot);
     const { checks, choice } = await localChecks(snapshot, gpus, this.settings);
     this.choice = choice;
     return checks;
@@ -165,10 +169,10 @@ export class LocalReplay implements ReplayBackend {
       if (made.outcome === 'aborted') throw new InterruptedError(signal, 'creating the environment');
       if (made.outcome !== 'ok') throw new ExternalError('VENV_FAILED', `${python.path} -m venv failed: ${made.reason ?? made.outcome}`, { hint: 'Check that this Python has its venv module (Debian: apt-get install python3-venv).' });
       const pip = join(staging, 'bin', 'python');
-      await this.checkIndexes(pip, events, signal);
-      const args = ['-m', 'pip', 'install', '--no-deps', '--no-input', '--disable-pip-version-check', ...(this.settings.pipIndexUrl === undefined ? [] : ['--index-url', this.settings.pipIndexUrl]), '-r', requirementsFile];
+      await this.checkIndexes(pip, requirementsFile, events, signal);
+      const args = ['-m', 'pip', 'install', '--no-deps', '--no-input', '--disable-pip-version-check', '--retries', '2', '--timeout', '30', ...(this.settings.pipIndexUrl === undefined ? [] : ['--index-url', this.settings.pipIndexUrl]), '-r', requirementsFile];
       events({ type: 'build', kind: 'step', text: `installing the pinned requirements: pip install --no-deps -r ${requirementsFile}` });
-      const installing = spawnStreaming(pip, args, { env: pipEnv(this.settings.env), signal });
+      const installing = spawnStreaming(pip, args, { env: pipEnv(this.settings.env), signal, timeoutMs: PIP_INSTALL_TIMEOUT_MS });
       let pending = '';
       for await (const chunk of installing.stdout) {
         pending += chunk.toString('utf8');
@@ -178,6 +182,9 @@ export class LocalReplay implements ReplayBackend {
       }
       const result = await installing.result;
       if (result.outcome === 'aborted' || signal?.aborted) throw new InterruptedError(signal, 'installing the requirements');
+      if (result.outcome === 'timeout') {
+        throw new ExternalError('VENV_INSTALL_TIMEOUT', `pip did not finish installing the pinned requirements within ${PIP_INSTALL_TIMEOUT_MS / 60_000} minutes and was stopped`, { hint: 'An index or mirror is stalling: check the ones the log names, or pass --pip-index-url URL to one that answers.', data: { logTail: result.stderr.split('\n').filter((l) => l.trim() !== '').slice(-20) } });
+      }
       if (result.outcome !== 'ok') {
         const logTail = result.stderr.split('\n').filter((l) => l.trim() !== '').slice(-20);
         throw new ExternalError('VENV_INSTALL_FAILED', `pip could not install the pinned requirements: ${result.reason ?? result.outcome}`, { hint: `See ${requirementsFile}; pass --pip-index-url for a mirror that holds every pinned version.`, data: { logTail } });
@@ -195,13 +202,19 @@ export class LocalReplay implements ReplayBackend {
   }
 
   /** Every index pip is configured with answers, or a clear error naming it, in seconds (pip alone retries for minutes). */
-  private async checkIndexes(python: string, events: EventSink, signal?: AbortSignal): Promise<void> {
+  private async checkIndexes(python: string, requirementsFile: string, events: EventSink, signal?: AbortSignal): Promise<void> {
     const listed = await runProcess(python, ['-m', 'pip', 'config', 'list'], { timeoutMs: 60_000, env: pipEnv(this.settings.env), signal });
     const indexes = pipIndexes(listed.outcome === 'ok' ? listed.stdout : '', this.settings.pipIndexUrl);
     const targets: Array<{ url: string; what: string }> = [];
     if (indexes.indexUrl !== null) targets.push({ url: indexes.indexUrl, what: `the index (${indexes.indexSource})` });
     for (const url of indexes.extraIndexUrls) targets.push({ url, what: 'an extra index (pip.conf or PIP_EXTRA_INDEX_URL)' });
     for (const url of indexes.findLinks) targets.push({ url, what: 'a find-links location (pip.conf or PIP_FIND_LINKS)' });
+    // The requirements file's own lines (torch's wheel index): pip uses them too.
+    const named = requirementsIndexes(this.context?.plan.files['requirements.txt'] ?? '');
+    for (const url of named.indexUrls) targets.push({ url, what: `the index the requirements file names (${requirementsFile})` });
+    for (const url of named.extraIndexUrls) targets.push({ url, what: `an extra index the requirements file names (${requirementsFile})` });
+    // pip reads a relative find-links path from the requirements file's folder.
+    for (const url of named.findLinks) targets.push({ url: /^[a-z][a-z0-9+.-]*:/i.test(url) ? url : resolve(dirname(requirementsFile), url), what: `a find-links location the requirements file names (${requirementsFile})` });
     events({ type: 'build', kind: 'step', text: `checking ${targets.length} package location(s): ${targets.map((t) => redactUrl(t.url)).join(', ')}` });
     const results = await Promise.all(targets.map(async (t) => ({ ...t, check: await checkIndex(t.url, INDEX_TIMEOUT_MS, this.settings.env) })));
     for (const r of results) {
@@ -211,20 +224,27 @@ export class LocalReplay implements ReplayBackend {
         continue;
       }
       throw new ExternalError('PIP_INDEX_UNREACHABLE', `${r.what} ${redactUrl(r.url)} does not answer: ${r.check.reason}`, {
-        hint: indexes.indexSource === "pip's default index" && r.url === indexes.indexUrl ? 'No index is configured, so pip would use PyPI, which does not answer from here: pass --pip-index-url URL (or set PIP_INDEX_URL) to a mirror that does.' : 'Pass --pip-index-url URL to an index that answers, or fix PIP_INDEX_URL / PIP_EXTRA_INDEX_URL / PIP_FIND_LINKS or pip.conf (pip config list shows them).',
+        hint: r.what.includes('requirements file') ? `The snapshot's packages need this index (${redactUrl(r.url)}), and it does not answer from here: pass --pip-index-url URL to a mirror that holds those wheels too, or replay where it answers.` : indexes.indexSource === "pip's default index" && r.url === indexes.indexUrl ? 'No index is configured, so pip would use PyPI, which does not answer from here: pass --pip-index-url URL (or set PIP_INDEX_URL) to a mirror that does.' : 'Pass --pip-index-url URL to an index that answers, or fix PIP_INDEX_URL / PIP_EXTRA_INDEX_URL / PIP_FIND_LINKS or pip.conf (pip config list shows them).',
         data: { url: redactUrl(r.url) },
       });
     }
   }
 
-  async run(env: PreparedEnvironment, request: RunRequest, output: OutputHandlers, _events: EventSink, signal?: AbortSignal): Promise<RunResult> {
-    const outputsRel = inside(this.codeRoot, request.outputsPath);
-    if (outputsRel === null || outputsRel === '') {
-      throw new UserInputError('OUTPUTS_OUTSIDE_CODE', `the training writes its outputs to ${request.outputsPath}, outside the code tree the local engine exports (${this.codeRoot}); replaying here would write into that folder of yours`, {
-        hint: 'Capture with an --outputs folder given relative to the working directory, or replay in a container (--engine docker), which isolates it.',
+  async run(env: PreparedEnvironment, request: RunRequest, output: OutputHandlers, events: EventSink, signal?: AbortSignal): Promise<RunResult> {
+    // check() refused what the layout shows; the export's committed symlinks show only now: the
+    // working directory and the outputs folder must really lie inside the export, links followed.
+    const workdir = await reallyInside(this.codeRoot, request.workdir);
+    if (!workdir.inside) {
+      throw new UserInputError('WORKDIR_OUTSIDE_CODE', `the training's working directory ${request.workdir} really is ${workdir.real}, outside the exported code (${workdir.rootReal}): a committed symlink leads out of it, and the training would run in that folder of yours`, { hint: `Remove the link from the repository, or ${DOCKER_HINT}.` });
+    }
+    const outputsAt = await reallyInside(this.codeRoot, request.outputsPath, true);
+    if (inside(this.codeRoot, request.outputsPath) === null || !outputsAt.inside) {
+      throw new UserInputError('OUTPUTS_OUTSIDE_CODE', `the training writes its outputs to ${request.outputsPath}, which really is ${outputsAt.real}, outside the code tree the local engine exports (${outputsAt.rootReal}): replaying here would write into that folder of yours`, {
+        hint: `A committed symlink leads the outputs folder out of the repository: remove it, or ${DOCKER_HINT}.`,
+        data: { outputs: request.outputsPath, real: outputsAt.real },
       });
     }
-    for (const mount of request.data) await this.placeData(mount.source, mount.target);
+    for (const mount of request.data) await this.placeData(mount.source, mount.target, events);
     this.runEnv = localRunEnv({ replayEnv: request.env, venv: env.handle, kerasHome: this.kerasHome, host: this.settings.env, gpus: request.gpus });
     if ((await statKind(request.workdir)) !== 'directory') await makeDir(request.workdir);
     // What the export already holds in the outputs folder (the commit's copies): a file the
@@ -238,24 +258,32 @@ export class LocalReplay implements ReplayBackend {
     if (outcome.failedToStart !== null) throw new ExternalError('RUN_NOT_STARTED', `the training could not start: ${outcome.failedToStart}`, { hint: 'Check the command line and the working directory.' });
     let outputs: RunResult['outputs'] = null;
     const untouched: string[] = [];
+    const skipped: NonNullable<RunResult['skipped']> = [];
     if ((await statKind(request.outputsPath)) === 'directory') {
       outputs = [];
-      for (const file of await walkFiles(request.outputsPath)) {
+      // Links are followed only inside the outputs folder (a link to a file there is collected as
+      // a copy, as from a container); one that leads out of it, or nowhere, is left out and said.
+      for (const file of await walkFiles(request.outputsPath, (path, why) => skipped.push({ path, why }))) {
         if (before.get(file.relativePath) === (await fileStamp(String(file.absolutePath)))) {
           untouched.push(file.relativePath);
           continue;
         }
         const target = join(request.collectTo, ...file.relativePath.split('/'));
-        // The export is the replay's own: its files move, nothing of the user's is touched.
-        await moveFile(file.absolutePath, target);
+        // Copied, never moved: a file reached through a link is moved by no rename, and the
+        // export stays whole for whoever looks at it after.
+        await copyOut(file.absolutePath, target);
         outputs.push({ path: file.relativePath, size: (await fileSize(target)) ?? 0 });
       }
     }
-    return { exitCode: outcome.exitCode, signal: outcome.signal, oomKilled: false, timedOut: outcome.timedOut, startedAt: outcome.startedAt.toISOString(), durationMs: outcome.durationMs, outputs, untouched };
+    return { exitCode: outcome.exitCode, signal: outcome.signal, oomKilled: false, timedOut: outcome.timedOut, startedAt: outcome.startedAt.toISOString(), durationMs: outcome.durationMs, outputs, untouched, skipped };
   }
 
-  /** The data where the training looks for it: in the exported tree a link to the verified copy; elsewhere only where it already is. */
-  private async placeData(source: string, target: string): Promise<void> {
+  /**
+   * The data where the training looks for it: what the export already holds there is the
+   * commit's and is kept (nothing in the export is removed to place data); elsewhere in the
+   * export a link to the verified data, made only where no committed symlink leads out of it.
+   */
+  private async placeData(source: string, target: string, events: EventSink): Promise<void> {
     if (source === target) return;
     const rel = inside(this.codeRoot, target);
     if (rel === null) {
@@ -264,8 +292,9 @@ export class LocalReplay implements ReplayBackend {
       });
     }
     const placed = join(this.codeRoot, ...rel.split(posix.sep));
-    // What the export holds there is the commit's copy, ours to replace: the verified data wins, as a mount would.
-    await linkInPlaceOf(placed, source);
+    if ((await placeDataLink(this.codeRoot, placed, source)) === 'kept') {
+      events({ type: 'build', kind: 'step', text: `data ${rel}: the code at the captured commit holds it, and the training reads that copy (the verified data is at ${source})` });
+    }
   }
 
   async probe(env: PreparedEnvironment, _gpus: GpuRequest, runEnv: Record<string, string>, signal?: AbortSignal): Promise<ProbedEnvironment> {
@@ -288,6 +317,48 @@ export class LocalReplay implements ReplayBackend {
     if (this.staging !== null) await removePath(this.staging).catch(() => undefined);
     await this.context?.dispose().catch(() => undefined);
     this.context = null;
+  }
+}
+
+/**
+ * What the local engine refuses from the layout alone, before anything is built: a training that
+ * would run in, write to or read as data a folder of the user's rather than the export. The
+ * command line itself names an absolute outputs folder or the captured working directory, so no
+ * mapping makes those safe here; a container isolates them.
+ */
+export function refuseUnsafeLayout(snapshot: Snapshot, layout: ReplayLayout, codeRoot: string): void {
+  if (inside(codeRoot, layout.workdir) === null) {
+    throw new UserInputError('WORKDIR_OUTSIDE_CODE', `the training ran in ${layout.workdir}, outside its repository: the local engine would run it in that folder of yours, not in the export (${codeRoot})`, {
+      hint: `Capture from a working directory inside the repository, or ${DOCKER_HINT}.`,
+    });
+  }
+  const outputsDir = snapshot.run?.outputs_dir ?? '';
+  if (posix.isAbsolute(outputsDir)) {
+    throw new UserInputError('OUTPUTS_ABSOLUTE', `the training writes its outputs to ${outputsDir}, an absolute path its command line may name too: the local engine would let it write into that folder of yours`, {
+      hint: `Capture with an --outputs folder given relative to the working directory, or ${DOCKER_HINT}.`,
+    });
+  }
+  const outputsRel = inside(codeRoot, layout.outputsPath);
+  if (outputsRel === null || outputsRel === '') {
+    throw new UserInputError('OUTPUTS_OUTSIDE_CODE', `the training writes its outputs to ${layout.outputsPath}, ${outputsRel === '' ? 'the whole' : 'outside the'} code tree the local engine exports (${codeRoot}): replaying here would write into that folder of yours`, {
+      hint: `Capture with an --outputs folder inside the working directory, or ${DOCKER_HINT}.`,
+    });
+  }
+  for (const d of layout.data) {
+    if (d.source === d.target) continue;
+    const rel = inside(codeRoot, d.target);
+    if (rel === null) {
+      throw new UserInputError('DATA_OUTSIDE_CODE', `the training reads ${d.target}, outside the exported code tree, and the data is at ${d.source} on this host: the local engine does not write outside the replay's folder`, {
+        hint: `Put the data at ${d.target} (or a link there to ${d.source}), or replay in a container (--engine docker), which mounts it there.`,
+      });
+    }
+    const holds = rel === '' ? 'is the whole exported code tree' : inside(d.target, layout.workdir) !== null ? "holds the training's working directory" : inside(d.target, layout.outputsPath) !== null ? 'holds the outputs folder' : null;
+    if (holds !== null) {
+      throw new UserInputError('DATA_TARGET_OVERLAPS_RUN', `data '${d.captured}' (${d.target} in the replay) ${holds}: placing it would put ${d.source}, your own tree, in place of the export, and the training would run and write there`, {
+        hint: `Capture only the data files or folders the training reads (--data data/), or ${DOCKER_HINT}.`,
+        data: { data: d.captured, target: d.target, source: d.source },
+      });
+    }
   }
 }
 
