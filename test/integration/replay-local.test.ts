@@ -90,7 +90,12 @@ describe('snapshot replay --engine local', () => {
     const home = join(work, 'home');
     mkdirSync(join(home, '.keras'), { recursive: true });
     writeFileSync(join(home, '.keras', 'keras.json'), '{"backend": "jax", "floatx": "float16", "epsilon": 1e-3}\n');
-    const r = await replay([], { env: env({ HOME: home, TF_ENABLE_ONEDNN_OPTS: '1', PYTHONPATH: join(work, 'nowhere'), OMP_NUM_THREADS: '1' }) });
+    // A PYTHONPATH that changes the result if it leaks into the training: its keras shadows Keras.
+    const shadow = join(work, 'shadow');
+    mkdirSync(shadow, { recursive: true });
+    writeFileSync(join(shadow, 'keras.py'), 'raise SystemExit("keras shadowed: the host PYTHONPATH leaked into the replay")\n');
+    const r = await replay([], { env: env({ HOME: home, TF_ENABLE_ONEDNN_OPTS: '1', PYTHONPATH: shadow, OMP_NUM_THREADS: '1' }) });
+    expect(r.stderr).not.toContain('keras shadowed');
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/reusing the cached environment .*snapshot\/venvs\/[0-9a-f]{32}/);
     expect(r.stderr).not.toContain('installing the pinned requirements');
