@@ -2,7 +2,7 @@
 // and the indexes pip is configured with.
 import { describe, expect, it } from '@jest/globals';
 import { DETERMINISM_ENV_ALLOWLIST } from '../../../src/core/determinism.js';
-import { choosePython, HOST_REMOVED, localRunEnv, pipIndexes, PYPI_SIMPLE, redactUrl, venvKey, type PythonCandidate } from '../../../src/core/replay/local.js';
+import { choosePython, HOST_REMOVED, localRunEnv, pipIndexes, PYPI_SIMPLE, redactUrl, requirementsIndexes, venvKey, type PythonCandidate } from '../../../src/core/replay/local.js';
 import { SnapshotError } from '../../../src/errors.js';
 
 const py = (version: string, origin: PythonCandidate['origin'] = 'pyenv', path = `/p/${version}/bin/python`): PythonCandidate => ({ version, implementation: 'CPython', origin, path });
@@ -120,5 +120,13 @@ describe('pipIndexes', () => {
 
   it('never shows credentials', () => {
     expect(redactUrl('https://user:token@mirror.example/simple')).toBe('https://***@mirror.example/simple');
+  });
+});
+
+describe('requirementsIndexes', () => {
+  it('finds the index, extra-index and find-links lines a requirements file names, with a space or =, once each', () => {
+    const text = ['# generated', '--extra-index-url https://download.pytorch.org/whl/cpu', '--extra-index-url=https://download.pytorch.org/whl/cpu', '-i http://mirror.example/simple  # the mirror', '--find-links=wheels', '-f /opt/wheels', 'torch==2.3.0+cpu', 'numpy==1.26.4 --hash=sha256:abc'].join('\n');
+    expect(requirementsIndexes(text)).toEqual({ indexUrls: ['http://mirror.example/simple'], extraIndexUrls: ['https://download.pytorch.org/whl/cpu'], findLinks: ['wheels', '/opt/wheels'] });
+    expect(requirementsIndexes('numpy==1.26.4\n')).toEqual({ indexUrls: [], extraIndexUrls: [], findLinks: [] });
   });
 });
