@@ -20,7 +20,9 @@ export async function manifestOfPath(absolute: string, onSkip: (relativePath: st
     kind === 'directory'
       ? await walkFiles(absolute, onSkip, { nonUtf8Names: 'keep' })
       : [{ relativePath: basename(absolute), relativeBytes: Buffer.from(basename(absolute)), absolutePath: absolute }];
-  const files = await hashFiles(listed, 8, signal);
+  // Two large files stream at a time (small ones are read whole, synchronously): more streams
+  // only add buffers, not speed, on a machine whose disk and cores they share.
+  const files = await hashFiles(listed, 2, signal);
   const text = manifestText(files);
   return { kind: kind === 'directory' ? 'directory' : 'file', files, text, digest: sha256Hex(text) };
 }
