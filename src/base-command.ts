@@ -4,6 +4,8 @@ import { Command, Errors, type Interfaces } from '@oclif/core';
 import { InternalError, SnapshotError } from './errors.js';
 import { interruptible, type Interruptible } from './adapters/signals.js';
 import { printable } from './render/text.js';
+import type { ReplayEvent } from './core/replay/backend.js';
+import { renderEvent } from './render/events.js';
 
 export interface ErrorEnvelope {
   status: number;
@@ -72,6 +74,17 @@ export abstract class SnapshotCommand extends Command {
   /** Raw text to our stderr (progress lines, JSON events) while it still has a reader. */
   protected writeStderr(text: string): void {
     if (streamOpen(process.stderr)) process.stderr.write(text);
+  }
+
+  /**
+   * A replay's or a build's progress: a line a terminal or a CI log shows; under --json one JSON
+   * line each, so stdout keeps only the final envelope.
+   */
+  protected printEvent(event: ReplayEvent): void {
+    if (this.jsonEnabled()) return this.writeStderr(`${JSON.stringify(event)}\n`);
+    if (event.type === 'warning') return this.logToStderr(`Warning: ${printable(event.message)}`);
+    const line = renderEvent(event);
+    if (line !== null) this.writeStderr(`${line}\n`);
   }
 
   /** The training's own output, echoed to our stderr while that still has a reader. */

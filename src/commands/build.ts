@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { SnapshotCommand } from '../base-command.js';
 import type { ReplayEvent } from '../core/replay/backend.js';
-import { renderEvent } from '../render/replay.js';
+import { buildFlags, dockerSettings } from '../flags/build.js';
 import { printable } from '../render/text.js';
 import { buildImage, type BuildReport } from '../services/build.js';
 
@@ -21,41 +21,19 @@ export default class Build extends SnapshotCommand {
 
   static override flags = {
     code: Flags.string({ description: "the repository to take the code from [default: the snapshot's repository, else the current folder's, else the captured path]", helpValue: 'DIR' }),
+    ...buildFlags,
     gpus: Flags.string({ description: 'build for GPUs or for CPU: all / a count / device=... build the GPU image, none the CPU one [default: what the snapshot had]', helpValue: 'WHICH' }),
-    'docker-host': Flags.string({ description: 'the engine to use [default: DOCKER_HOST, else the current docker context, else the local socket]', helpValue: 'URL' }),
-    'base-image': Flags.string({ description: 'build FROM this image instead of the one chosen for the captured stack', helpValue: 'IMAGE' }),
-    'python-from': Flags.string({ description: 'how the exact captured Python gets into the image', options: ['base', 'apt', 'uv'] }),
-    'build-arg': Flags.string({ description: 'a build argument (never credentials: they stay in the image history) (repeatable)', multiple: true, default: [], helpValue: 'KEY=VALUE' }),
-    'build-network': Flags.string({ description: 'the network the build steps use', options: ['default', 'host'], default: 'default' }),
-    'no-cache': Flags.boolean({ description: "build without the engine's layer cache", default: false }),
-    pull: Flags.boolean({ description: 'pull a newer base image before building', default: false }),
   };
 
   async run(): Promise<BuildReport> {
     const { args, flags } = await this.parse(Build);
     const json = this.jsonEnabled();
-    const events = (event: ReplayEvent) => {
-      if (json) return this.writeStderr(`${JSON.stringify(event)}\n`);
-      if (event.type === 'warning') return this.logToStderr(`Warning: ${printable(event.message)}`);
-      const line = renderEvent(event);
-      if (line !== null) this.writeStderr(`${line}\n`);
-    };
+    const events = (event: ReplayEvent) => this.printEvent(event);
     const interrupts = this.interruptible();
     try {
       const report = await buildImage(
         { snapshotPath: args.snapshot, cwd: process.cwd(), codeDir: flags.code, gpus: flags.gpus },
-        {
-          dockerHost: flags['docker-host'],
-          env: process.env,
-          baseImage: flags['base-image'],
-          pythonFrom: flags['python-from'] as 'base' | 'apt' | 'uv' | undefined,
-          buildArgs: flags['build-arg'],
-          network: flags['build-network'] as 'host' | 'default',
-          noCache: flags['no-cache'],
-          pull: flags.pull,
-          toolVersion: this.config.version,
-          gitTimeoutMs: 60_000,
-        },
+        dockerSettings(flags, this.config.version, process.env),
         events,
         interrupts.signal,
       );

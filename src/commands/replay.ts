@@ -2,8 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { SnapshotCommand } from '../base-command.js';
 import type { ReplayEvent } from '../core/replay/backend.js';
 import type { ReplayReport } from '../core/replay/report.js';
-import { renderEvent, renderReplay, renderReplayMarkdown } from '../render/replay.js';
-import { printable } from '../render/text.js';
+import { buildFlags, dockerSettings } from '../flags/build.js';
+import { renderReplay, renderReplayMarkdown } from '../render/replay.js';
 import { replayBackends, type EngineKind } from '../services/engines/open.js';
 import { checkReportTargets, writeReports } from '../services/reports.js';
 import { replay, replayJson } from '../services/replay.js';
@@ -43,13 +43,7 @@ export default class Replay extends SnapshotCommand {
     'exact-python': Flags.boolean({ description: '(local) refuse another patch release of the captured Python instead of reporting the difference', default: false }),
     'pip-index-url': Flags.string({ description: "(local) pip's index for the venv [default: pip's own settings: PIP_INDEX_URL, pip.conf]", helpValue: 'URL' }),
     'verify-data': Flags.boolean({ description: 'check every data file against its captured sha256 before training', default: true, allowNo: true }),
-    'docker-host': Flags.string({ description: 'the engine to use [default: DOCKER_HOST, else the current docker context, else the local socket]', helpValue: 'URL' }),
-    'base-image': Flags.string({ description: 'build FROM this image instead of the one chosen for the captured stack', helpValue: 'IMAGE' }),
-    'python-from': Flags.string({ description: 'how the exact captured Python gets into the image', options: ['base', 'apt', 'uv'] }),
-    'build-arg': Flags.string({ description: 'a build argument (pip index settings, proxies; never credentials: they stay in the image history) (repeatable)', multiple: true, default: [], helpValue: 'KEY=VALUE' }),
-    'build-network': Flags.string({ description: 'the network the build steps use', options: ['default', 'host'], default: 'default' }),
-    'no-cache': Flags.boolean({ description: "build without the engine's layer cache", default: false }),
-    pull: Flags.boolean({ description: 'pull a newer base image before building', default: false }),
+    ...buildFlags,
     junit: Flags.string({ description: 'also write a JUnit XML report here', helpValue: 'FILE' }),
     markdown: Flags.string({ description: 'also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)', helpValue: 'FILE' }),
   };
@@ -59,19 +53,7 @@ export default class Replay extends SnapshotCommand {
     const targets = { junit: flags.junit, markdown: flags.markdown };
     await checkReportTargets(targets);
     const json = this.jsonEnabled();
-    // Under --json stdout has only the final envelope, stderr only JSON lines.
-    const events = (event: ReplayEvent) => {
-      if (json) {
-        this.writeStderr(`${JSON.stringify(event)}\n`);
-        return;
-      }
-      if (event.type === 'warning') {
-        this.logToStderr(`Warning: ${printable(event.message)}`);
-        return;
-      }
-      const line = renderEvent(event);
-      if (line !== null) this.writeStderr(`${line}\n`);
-    };
+    const events = (event: ReplayEvent) => this.printEvent(event);
     let cleanup: (() => Promise<void>) | null = null;
     const interrupts = this.interruptible(() => cleanup?.() ?? Promise.resolve());
     let report: ReplayReport;
@@ -93,18 +75,7 @@ export default class Replay extends SnapshotCommand {
         {
           openBackend: replayBackends({
             engine: flags.engine as EngineKind,
-            docker: {
-              dockerHost: flags['docker-host'],
-              env: process.env,
-              baseImage: flags['base-image'],
-              pythonFrom: flags['python-from'] as 'base' | 'apt' | 'uv' | undefined,
-              buildArgs: flags['build-arg'],
-              network: flags['build-network'] as 'host' | 'default',
-              noCache: flags['no-cache'],
-              pull: flags.pull,
-              toolVersion: this.config.version,
-              gitTimeoutMs: 60_000,
-            },
+            docker: dockerSettings(flags, this.config.version, process.env),
             local: { python: flags.python, exactPython: flags['exact-python'], pipIndexUrl: flags['pip-index-url'], env: process.env, toolVersion: this.config.version, gitTimeoutMs: 60_000 },
           }),
           events,

@@ -1,11 +1,11 @@
 // How a replay reads: the verdict and its cause first, then what differed in the environment, the
 // outputs, and the build and run facts. Text, Markdown and JUnit; every value from the snapshot,
 // the engine or the container is made printable (or escaped) before it is shown.
-import type { ReplayEvent } from '../core/replay/backend.js';
 import type { ReplayReport } from '../core/replay/report.js';
 import type { SnapshotDifference } from '../core/snapshot-diff.js';
 import { escapeMarkdown, renderCompareTable, renderMarkdown as renderCompareMarkdown } from './compare.js';
 import { printable } from './text.js';
+
 
 const SHOWN_CAUSES = 5;
 const SHOWN_DIFFERENCES = 12;
@@ -16,22 +16,6 @@ function seconds(ms: number): string {
 
 function differenceLine(d: SnapshotDifference): string {
   return `${d.severity.padEnd(6)} ${d.field}: ${d.baseline ?? '(not set)'} -> ${d.replay ?? '(not set)'}`;
-}
-
-/** One progress line for an event, as a terminal or a CI log shows it; null for what is not shown. */
-export function renderEvent(event: ReplayEvent): string | null {
-  switch (event.type) {
-    case 'stage':
-      return `==> ${printable(event.message)}`;
-    case 'build':
-      return event.kind === 'step' ? `  ${printable(event.text)}` : `    ${printable(event.text)}`;
-    case 'log':
-      return `  | ${printable(event.text)}`;
-    case 'warning':
-      return null;
-    case 'engine':
-      return `==> engine: ${printable(event.kind)} (${printable(event.reason)})`;
-  }
 }
 
 export function renderReplay(report: ReplayReport, options: { color: boolean }): string[] {
