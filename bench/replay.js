@@ -32,14 +32,14 @@
 // cold pair is at the mercy of that load (the second build of a pair has been both the faster and
 // the slower one); use --cold-runs 3 or more on a quiet machine before trusting a cold ratio.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { makePackRepo, packScript } from './lib/pack-repo.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(root, 'bin', 'run.js');
@@ -462,71 +462,15 @@ async function benchPack() {
   out(`## pack: ${packFiles} files / ${packSizeMiB} MiB, buildContext()+pack() vs git archive, 1 warm-up + ${packRuns} interleaved runs`);
   if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is required for peak RSS (apt-get install time)');
   const repo = join(work, 'pack-repo');
-  const git = (...a) => sh('git', ['-C', repo, '-c', 'user.email=b@example.com', '-c', 'user.name=bench', ...a]);
-  const started = performance.now();
-  // Nine in ten thousand files large (four fifths of the bytes), the rest small; pseudo-random bytes.
-  const totalBytes = packSizeMiB * 1024 * 1024;
-  const largeCount = Math.max(1, Math.round(packFiles / 1000));
-  const smallCount = packFiles - largeCount;
-  const smallBytes = Math.floor((totalBytes * 0.2) / smallCount);
-  const largeBytes = Math.floor((totalBytes - smallBytes * smallCount) / largeCount);
-  mkdirSync(repo);
-  git('init', '-q');
-  for (let d = 0; d < 100; d++) mkdirSync(join(repo, `pkg${String(d).padStart(2, '0')}`));
-  for (let i = 0; i < smallCount; i++) writeFileSync(join(repo, `pkg${String(i % 100).padStart(2, '0')}`, `m${i}.py`), randomBytes(smallBytes));
-  mkdirSync(join(repo, 'weights'));
-  for (let i = 0; i < largeCount; i++) {
-    const fd = openSync(join(repo, 'weights', `w${i}.bin`), 'w');
-    for (let left = largeBytes; left > 0; left -= 8 << 20) writeFileSync(fd, randomBytes(Math.min(left, 8 << 20)));
-    closeSync(fd);
-  }
-  git('-c', 'core.compression=0', '-c', 'core.looseCompression=0', 'add', '-A');
-  git('commit', '-qm', 'bench');
-  // Dirty, as in bench/context.js: edits and a staged binary, carried by a patch as capture writes it.
-  for (let i = 0; i < 20; i++) writeFileSync(join(repo, `pkg${String(i).padStart(2, '0')}`, `m${i}.py`), `# edited ${i}\n`);
-  writeFileSync(join(repo, 'weights', 'new.bin'), randomBytes(1 << 20));
-  git('add', 'weights/new.bin');
-  const bundle = join(work, 'pack.bundle');
-  mkdirSync(bundle);
-  const patchPath = join(bundle, 'code.patch');
-  const fd = openSync(patchPath, 'w');
-  sh('git', ['-C', repo, 'diff', 'HEAD', '--binary', '--no-color', '--no-ext-diff', '--no-textconv', '--no-relative', '--ignore-submodules=all', '--src-prefix=a/', '--dst-prefix=b/'], { stdio: ['ignore', fd, 'pipe'] });
-  closeSync(fd);
-  const patch = readFileSync(patchPath);
-  const snapshot = YAML.parse(readFileSync(join(root, 'examples', 'snapshots', 'tf221-cpu.yaml'), 'utf8'));
-  snapshot.code = {
-    path: repo,
-    git: { commit: git('rev-parse', 'HEAD').stdout.trim(), branch: null, remote_url: null, dirty: true, patch_file: 'pack.bundle/code.patch', patch_sha256: createHash('sha256').update(patch).digest('hex'), patch_size: patch.length, patch_error: null, staged: ['weights/new.bin'], untracked: [], submodules: [] },
-  };
-  const snapshotPath = join(work, 'pack.yaml');
-  writeFileSync(snapshotPath, YAML.stringify(snapshot));
-  const env = { ...process.env, GIT_INDEX_FILE: join(work, 'pack.index') };
-  sh('git', ['-C', repo, 'read-tree', 'HEAD'], { env });
-  sh('git', ['-C', repo, 'apply', '--cached', patchPath], { env });
-  const tree = sh('git', ['-C', repo, 'write-tree'], { env }).stdout.trim();
-  log(`pack repository made in ${fmt((performance.now() - started) / 1000, 1)} s`);
-
-  const packScript = `
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-const { buildContext } = await import(${JSON.stringify(join(root, 'dist', 'services', 'build-context.js'))});
-const { readSnapshot } = await import(${JSON.stringify(join(root, 'dist', 'adapters', 'snapshot-file.js'))});
-const path = ${JSON.stringify(snapshotPath)};
-const snapshot = await readSnapshot(path);
-const context = await buildContext({ snapshot, snapshotPath: path, repoDir: snapshot.code.path, noCode: false, commitOnly: false, toolVersion: '0.1.0', timeoutMs: 600000 });
-let bytes = 0;
-const stream = context.pack();
-stream.on('data', (chunk) => { bytes += chunk.length; });
-await pipeline(stream, createWriteStream('/dev/null'));
-await context.dispose();
-process.stderr.write('BYTES=' + bytes + '\\n');
-`;
+  const { snapshotPath, tree, made } = makePackRepo({ root, work, repo, fileCount: packFiles, sizeMiB: packSizeMiB, name: 'pack' });
+  log(`pack repository: ${made}`);
+  const script = packScript(root, snapshotPath);
   const measure = async (cmd, cmdArgs) => {
     const r = await timed('/usr/bin/time', ['-f', 'RSS_KIB=%M', 'sh', '-c', '"$0" "$@" > /dev/null', cmd, ...cmdArgs]);
     return { wall: r.wall, rssMiB: Number(/RSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024, bytes: Number(/BYTES=(\d+)/.exec(r.stderr)?.[1] ?? NaN) };
   };
   const cases = {
-    ours: () => measure(process.execPath, ['--input-type=module', '-e', packScript]),
+    ours: () => measure(process.execPath, ['--input-type=module', '-e', script]),
     'git archive': () => measure('git', ['-C', repo, 'archive', '--format=tar', tree]),
   };
   const samples = { ours: [], 'git archive': [] };
