@@ -4,7 +4,7 @@
 // The image is built on the local Debian base from the loopback package index (no registry here).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -12,6 +12,7 @@ import { schemaProblems } from '../../src/adapters/json-schema.js';
 import { runProcess } from '../../src/adapters/process.js';
 import { cleanEnv, killStartedClis, repoRoot, runCli, startCli, tfPython } from '../helpers/cli.js';
 import { dockerReady, servePackageIndex, TEST_BASE_IMAGE } from '../helpers/docker.js';
+import { captureThenClone } from '../helpers/replay-fixture.js';
 
 const ready = await dockerReady();
 const describeDocker = ready ? describe : describe.skip;
@@ -41,27 +42,7 @@ describeDocker('snapshot replay on a Docker engine', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'snapshot-replay-'));
-    const project = join(work, 'machine-a', 'project');
-    cpSync(join(repoRoot, 'examples', 'keras-tiny'), project, { recursive: true });
-    const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args]);
-    git(project, 'init', '-q');
-    writeFileSync(join(project, '.gitignore'), 'out/\n');
-    git(project, 'add', '-A');
-    git(project, 'commit', '-qm', 'the training');
-    // The seed and the epochs come from the environment through the shell, so --env can change them.
-    const captured = await runCli(['capture', '--python', tfPython, '--data', 'data', '--run', 'python train.py --out out --epochs ${EPOCHS:-2} --seed ${SEED:-42}', '--outputs', 'out', '--json'], {
-      cwd: project,
-      env: cleanEnv({ PYTHONHASHSEED: '0', TF_ENABLE_ONEDNN_OPTS: '0', KERAS_HOME: join(work, 'keras-home') }),
-      timeoutMs: 300_000,
-    });
-    expect(captured.exitCode).toBe(0);
-    snapshotId = captured.json.result.id;
-    git(project, 'add', 'snapshot.yaml', 'snapshot.bundle');
-    git(project, 'commit', '-qm', 'the snapshot');
-    // Machine B: another path; the original is gone.
-    clone = join(work, 'machine-b', 'clone');
-    execFileSync('git', ['clone', '-q', project, clone]);
-    rmSync(join(work, 'machine-a'), { recursive: true, force: true });
+    ({ clone, snapshotId } = await captureThenClone(work));
     index = await servePackageIndex();
     first = await replay(['--json', '--junit', join(work, 'replay.xml'), '--markdown', join(work, 'replay.md')], 900_000);
   }, 1_200_000);

@@ -3,7 +3,7 @@
 // "runs" the training by writing outputs, so the pipeline is tested without Docker.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GpuRequest, OutputHandlers } from '../../src/core/container-engine.js';
@@ -11,6 +11,7 @@ import type { Snapshot } from '../../src/core/model.js';
 import type { PythonProbeOutput, RawSystem } from '../../src/core/raw-probes.js';
 import type { DoctorCheck, EventSink, PreparedEnvironment, ProbedEnvironment, ReplayBackend, RunRequest, RunResult } from '../../src/core/replay/backend.js';
 import { serializeSnapshot } from '../../src/adapters/snapshot-file.js';
+import { cleanEnv, repoRoot, runCli, tfPython } from './cli.js';
 import { makeSnapshot } from './snapshot-fixture.js';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -171,4 +172,33 @@ export class FakeBackend implements ReplayBackend {
   async dispose(): Promise<void> {
     this.disposed++;
   }
+}
+
+/**
+ * The user's path for real, up to the replay: on "machine A" the Keras example is committed and
+ * captured with the TF venv (the seed and epochs come from the environment through the shell, so
+ * --env can change them), the snapshot is committed beside it, then the repository is cloned to
+ * "machine B" and the original removed. Returns the clone and the snapshot's id.
+ */
+export async function captureThenClone(work: string): Promise<{ clone: string; snapshotId: string }> {
+  const project = join(work, 'machine-a', 'project');
+  cpSync(join(repoRoot, 'examples', 'keras-tiny'), project, { recursive: true });
+  const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args]);
+  git(project, 'init', '-q');
+  writeFileSync(join(project, '.gitignore'), 'out/\n');
+  git(project, 'add', '-A');
+  git(project, 'commit', '-qm', 'the training');
+  const captured = await runCli(['capture', '--python', tfPython, '--data', 'data', '--run', 'python train.py --out out --epochs ${EPOCHS:-2} --seed ${SEED:-42}', '--outputs', 'out', '--json'], {
+    cwd: project,
+    env: cleanEnv({ PYTHONHASHSEED: '0', TF_ENABLE_ONEDNN_OPTS: '0', KERAS_HOME: join(work, 'keras-home') }),
+    timeoutMs: 300_000,
+  });
+  if (captured.exitCode !== 0) throw new Error(`capture failed (${captured.exitCode}): ${captured.stderr.slice(-2000)}`);
+  git(project, 'add', 'snapshot.yaml', 'snapshot.bundle');
+  git(project, 'commit', '-qm', 'the snapshot');
+  // Machine B: another path; the original is gone.
+  const clone = join(work, 'machine-b', 'clone');
+  execFileSync('git', ['clone', '-q', project, clone]);
+  rmSync(join(work, 'machine-a'), { recursive: true, force: true });
+  return { clone, snapshotId: String(captured.json.result.id) };
 }

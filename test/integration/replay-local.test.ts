@@ -5,13 +5,14 @@
 // builds its own, in a cache of its own.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { schemaProblems } from '../../src/adapters/json-schema.js';
-import { cleanEnv, repoRoot, runCli, tfPython } from '../helpers/cli.js';
+import { cleanEnv, repoRoot, runCli } from '../helpers/cli.js';
 import { servePackageIndex } from '../helpers/docker.js';
+import { captureThenClone } from '../helpers/replay-fixture.js';
 
 describe('snapshot replay --engine local', () => {
   let work: string;
@@ -39,24 +40,7 @@ describe('snapshot replay --engine local', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'snapshot-replay-local-'));
     cache = join(work, 'cache');
-    const project = join(work, 'machine-a', 'project');
-    cpSync(join(repoRoot, 'examples', 'keras-tiny'), project, { recursive: true });
-    const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args]);
-    git(project, 'init', '-q');
-    writeFileSync(join(project, '.gitignore'), 'out/\n');
-    git(project, 'add', '-A');
-    git(project, 'commit', '-qm', 'the training');
-    const captured = await runCli(['capture', '--python', tfPython, '--data', 'data', '--run', 'python train.py --out out --epochs ${EPOCHS:-2} --seed ${SEED:-42}', '--outputs', 'out', '--json'], {
-      cwd: project,
-      env: cleanEnv({ PYTHONHASHSEED: '0', TF_ENABLE_ONEDNN_OPTS: '0', KERAS_HOME: join(work, 'keras-home') }),
-      timeoutMs: 300_000,
-    });
-    expect(captured.exitCode).toBe(0);
-    git(project, 'add', 'snapshot.yaml', 'snapshot.bundle');
-    git(project, 'commit', '-qm', 'the snapshot');
-    clone = join(work, 'machine-b', 'clone');
-    execFileSync('git', ['clone', '-q', project, clone]);
-    rmSync(join(work, 'machine-a'), { recursive: true, force: true });
+    ({ clone } = await captureThenClone(work));
     index = await servePackageIndex();
     first = await replay([]);
   }, 900_000);
