@@ -1,7 +1,9 @@
 // The one module that talks to a Docker (or Podman) engine: a ContainerEngine over dockerode.
 // Each connectEngine() call gives an engine value of its own, so several can exist at once; every
 // failure leaves here as a SnapshotError with a stable code and a hint, never a library error.
-import Docker from 'dockerode';
+// dockerode (with ssh2 and docker-modem) takes a quarter second to load: loaded on first connect,
+// so a local replay, show or compare never pays for it.
+import type Docker from 'dockerode';
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';
@@ -87,7 +89,8 @@ async function dockerodeFor(resolved: ResolvedEndpoint, env: Env): Promise<Docke
       options = { host: endpoint.host, port: endpoint.port ?? 22, protocol: 'ssh', username: endpoint.user ?? env.USER, sshOptions: { agent: env.SSH_AUTH_SOCK } };
       break;
   }
-  return withoutDockerEnv(() => new Docker(options));
+  const { default: DockerClient } = await import('dockerode');
+  return withoutDockerEnv(() => new DockerClient(options));
 }
 
 // docker-modem reads DOCKER_HOST, DOCKER_CERT_PATH (reading certificate files) and more from
