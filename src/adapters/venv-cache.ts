@@ -18,6 +18,11 @@ export function venvCacheRoot(env: NodeJS.ProcessEnv): string {
   return join(base, 'snapshot', 'venvs');
 }
 
+/** What this host's interpreters answered when asked what they are (findPythons' cache), beside the venvs. */
+export function pythonIdentityCache(env: NodeJS.ProcessEnv): string {
+  return join(dirname(venvCacheRoot(env)), 'pythons.json');
+}
+
 /** Whether the process that named a staging folder still runs (a killed build's folder is never reused, only removed). */
 function pidAlive(pid: number): boolean {
   try {

@@ -16,7 +16,7 @@ import { choosePython, localRunEnv, pipIndexes, redactUrl, requirementsIndexes, 
 import { assembleGpu } from '../../core/assemble.js';
 import { ExternalError, InterruptedError, UserInputError } from '../../errors.js';
 import { fileSize, fileStamp, isExecutable, makeDir, pathExists, removePath, StagedFolder, statKind, walkFiles, writeFileAtomic } from '../../adapters/fs.js';
-import { copyOut, moveFolderInto, placeDataLink, reallyInside, relocateScripts, staleStaging, STAGING_PREFIX, VENV_MARKER, venvCacheRoot } from '../../adapters/venv-cache.js';
+import { copyOut, moveFolderInto, pythonIdentityCache, placeDataLink, reallyInside, relocateScripts, staleStaging, STAGING_PREFIX, VENV_MARKER, venvCacheRoot } from '../../adapters/venv-cache.js';
 import { checkIndex } from '../../adapters/package-index.js';
 import { loadCompatTable } from '../../adapters/package-files.js';
 import { runProcess, runShellCommand, spawnStreaming } from '../../adapters/process.js';
@@ -383,7 +383,11 @@ export async function localChecks(snapshot: Snapshot, gpus: GpuRequest, settings
     const found = (await isExecutable(settings.python)) ? await identifyPython(settings.python, '--python') : null;
     if (found === null) throw new UserInputError('PYTHON_NOT_FOUND', `--python ${settings.python}: not a Python interpreter that runs`, { hint: 'Pass the path of a Python interpreter, e.g. --python ~/.pyenv/versions/3.11.7/bin/python.' });
     candidates = [found];
-  } else candidates = await findPythons(settings.env, minor);
+  } else {
+    const cacheFile = pythonIdentityCache(settings.env);
+    await makeDir(dirname(cacheFile)).catch(() => undefined);
+    candidates = await findPythons(settings.env, minor, cacheFile);
+  }
   const choice = choosePython(candidates, wanted, settings.exactPython);
   checks.push(
     choice.kind === 'exact'
