@@ -159,6 +159,22 @@ function csvOutput(path: string, left: Uint8Array, right: Uint8Array, rules: Res
   return foldOutput(path, 'csv', { metrics: result.metrics, summarized: { status: result.status, ...(result.message ? { message: result.message } : {}) } });
 }
 
+/**
+ * Loads, ahead of time, the readers these outputs will need, HDF5's wasm module above all (about
+ * 0.3 s to compile): a replay calls this when the training starts, so the comparison after it
+ * does not wait. Never fails: the comparison itself reports what cannot load.
+ */
+export async function warmReaders(outputPaths: readonly string[]): Promise<void> {
+  const formats = new Set(outputPaths.map((path) => formatOf(path)));
+  try {
+    if (formats.has('h5') || formats.has('keras')) await (await import('../adapters/readers/hdf5-file.js')).warmHdf5();
+    if (formats.has('keras')) await import('../adapters/readers/keras-file.js');
+    if (formats.has('npy') || formats.has('npz')) await import('../adapters/readers/npz-file.js');
+  } catch {
+    // Said by the comparison, if it matters.
+  }
+}
+
 async function compareOne(path: string, a: string, b: string, rules: ResolvedOutputPolicy): Promise<OutputReport> {
   const format = formatOf(path);
   const small = compareSmall(path, format, a, b, rules);

@@ -19,7 +19,7 @@ import { jsonSafe, type CompareReport } from '../core/compare/model.js';
 import { ExitCode, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
 import { CappedLogFile, isEmptyFolder, makeDir, makeDirExclusive, readTextTail, removePath, statKind, writeFileAtomic } from '../adapters/fs.js';
 import { readSnapshot, serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
-import { compareOutputs } from './compare.js';
+import { compareOutputs, warmReaders } from './compare.js';
 import { verifyData } from './data-manifest.js';
 import { locateRepository, type LocatedRepository } from './replay-code.js';
 
@@ -292,6 +292,8 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     const stderrLog = new CappedLogFile(join(logs, 'stderr.log'), cap, cap);
     const stdoutLines = lineSplitter((text) => events({ type: 'log', stream: 'stdout', text }));
     const stderrLines = lineSplitter((text) => events({ type: 'log', stream: 'stderr', text }));
+    // The readers the comparison needs load while the training runs, not after it.
+    const warming = warmReaders((snapshot.run?.baseline?.files ?? []).map((f) => f.path));
     const result: RunResult = await timed('run_ms', async () => {
       try {
         return await (backend as ReplayBackend).run(
@@ -354,8 +356,22 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       throw failure('run', 'not-judged', 'RUN_FAILED', `the training ${how}`, `See ${join(logs, 'stderr.log')}.`, logTail);
     }
 
+    // The comparison needs only the outputs, the probe only the environment: the comparison runs
+    // here while the probe's Python runs there, and is awaited after it (settled even when the
+    // probe fails, so nothing reads the folder once it is discarded).
+    const comparing = timed('compare_ms', async () => {
+      await warming;
+      return compareOutputs({ baseline: snapshotPath, candidate: outputs, policyPath: input.policyPath, cwd: input.cwd });
+    });
+    comparing.catch(() => undefined);
     stage('probe', 'probing the environment the training ran in');
-    const probed = await timed('probe_ms', () => (backend as ReplayBackend).probe(prepared as PreparedEnvironment, gpus, environment.env, deps.signal));
+    let probed: ProbedEnvironment;
+    try {
+      probed = await timed('probe_ms', () => (backend as ReplayBackend).probe(prepared as PreparedEnvironment, gpus, environment.env, deps.signal));
+    } catch (error) {
+      await comparing.catch(() => undefined);
+      throw error;
+    }
     checkAborted('probing');
     // The environment the training had as the engine saw it (an image's own ENV included), else ours.
     const replayed = replayedSnapshot(probed, snapshot, probed.env ?? environment.env, (backend as ReplayBackend).codeRoot, deps.now(), input.toolVersion);
@@ -371,7 +387,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     report.differences = diffSnapshots(snapshot, replayed);
 
     stage('compare', `comparing ${result.outputs?.length ?? 0} output(s) with the baseline${input.policyPath ? ` under ${input.policyPath}` : ' bit for bit'}`);
-    const compared = await timed('compare_ms', () => compareOutputs({ baseline: snapshotPath, candidate: outputs, policyPath: input.policyPath, cwd: input.cwd }));
+    const compared = await comparing;
     for (const warning of compared.warnings) events({ type: 'warning', message: warning });
     report.compare = compared.report;
     stage('explain', `verdict: ${compared.report.verdict}`);
