@@ -64,6 +64,20 @@ export function dockerBackends(settings: DockerSettings): (subject: ReplaySubjec
 
 export type EngineKind = 'auto' | 'docker' | 'local';
 
+/**
+ * --pip-index-url is the index for whichever engine replays: a container's build gets it as the
+ * PIP_INDEX_URL build argument the Dockerfile declares. A --build-arg PIP_INDEX_URL that says
+ * otherwise is a contradiction, refused.
+ */
+function withIndexBuildArg(docker: DockerSettings, pipIndexUrl: string | undefined): DockerSettings {
+  if (pipIndexUrl === undefined) return docker;
+  const given = docker.buildArgs.find((a) => a.startsWith('PIP_INDEX_URL='));
+  if (given !== undefined && given !== `PIP_INDEX_URL=${pipIndexUrl}`) {
+    throw new UserInputError('FLAG_CONFLICT', `--pip-index-url ${pipIndexUrl} and --build-arg ${given} name two indexes for the build`, { hint: 'Give the index once: --pip-index-url URL serves both engines.' });
+  }
+  return given !== undefined ? docker : { ...docker, buildArgs: [...docker.buildArgs, `PIP_INDEX_URL=${pipIndexUrl}`] };
+}
+
 /** How long --engine auto waits for an engine, and for a registry to answer for the base image. */
 const AUTO_ENGINE_TIMEOUT_MS = 5000;
 const AUTO_PULL_TIMEOUT_MS = 10_000;
@@ -79,13 +93,24 @@ function withReason<T extends object>(backend: T, reason: string): T & { reason:
  * carries which and why (the report's engine.reason, and an event).
  */
 export function replayBackends(settings: { engine: EngineKind; docker: DockerSettings; local: LocalSettings }): (subject: ReplaySubject) => Promise<ReplayBackend> {
-  const docker = dockerBackends(settings.docker);
+  const localOnly = settings.local.python !== undefined ? '--python' : settings.local.exactPython ? '--exact-python' : null;
+  if (settings.engine === 'docker' && localOnly !== null) {
+    throw new UserInputError('FLAG_NOT_FOR_ENGINE', `${localOnly} applies to the local engine only: a container's Python is the one its image installs (the captured version)`, { hint: `Drop ${localOnly}, or replay with --engine local.` });
+  }
+  const dockerSettings = withIndexBuildArg(settings.docker, settings.local.pipIndexUrl);
   const local = async (subject: ReplaySubject) => new LocalReplay(settings.local, subject);
-  if (settings.engine === 'docker') return async (subject) => withReason(await docker(subject), '--engine docker');
+  if (settings.engine === 'docker') {
+    const docker = dockerBackends(dockerSettings);
+    return async (subject) => withReason(await docker(subject), '--engine docker');
+  }
   if (settings.engine === 'local') return async (subject) => withReason(await local(subject), '--engine local');
+  // An interpreter of this host's was asked for: only the local engine can use it.
+  if (localOnly !== null) return async (subject) => withReason(await local(subject), `--engine auto: ${localOnly} names this host's interpreter, which only the local engine uses`);
   return async (subject) => {
     const why = await dockerUsable(settings.docker, subject);
-    if (why.usable) return withReason(await docker(subject), `--engine auto: ${why.reason}`);
+    // Made only once chosen: what a container refuses (an index URL with credentials in it, which
+    // would stay in the image's history) does not stop a local replay.
+    if (why.usable) return withReason(await dockerBackends(dockerSettings)(subject), `--engine auto: ${why.reason}`);
     return withReason(await local(subject), `--engine auto: ${why.reason}, so the environment is rebuilt in a venv on this host`);
   };
 }
