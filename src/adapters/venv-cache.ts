@@ -3,6 +3,7 @@
 // the move that puts a finished build in place, and the copies and links that collect an output
 // or place data without writing through a link out of the replay's folder.
 import { copyFile, lstat, mkdir, readdir, readFile, readlink, realpath, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
@@ -90,10 +91,14 @@ export async function moveFolderInto(staging: string, final: string, marker: str
   }
 }
 
-/** Copies one file (a link to a file: what it points at), making its folder. The export is left as it is. */
+/**
+ * Copies one file (a link to a file: what it points at), making its folder. The export is left as
+ * it is. A clone where the file system has them (btrfs, XFS: no second copy of a large model on
+ * disk), a plain copy elsewhere.
+ */
 export async function copyOut(from: string | Buffer, to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
-  await copyFile(from, to);
+  await copyFile(from, to, fsConstants.COPYFILE_FICLONE);
 }
 
 /** The real path of `path`, or of its nearest folder that exists (what a write there would go through). */

@@ -68,6 +68,8 @@ describe('snapshot replay --engine local: nothing of the user is touched', () =>
     // Links inside the outputs: a folder link to another folder there, a file link out of it.
     writeFileSync(join(work, 'outside.txt'), 'not an output\n');
     await project('out-links', { 'train.py': train(`os.makedirs('out/real', exist_ok=True)\nopen('out/real/x.txt', 'w').write('x\\n')\nos.path.lexists('out/latest') or os.symlink('real', 'out/latest')\nos.path.lexists('out/escape.txt') or os.symlink(${JSON.stringify(join(work, 'outside.txt'))}, 'out/escape.txt')\n${write}`), '.gitignore': 'out/\n' }, ['--run', 'python train.py', '--outputs', 'out']);
+    // One that floods its outputs folder when asked to (--env FLOOD=1 at replay).
+    await project('flood', { 'train.py': train(`${write}\nif os.environ.get('FLOOD'):\n    for i in range(10001): open(os.path.join('out', 'f%d' % i), 'w').close()`), '.gitignore': 'out/\n' }, ['--run', 'python train.py', '--outputs', 'out']);
     // A plain one, edited per test.
     await project('plain', { 'train.py': train(write), '.gitignore': 'out/\n' }, ['--run', 'python train.py', '--outputs', 'out']);
     index = await servePackageIndex();
@@ -157,6 +159,17 @@ describe('snapshot replay --engine local: nothing of the user is touched', () =>
     expect(readFileSync(join(collected, 'real', 'x.txt'), 'utf8')).toBe('x\n');
     expect(existsSync(join(collected, 'escape.txt'))).toBe(false);
     expect(readFileSync(join(work, 'outside.txt'), 'utf8')).toBe('not an output\n');
+  });
+
+  it('a training that writes far more than its baseline: the outputs are not collected, with the figures and what to do', async () => {
+    const r = await replay('flood', ['--env', 'FLOOD=1']);
+    expect(failure(r)).toMatchObject({ code: 'OUTPUTS_TOO_LARGE' });
+    expect(failure(r).message).toContain('10002 file(s)');
+    expect(r.exitCode).toBe(6);
+    expect(r.json?.result?.verdict ?? 'error').toBe('error');
+    const folder = r.json?.result?.folder as string;
+    // Nothing was copied: the replay's outputs folder holds none of the flood.
+    expect(existsSync(join(folder, 'outputs')) ? readdirSync(join(folder, 'outputs')).length : 0).toBe(0);
   });
 
   it('an index the requirements file names (torch\'s wheel index) is checked before pip runs', async () => {

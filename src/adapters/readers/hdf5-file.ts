@@ -82,6 +82,11 @@ function ready(): Promise<H5Module> {
   return readyModule;
 }
 
+/** Compiles the wasm module now, so that a later comparison starts at once. */
+export async function warmHdf5(): Promise<void> {
+  await ready();
+}
+
 /** True when the file carries the HDF5 signature at offset 0, 512, 1024, 2048, … (a user block may precede the superblock). */
 export async function hasHdf5Signature(path: string): Promise<boolean> {
   const handle = await open(path, 'r');

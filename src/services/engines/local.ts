@@ -263,11 +263,25 @@ export class LocalReplay implements ReplayBackend {
       outputs = [];
       // Links are followed only inside the outputs folder (a link to a file there is collected as
       // a copy, as from a container); one that leads out of it, or nowhere, is left out and said.
+      const written: Awaited<ReturnType<typeof walkFiles>> = [];
+      let bytes = 0;
       for (const file of await walkFiles(request.outputsPath, (path, why) => skipped.push({ path, why }))) {
         if (before.get(file.relativePath) === (await fileStamp(String(file.absolutePath)))) {
           untouched.push(file.relativePath);
           continue;
         }
+        written.push(file);
+        bytes += (await fileSize(String(file.absolutePath))) ?? 0;
+      }
+      // The bounds a container's copy-out has: nothing past them is copied (the training already
+      // filled this disk once; collecting must not do it twice).
+      if (written.length > request.maxOutputFiles || bytes > request.maxOutputBytes) {
+        throw new ExternalError('OUTPUTS_TOO_LARGE', `the training wrote ${written.length} file(s), ${bytes} bytes, into ${request.outputsPath}: more than a replay collects (${request.maxOutputFiles} files, ${request.maxOutputBytes} bytes: four times the baseline, at least 10,000 files and 1 GiB)`, {
+          hint: `The files stay in ${request.outputsPath} to look at; a training that writes far more than its baseline did is not the captured one (check its arguments), or recapture the baseline with everything it now writes.`,
+          data: { files: written.length, bytes },
+        });
+      }
+      for (const file of written) {
         const target = join(request.collectTo, ...file.relativePath.split('/'));
         // Copied, never moved: a file reached through a link is moved by no rename, and the
         // export stays whole for whoever looks at it after.
