@@ -79,6 +79,41 @@ export async function relocateScripts(venv: string, from: string, to: string): P
   }
 }
 
+/**
+ * The distributions a venv holds, by their metadata folders' names (`numpy-2.1.3.dist-info`),
+ * sorted: recorded when the venv is built, and compared before it is reused, so a training that
+ * ran `pip install` into the cached venv does not pass its change on to the next replay.
+ */
+export async function installedDistributions(venv: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const lib of ['lib', 'lib64']) {
+    let pythons: string[] = [];
+    try {
+      pythons = (await readdir(join(venv, lib))).filter((n) => n.startsWith('python'));
+    } catch {
+      continue;
+    }
+    for (const py of pythons) {
+      try {
+        for (const name of await readdir(join(venv, lib, py, 'site-packages'))) if (/\.(dist|egg)-info$/.test(name)) out.push(name);
+      } catch {
+        // No site-packages there.
+      }
+    }
+  }
+  return [...new Set(out)].sort();
+}
+
+/** The marker a finished venv carries: what it was built from, and what it held then. */
+export async function readVenvMarker(venv: string): Promise<{ installed?: unknown } | null> {
+  try {
+    const parsed = JSON.parse(await readFile(join(venv, VENV_MARKER), 'utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as { installed?: unknown }) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Renames a finished build into place; false when another build of the same key got there first. */
 export async function moveFolderInto(staging: string, final: string, marker: string): Promise<boolean> {
   try {

@@ -161,6 +161,22 @@ describe('snapshot replay --engine local: nothing of the user is touched', () =>
     expect(readFileSync(join(work, 'outside.txt'), 'utf8')).toBe('not an output\n');
   });
 
+  it('a cached venv that changed since it was built (a package installed into it) is built again, not reused', async () => {
+    const first = await replay('plain');
+    expect(first.json?.result?.verdict).toBe('identical');
+    const venv = first.json?.result?.environment?.facts?.venv as string;
+    const again = await replay('plain');
+    expect(again.stderr).toContain('reusing the cached environment');
+    // What `pip install` into the venv leaves: a new distribution's metadata folder.
+    const lib = readdirSync(join(venv, 'lib')).find((n) => n.startsWith('python')) as string;
+    mkdirSync(join(venv, 'lib', lib, 'site-packages', 'sneaky-1.0.dist-info'));
+    const third = await replay('plain');
+    expect(third.stderr).toMatch(/the cached environment .* changed since it was built \(added: sneaky-1\.0\)/);
+    expect(third.stderr).toContain('installing the pinned requirements');
+    expect(third.json?.result?.verdict).toBe('identical');
+    expect(existsSync(join(venv, 'lib', lib, 'site-packages', 'sneaky-1.0.dist-info'))).toBe(false);
+  });
+
   it('a training that writes far more than its baseline: the outputs are not collected, with the figures and what to do', async () => {
     const r = await replay('flood', ['--env', 'FLOOD=1']);
     expect(failure(r)).toMatchObject({ code: 'OUTPUTS_TOO_LARGE' });

@@ -16,7 +16,7 @@ import { choosePython, localRunEnv, pipIndexes, redactUrl, requirementsIndexes, 
 import { assembleGpu } from '../../core/assemble.js';
 import { ExternalError, InterruptedError, UserInputError } from '../../errors.js';
 import { fileSize, fileStamp, isExecutable, makeDir, pathExists, removePath, StagedFolder, statKind, walkFiles, writeFileAtomic } from '../../adapters/fs.js';
-import { copyOut, moveFolderInto, pythonIdentityCache, placeDataLink, reallyInside, relocateScripts, staleStaging, STAGING_PREFIX, VENV_MARKER, venvCacheRoot } from '../../adapters/venv-cache.js';
+import { copyOut, installedDistributions, moveFolderInto, pythonIdentityCache, readVenvMarker, placeDataLink, reallyInside, relocateScripts, staleStaging, STAGING_PREFIX, VENV_MARKER, venvCacheRoot } from '../../adapters/venv-cache.js';
 import { checkIndex } from '../../adapters/package-index.js';
 import { loadCompatTable } from '../../adapters/package-files.js';
 import { runProcess, runShellCommand, spawnStreaming } from '../../adapters/process.js';
@@ -131,7 +131,12 @@ export class LocalReplay implements ReplayBackend {
     const venv = join(this.cacheRoot, key);
     let reused = true;
     const started = performance.now();
-    if ((await pathExists(join(venv, VENV_MARKER))) && (await isExecutable(join(venv, 'bin', 'python')))) {
+    const changed = await this.cachedVenvChange(venv);
+    if (changed !== null) {
+      events({ type: 'warning', message: `the cached environment ${venv} changed since it was built (${changed}): it is removed and built again` });
+      await this.setAside(venv);
+    }
+    if (changed === null && (await pathExists(join(venv, VENV_MARKER))) && (await isExecutable(join(venv, 'bin', 'python')))) {
       events({ type: 'build', kind: 'step', text: `reusing the cached environment ${venv} (Python ${python.version}, ${this.context.plan.requirements.pinned} pinned packages)` });
     } else {
       reused = false;
@@ -153,6 +158,28 @@ export class LocalReplay implements ReplayBackend {
         code_commit: subject.repository.commit,
       },
     };
+  }
+
+  /** How a cached venv differs from what it held when built (a package installed into it, one removed), or null: as built, or not there. */
+  private async cachedVenvChange(venv: string): Promise<string | null> {
+    const marker = await readVenvMarker(venv);
+    if (marker === null) return null;
+    // A venv cached before the marker listed its packages cannot be checked: built again once.
+    if (!Array.isArray(marker.installed) || !marker.installed.every((n) => typeof n === 'string')) return 'its record lists no packages';
+    const was = new Set(marker.installed as string[]);
+    const now = await installedDistributions(venv);
+    const added = now.filter((n) => !was.has(n));
+    const removed = [...was].filter((n) => !now.includes(n));
+    if (added.length === 0 && removed.length === 0) return null;
+    const list = (names: string[]) => names.slice(0, 5).map((n) => n.replace(/\.(dist|egg)-info$/, '')).join(', ') + (names.length > 5 ? ', ...' : '');
+    return [added.length > 0 ? `added: ${list(added)}` : '', removed.length > 0 ? `removed: ${list(removed)}` : ''].filter(Boolean).join('; ');
+  }
+
+  /** Moves a cached venv out of its key's place (no later replay finds it there), then removes it. */
+  private async setAside(venv: string): Promise<void> {
+    const aside = join(this.cacheRoot, `${STAGING_PREFIX}changed-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await moveFolderInto(venv, aside, VENV_MARKER).catch(() => false);
+    await removePath(aside).catch(() => undefined);
   }
 
   private async buildVenv(venv: string, key: string, python: PythonCandidate, requirementsFile: string, events: EventSink, signal?: AbortSignal): Promise<void> {
@@ -190,7 +217,8 @@ export class LocalReplay implements ReplayBackend {
         throw new ExternalError('VENV_INSTALL_FAILED', `pip could not install the pinned requirements: ${result.reason ?? result.outcome}`, { hint: `See ${requirementsFile}; pass --pip-index-url for a mirror that holds every pinned version.`, data: { logTail } });
       }
       await relocateScripts(staging, staging, venv);
-      await writeFileAtomic(join(staging, VENV_MARKER), `${JSON.stringify({ key, python: python.path, python_version: python.version, created_at: new Date().toISOString(), tool_version: this.settings.toolVersion }, null, 2)}\n`);
+      const installed = await installedDistributions(staging);
+      await writeFileAtomic(join(staging, VENV_MARKER), `${JSON.stringify({ key, python: python.path, python_version: python.version, created_at: new Date().toISOString(), tool_version: this.settings.toolVersion, installed }, null, 2)}\n`);
       // Another replay may have put the same environment there first: its copy is as good as ours.
       if (!(await moveFolderInto(staging, venv, VENV_MARKER))) await removePath(staging);
       this.staging = null;
