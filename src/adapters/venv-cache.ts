@@ -4,7 +4,8 @@
 // or place data without writing through a link out of the replay's folder.
 import { copyFile, lstat, mkdir, readdir, readFile, readlink, realpath, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import { homedir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { homedir, hostname } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserInputError } from '../errors.js';
 import { pathExists } from './fs.js';
@@ -34,23 +35,49 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Staging folders of builds whose process is gone: left by a crash or a kill, never trusted. */
-export async function staleStaging(root: string): Promise<string[]> {
+/** This host's name as a staging folder carries it: letters, digits, dots and dashes only. */
+function hostTag(): string {
+  return hostname().replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64) || 'host';
+}
+
+/**
+ * A staging folder's name for a build of `key` by this process: the host and the PID say who
+ * builds it, so that a cache on a home shared over NFS is never cleaned by another host that
+ * cannot see the builder's process.
+ */
+export function stagingName(key: string): string {
+  return `${STAGING_PREFIX}${key}-${hostTag()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A staging folder of another host is taken as abandoned only after this long untouched. */
+const FOREIGN_STAGING_MS = 24 * 60 * 60_000;
+
+/**
+ * Staging folders of builds that are gone: this host's whose process no longer runs, another
+ * host's untouched for a day, and any whose name says neither. Left by a crash or a kill, never
+ * trusted.
+ */
+export async function staleStaging(root: string, now = Date.now()): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(root);
   } catch {
     return [];
   }
-  return names
-    .filter((name) => {
-      const m = /^\.staging-[0-9a-f]+-(\d+)-[0-9a-f]+$/.exec(name);
-      return name.startsWith(STAGING_PREFIX) && (m === null || !pidAlive(Number(m[1])));
-    })
-    .map((name) => join(root, name));
+  const out: string[] = [];
+  for (const name of names.filter((n) => n.startsWith(STAGING_PREFIX))) {
+    const m = /^\.staging-[0-9a-z]+-([A-Za-z0-9._-]+)-(\d+)-[0-9a-f]{8}$/.exec(name);
+    if (m === null) out.push(join(root, name));
+    else if (m[1] === hostTag()) {
+      if (!pidAlive(Number(m[2]))) out.push(join(root, name));
+    } else {
+      const info = await lstat(join(root, name)).catch(() => null);
+      if (info !== null && now - info.mtimeMs > FOREIGN_STAGING_MS) out.push(join(root, name));
+    }
+  }
+  return out.sort();
 }
 
-/** The cached environments, whole ones and stale staging, for `snapshot prune --venvs`. */
 export async function listCachedVenvs(env: NodeJS.ProcessEnv): Promise<{ root: string; venvs: string[]; staging: string[] }> {
   const root = venvCacheRoot(env);
   let names: string[] = [];

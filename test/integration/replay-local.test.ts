@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { schemaProblems } from '../../src/adapters/json-schema.js';
@@ -152,7 +152,7 @@ describe('snapshot replay --engine local', () => {
     const key: string = first.json.result.environment.facts.venv_key;
     const venvs = join(work, 'cache-killed', 'snapshot', 'venvs');
     // What a build killed half-way leaves: its staging folder, even one that looks whole.
-    const stale = join(venvs, `.staging-${key}-4194000-deadbeef`);
+    const stale = join(venvs, `.staging-${key}-${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-4194000-deadbeef`);
     mkdirSync(join(stale, 'bin'), { recursive: true });
     writeFileSync(join(stale, 'bin', 'python'), '#!/bin/sh\nexit 1\n');
     chmodSync(join(stale, 'bin', 'python'), 0o755);

@@ -4,7 +4,6 @@
 // captured commit with its patch is exported into the replay's own folder (never the live tree);
 // the training runs there with an environment built from nothing but the replay environment; the
 // probes run in the new venv and on this host.
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
 import type { GpuRequest, OutputHandlers } from '../../core/container-engine.js';
@@ -16,7 +15,7 @@ import { choosePython, localRunEnv, pipIndexes, redactUrl, requirementsIndexes, 
 import { assembleGpu } from '../../core/assemble.js';
 import { ExternalError, InterruptedError, UserInputError } from '../../errors.js';
 import { fileSize, fileStamp, isExecutable, makeDir, pathExists, removePath, StagedFolder, statKind, walkFiles, writeFileAtomic } from '../../adapters/fs.js';
-import { copyOut, installedDistributions, moveFolderInto, pythonIdentityCache, readVenvMarker, placeDataLink, reallyInside, relocateScripts, staleStaging, STAGING_PREFIX, VENV_MARKER, venvCacheRoot } from '../../adapters/venv-cache.js';
+import { copyOut, installedDistributions, moveFolderInto, pythonIdentityCache, readVenvMarker, placeDataLink, reallyInside, relocateScripts, stagingName, staleStaging, VENV_MARKER, venvCacheRoot } from '../../adapters/venv-cache.js';
 import { checkIndex } from '../../adapters/package-index.js';
 import { loadCompatTable } from '../../adapters/package-files.js';
 import { runProcess, runShellCommand, spawnStreaming } from '../../adapters/process.js';
@@ -177,7 +176,7 @@ export class LocalReplay implements ReplayBackend {
 
   /** Moves a cached venv out of its key's place (no later replay finds it there), then removes it. */
   private async setAside(venv: string): Promise<void> {
-    const aside = join(this.cacheRoot, `${STAGING_PREFIX}changed-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const aside = join(this.cacheRoot, stagingName('changed'));
     await moveFolderInto(venv, aside, VENV_MARKER).catch(() => false);
     await removePath(aside).catch(() => undefined);
   }
@@ -188,7 +187,7 @@ export class LocalReplay implements ReplayBackend {
       events({ type: 'build', kind: 'output', text: `removing ${stale}, left by a build that did not finish` });
       await removePath(stale);
     }
-    const staging = join(this.cacheRoot, `${STAGING_PREFIX}${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const staging = join(this.cacheRoot, stagingName(key));
     this.staging = staging;
     try {
       events({ type: 'build', kind: 'step', text: `creating the environment with ${python.path} (Python ${python.version}) in ${staging}` });
