@@ -114,8 +114,8 @@ export const ONEDNN_DEFAULT_CPU_FLAGS = ['avx512_vnni', 'avx512_bf16', 'avx_vnni
 /** Warnings about settings that will make a replay differ, given what was captured. */
 export function determinismFindings({ env, frameworks, gpu, arch, cpuFlags }: FindingsInput): Finding[] {
   const findings: Finding[] = [];
-  const warn = (code: string, message: string) => findings.push({ level: 'warning', code, message });
-  const info = (code: string, message: string) => findings.push({ level: 'info', code, message });
+  const warn = (code: string, message: string) => findings.push({ level: 'warning', code, message, fix: null });
+  const info = (code: string, message: string) => findings.push({ level: 'info', code, message, fix: null });
   const tf = frameworks.tensorflow?.version ?? null;
   const tfAtLeast = (v: string) => tf !== null && compareVersions(tf, v) >= 0;
   const tfBelow = (v: string) => tf !== null && compareVersions(tf, v) < 0;
@@ -191,7 +191,7 @@ export function buildDeterminism(environment: Readonly<Record<string, string | u
   for (const [name, value] of Object.entries(env)) {
     if (HOST_ONLY_ENV.has(name)) continue;
     const problem = envValueProblem(name, value);
-    if (problem !== null) findings.push({ level: 'warning', code: 'ENV_VALUE_NOT_REBUILDABLE', message: `${name}=${JSON.stringify(value).slice(0, 80)} cannot be carried into a rebuild: ${problem}.` });
+    if (problem !== null) findings.push({ level: 'warning', code: 'ENV_VALUE_NOT_REBUILDABLE', message: `${name}=${JSON.stringify(value).slice(0, 80)} cannot be carried into a rebuild: ${problem}.`, fix: null });
   }
   return { env, findings };
 }

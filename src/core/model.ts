@@ -1,8 +1,9 @@
 // The snapshot document: what `snapshot capture` writes and every later command reads.
 // schemas/snapshot.schema.json is the contract for the YAML file; these types mirror it.
+import type { RunRecording } from './recording.js';
 
 /** The schema this tool writes; older ones are read through core/snapshot-versions.ts. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export type ProbeStatus = 'ok' | 'absent' | 'timeout' | 'error';
 
@@ -141,6 +142,8 @@ export interface Finding {
   level: 'warning' | 'info';
   code: string;
   message: string;
+  /** What to do about it (a line to add, a variable to export), or null. */
+  fix: string | null;
 }
 
 export interface DeterminismInfo {
@@ -240,6 +243,51 @@ export interface RunRecord {
   /** The outputs folder relative to the repository root; null outside it (or from an older schema). */
   outputs_in_repo: string | null;
   baseline: { dir: string; files: Array<FileEntry & { kind: OutputKind }> } | null;
+  /** What the recorder saw the training do (seeds, fit's model, parameters and data); null: not recorded. */
+  record: RunRecording | null;
+  /** capture --repeat: whether the training gives the same outputs run after run on this host; null: not checked. */
+  repeat: RepeatCheck | null;
+  /** The saved models among the outputs, loaded again in this environment and run on a fixed, seeded input; null: not checked. */
+  reload: ReloadCheck | null;
+}
+
+export interface ReloadedModel {
+  /** The model's path among the outputs ('/'-separated). */
+  path: string;
+  format: 'keras' | 'h5' | 'savedmodel';
+  status: 'ok' | 'error';
+  /** Why it did not load or run, or null. */
+  message: string | null;
+  inputs: Array<{ name: string; shape: number[]; dtype: string }>;
+  /** The bundle's .npz of its predictions, relative to the snapshot; null when it did not load. */
+  predictions: string | null;
+  sha256: string | null;
+}
+
+export interface ReloadCheck {
+  /** The seed of the synthetic input, and its batch size. */
+  seed: number;
+  batch: number;
+  duration_ms: number;
+  models: ReloadedModel[];
+}
+
+/** capture --repeat N: the training run N times here, the outputs compared with the first run's. */
+export interface RepeatCheck {
+  runs: number;
+  /** The tolerance policy the outputs were compared under; null: bit for bit. */
+  policy: string | null;
+  /** deterministic: every run bit-identical; equivalent: within the policy; nondeterministic: an output moved; error: a run failed or could not be judged. */
+  verdict: 'deterministic' | 'equivalent' | 'nondeterministic' | 'error';
+  message: string;
+  /** The outputs that moved between runs, and by how much. */
+  moved: Array<{ path: string; status: string; max_abs_diff: number | null; message: string | null }>;
+  /** Where the runs parted first, from their records: the seeds, the data at fit, the model, its initial weights, or only in training. */
+  divergence: { stage: 'seeds' | 'data' | 'architecture' | 'initial_weights' | 'training'; message: string } | null;
+  /** The finding codes that explain it. */
+  explained_by: string[];
+  /** --explain: the fixes tried, each in a pair of runs, and the one that made the runs identical. */
+  explain: { budget: number; runs: number; tried: Array<{ fix: string; code: string; identical: boolean; verdict: string }>; fixed_by: string | null } | null;
 }
 
 export interface Snapshot {

@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { SCHEMA_VERSION, type Snapshot } from './model.js';
 
 /** Every version this tool reads, oldest first; the last one is SCHEMA_VERSION. */
-export const READABLE_SCHEMA_VERSIONS = [1, 2, 3] as const;
+export const READABLE_SCHEMA_VERSIONS = [1, 2, 3, 4] as const;
 
 export type SchemaSupport = { kind: 'current' } | { kind: 'older'; version: number } | { kind: 'newer'; version: number } | { kind: 'unknown' };
 
@@ -70,7 +70,18 @@ function v2ToV3(doc: Document): Document {
   return { ...doc, schema: 3, packages, frameworks: { ...frameworks, keras }, code: withCode, data, run: withRun };
 }
 
-const STEPS: Record<number, (doc: Document) => Document> = { 1: v1ToV2, 2: v2ToV3 };
+/**
+ * v3 -> v4. Schema 4 adds what the recorder saw the training do, the run-to-run check of
+ * capture --repeat, the saved models' reload check, and each finding's fix: none of them existed before, so null.
+ */
+function v3ToV4(doc: Document): Document {
+  const determinism = doc.determinism as Document & { findings: Document[] };
+  const findings = determinism.findings.map((f) => ({ ...f, fix: null }));
+  const run = doc.run as Document | null;
+  return { ...doc, schema: 4, determinism: { ...determinism, findings }, run: run === null ? null : { ...run, record: null, repeat: null, reload: null } };
+}
+
+const STEPS: Record<number, (doc: Document) => Document> = { 1: v1ToV2, 2: v2ToV3, 3: v3ToV4 };
 
 /** Lifts a document valid under schema `from` to the current schema. */
 export function migrateSnapshot(value: unknown, from: number): Snapshot {

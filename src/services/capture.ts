@@ -399,5 +399,8 @@ async function runTraining(
     outputs_path: outputsDir,
     outputs_in_repo: await inRepo(outputsDir),
     baseline,
+    record: null,
+    repeat: null,
+    reload: null,
   };
 }

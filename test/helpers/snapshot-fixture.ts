@@ -83,9 +83,9 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     determinism: {
       env: { CUDA_VISIBLE_DEVICES: '0', PYTHONHASHSEED: '0' },
       findings: [
-        { level: 'warning', code: 'ONEDNN_ON', message: 'oneDNN CPU kernels are on: export TF_ENABLE_ONEDNN_OPTS=0 for CPU parity.' },
-        { level: 'warning', code: 'TF32_ON', message: 'TF32 is on by default on this Ampere-or-newer GPU.' },
-        { level: 'info', code: 'KERAS_NON_TF_BACKEND', message: 'Keras runs on another backend.' },
+        { level: 'warning', code: 'ONEDNN_ON', message: 'oneDNN CPU kernels are on: round-off differs between CPU models.', fix: 'export TF_ENABLE_ONEDNN_OPTS=0' },
+        { level: 'warning', code: 'TF32_ON', message: 'TF32 is on by default on this Ampere-or-newer GPU.', fix: 'export NVIDIA_TF32_OVERRIDE=0' },
+        { level: 'info', code: 'KERAS_NON_TF_BACKEND', message: 'Keras runs on another backend.', fix: null },
       ],
     },
     code: {
@@ -131,6 +131,9 @@ export function makeSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
           { path: 'preds.npy', size: 4096, sha256: 'fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9', kind: 'npy' },
         ],
       },
+      record: null,
+      repeat: null,
+      reload: null,
     },
     probes: {
       python: { status: 'ok', duration_ms: 812 },

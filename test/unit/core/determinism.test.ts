@@ -313,7 +313,7 @@ describe('determinismFindings', () => {
     it('LEGACY_KERAS_MISSING without TensorFlow is an info that says the variable does nothing, not that TensorFlow fails', () => {
       const f = frameworks({ ...keras({ use_legacy_keras: true, backend: 'jax' }) });
       const findings = determinismFindings(input({ env: { ...QUIET, TF_USE_LEGACY_KERAS: '1' }, frameworks: f, arch: 'aarch64' }));
-      expect(findings).toEqual([{ level: 'info', code: 'LEGACY_KERAS_MISSING', message: 'TF_USE_LEGACY_KERAS is set, but only TensorFlow reads it and TensorFlow is not installed: it has no effect here.' }]);
+      expect(findings).toEqual([{ level: 'info', code: 'LEGACY_KERAS_MISSING', message: 'TF_USE_LEGACY_KERAS is set, but only TensorFlow reads it and TensorFlow is not installed: it has no effect here.', fix: null }]);
     });
     it('LEGACY_KERAS_MISSING is quiet with tf-keras installed, with the variable 0, or unset', () => {
       const withTfKeras = frameworks({ ...tf('2.16.1'), ...keras({ tf_keras_version: '2.16.0', use_legacy_keras: true }) });

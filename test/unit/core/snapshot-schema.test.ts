@@ -149,14 +149,14 @@ describe('serializeSnapshot and readSnapshot', () => {
   });
 
   it('refuses a duplicate key', async () => {
-    const text = serializeSnapshot(makeSnapshot()).replace(/^schema: 3$/m, 'schema: 3\nschema: 3');
-    expect(text).toMatch(/^schema: 3\nschema: 3$/m);
+    const text = serializeSnapshot(makeSnapshot()).replace(/^schema: 4$/m, 'schema: 4\nschema: 4');
+    expect(text).toMatch(/^schema: 4\nschema: 4$/m);
     const e = await readError(writeTemp(text));
     expect(e.code).toBe('SNAPSHOT_NOT_YAML');
   });
 
   it('refuses valid YAML that breaks the schema, naming the field', async () => {
-    const text = serializeSnapshot(makeSnapshot()).replace(/^schema: 3$/m, 'schema: two');
+    const text = serializeSnapshot(makeSnapshot()).replace(/^schema: 4$/m, 'schema: two');
     const e = await readError(writeTemp(text));
     expect(e.code).toBe('SNAPSHOT_INVALID');
     expect(e.message).toContain('schema');
