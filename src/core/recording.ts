@@ -113,3 +113,19 @@ export interface RunRecording {
   /** What the recorder could not do (a hook that failed, a digest that did not finish): never the training's failure. */
   errors: Array<{ where: string; message: string }>;
 }
+
+/** The variable that switches the recorder on and names the file it writes. */
+export const RECORD_FILE_ENV = 'SNAPSHOT_RECORD_FILE';
+/** With "1", the recorder also seeds Python's random and numpy wherever the training seeds its framework (capture --explain's fix). */
+export const RECORD_ALSO_SEED_ENV = 'SNAPSHOT_RECORD_ALSO_SEED';
+
+/**
+ * The training's environment with the recorder in it: its folder first on PYTHONPATH (Python's
+ * start-up imports its sitecustomize, which chains to any other one), and the file to write.
+ */
+export function withRecorder<T extends Record<string, string | undefined>>(env: T, recorderDir: string, recordFile: string, options: { alsoSeed?: boolean } = {}): T & Record<string, string> {
+  const pythonPath = [recorderDir, env.PYTHONPATH ?? ''].filter((p) => p !== '').join(':');
+  const out: Record<string, string | undefined> = { ...env, PYTHONPATH: pythonPath, [RECORD_FILE_ENV]: recordFile };
+  if (options.alsoSeed) out[RECORD_ALSO_SEED_ENV] = '1';
+  return out as T & Record<string, string>;
+}

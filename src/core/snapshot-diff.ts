@@ -3,11 +3,13 @@
 // `different` verdict can name its likely causes first. Pure: two snapshots in, a list out.
 import { HOST_ONLY_ENV, ONEDNN_DEFAULT_CPU_FLAGS } from './determinism.js';
 import type { Snapshot } from './model.js';
+import { diffRecordings } from './recording-diff.js';
 
 /** high: changes numerics as a rule; medium: may; low: rarely; info: never (paths, names). */
 export type Severity = 'high' | 'medium' | 'low' | 'info';
 
-export type DiffCategory = 'python' | 'framework' | 'package' | 'gpu' | 'cuda' | 'cpu' | 'numerics-env' | 'system' | 'code' | 'path';
+/** `run`: what the training itself did (its record): seeds, the data at fit, the model, its parameters. */
+export type DiffCategory = 'run' | 'python' | 'framework' | 'package' | 'gpu' | 'cuda' | 'cpu' | 'numerics-env' | 'system' | 'code' | 'path';
 
 export interface SnapshotDifference {
   /** The snapshot field, dotted: frameworks.tensorflow.version, determinism.env.TF_ENABLE_ONEDNN_OPTS. */
@@ -170,7 +172,14 @@ export function diffSnapshots(a: Snapshot, b: Snapshot): SnapshotDifference[] {
   system(list, a, b);
   packages(list, a, b);
   code(list, a, b);
-  return list.items.map((item, index) => ({ item, index })).sort((x, y) => ORDER[x.item.severity] - ORDER[y.item.severity] || x.index - y.index).map(({ item }) => item);
+  // What the training did, when both runs were recorded: ranked with the environment by severity.
+  list.items.push(...diffRecordings(a.run?.record, b.run?.record));
+  return sortDifferences(list.items);
+}
+
+/** Most severe first; within a severity, the order they were found in. */
+export function sortDifferences(items: readonly SnapshotDifference[]): SnapshotDifference[] {
+  return items.map((item, index) => ({ item, index })).sort((x, y) => ORDER[x.item.severity] - ORDER[y.item.severity] || x.index - y.index).map(({ item }) => item);
 }
 
 export function severityCounts(differences: readonly SnapshotDifference[]): Record<Severity, number> {

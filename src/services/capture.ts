@@ -6,6 +6,7 @@ import { basename, delimiter, dirname, join, relative, resolve } from 'node:path
 import { assembleFrameworks, assembleGpu, assemblePackages, assemblePython, assembleSystem, systemProbeRecords } from '../core/assemble.js';
 import { inlineAssignments } from '../core/command-line.js';
 import { buildDeterminism } from '../core/determinism.js';
+import { withRecorder, type RunRecording } from '../core/recording.js';
 import { outputKind } from '../core/manifest.js';
 import { manifestOfPath } from './data-manifest.js';
 import { besideSnapshot } from '../core/paths.js';
@@ -19,6 +20,7 @@ import {
   CappedLogFile,
   isEmptyFolder,
   isInside,
+  makeTempDir,
   pathExists,
   removePath,
   StagedFolder,
@@ -28,6 +30,7 @@ import {
 } from '../adapters/fs.js';
 import { readGitState, type GitState } from '../adapters/git.js';
 import { runShellCommand } from '../adapters/process.js';
+import { readRecording, RECORDER_DIR } from '../adapters/probes/recorder.js';
 import { chooseInterpreter, runPythonProbe } from '../adapters/probes/python.js';
 import { serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
 import { readHeaders, collectSystem } from '../adapters/probes/system-probes.js';
@@ -37,6 +40,8 @@ export interface CaptureInput {
   codeDir: string;
   data: string[];
   run?: { command: string; outputsDir: string };
+  /** Record what the training does (seeds, fit's model, parameters and data) through the recorder; default on (--no-record). */
+  record?: boolean;
   output: string;
   force: boolean;
   probeTimeoutMs: number;
@@ -250,7 +255,9 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     if (!subPatches) await removePath(staged.path('submodules'));
     // The bundle is meant to be committed: git must never rewrite the patches' line endings.
     if (hasPatch || subPatches) await staged.writeFile('.gitattributes', '*.patch -text\n');
-    const run = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, inRepo, warnings) : null;
+    const trained = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, inRepo, warnings) : null;
+    const run = trained?.run ?? null;
+    if (trained?.recorder) probes.recorder = trained.recorder;
     const needsBundle = run !== null || hasPatch || subPatches || data.length > 0;
 
     const snapshot: Snapshot = {
@@ -310,6 +317,12 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
   }
 }
 
+/** The recorder as a probe: ok with a record, error with why there is none or what it missed. */
+function recorderProbe(record: RunRecording | null, problem: string | null): ProbeRecord {
+  if (record !== null) return record.errors.length === 0 ? { status: 'ok', duration_ms: 0 } : { status: 'error', duration_ms: 0, reason: `${record.errors.length} hook(s) failed: ${record.errors[0]?.where ?? ''}: ${record.errors[0]?.message ?? ''}`.slice(0, 500) };
+  return { status: 'error', duration_ms: 0, reason: (problem ?? 'no record').slice(0, 500) };
+}
+
 async function runTraining(
   input: CaptureInput,
   staged: StagedFolder,
@@ -321,7 +334,7 @@ async function runTraining(
   relToSnapshot: (p: string) => string,
   inRepo: (path: string) => Promise<string | null>,
   warnings: string[],
-): Promise<RunRecord> {
+): Promise<{ run: RunRecord; recorder: ProbeRecord | null }> {
   const spec = input.run as NonNullable<CaptureInput['run']>;
   const outputsDir = resolve(input.cwd, spec.outputsDir);
   if ((await statKind(outputsDir)) === 'directory' && !(await isEmptyFolder(outputsDir))) {
@@ -338,9 +351,13 @@ async function runTraining(
   const stdoutLog = new CappedLogFile(staged.path('logs', 'stdout.log'), cap, cap);
   const stderrLog = new CappedLogFile(staged.path('logs', 'stderr.log'), cap, cap);
   const echo = input.echoRun ? input.echo : undefined;
+  // The recorder writes into a folder of its own, read and checked after the run.
+  const recordDir = input.record === false ? null : await makeTempDir('snapshot-record-');
+  const recordFile = recordDir === null ? null : join(recordDir, 'record.json');
+  const baseEnv = runEnvironment(input.env, pythonExecutable, pythonPrefix, isVenv);
   const outcome = await runShellCommand(spec.command, {
     cwd: input.cwd,
-    env: runEnvironment(input.env, pythonExecutable, pythonPrefix, isVenv),
+    env: recordFile === null ? baseEnv : withRecorder(baseEnv, RECORDER_DIR, recordFile),
     // Our own stdout stays clean for --json: the training's output is echoed to our stderr.
     onStdout: (chunk) => {
       stdoutLog.write(chunk);
@@ -353,7 +370,20 @@ async function runTraining(
     signal: input.signal,
   });
   const [outLog, errLog] = await Promise.all([stdoutLog.close(), stderrLog.close()]);
-  if (input.signal?.aborted) throw new InterruptedError(input.signal, 'the training');
+  let record: RunRecording | null = null;
+  let recorder: ProbeRecord | null = null;
+  if (recordFile !== null && recordDir !== null) {
+    const reading = await readRecording(recordFile);
+    await removePath(recordDir);
+    record = reading.record;
+    recorder = recorderProbe(reading.record, reading.problem);
+    if (reading.problem !== null) warnings.push(`the recorder: ${reading.problem}; the snapshot has no record of what the training did`);
+    else if (reading.record.errors.length > 0) warnings.push(`the recorder could not see everything: ${reading.record.errors.slice(0, 3).map((e) => `${e.where}: ${e.message}`).join('; ')}`);
+  }
+  if (input.signal?.aborted) {
+    if (recordDir !== null) await removePath(recordDir).catch(() => undefined);
+    throw new InterruptedError(input.signal, 'the training');
+  }
   if (outcome.failedToStart) {
     throw new UserInputError('RUN_NOT_STARTED', `--run ${spec.command}: could not start: ${outcome.failedToStart}`, { hint: 'Check the command line.' });
   }
@@ -381,7 +411,7 @@ async function runTraining(
       baseline = { dir: relToSnapshot(join(bundlePath, 'baseline')), files: hashed.map((f) => ({ ...f, kind: outputKind(f.path) })) };
     }
   }
-  return {
+  const run: RunRecord = {
     command: spec.command,
     cwd: input.cwd,
     cwd_in_repo: await inRepo(input.cwd),
@@ -399,8 +429,9 @@ async function runTraining(
     outputs_path: outputsDir,
     outputs_in_repo: await inRepo(outputsDir),
     baseline,
-    record: null,
+    record,
     repeat: null,
     reload: null,
   };
+  return { run, recorder };
 }

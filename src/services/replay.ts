@@ -14,12 +14,14 @@ import { parseEnvFlags, replayEnvironment } from '../core/replay/environment.js'
 import { explain } from '../core/replay/explain.js';
 import { parseDataRoots, placeReplay, type ReplayLayout } from '../core/replay/layout.js';
 import { REPLAY_REPORT_VERSION, replayExitCode, type ReplayDataRecord, type ReplayFailure, type ReplayReport, type ReplayRunRecord, type ReplayVerdict } from '../core/replay/report.js';
-import { diffSnapshots } from '../core/snapshot-diff.js';
+import { diffSnapshots, sortDifferences } from '../core/snapshot-diff.js';
 import { jsonSafe, type CompareReport } from '../core/compare/model.js';
 import { ExitCode, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
 import { CappedLogFile, isEmptyFolder, makeDir, makeDirExclusive, readTextTail, removePath, statKind, writeFileAtomic } from '../adapters/fs.js';
 import { readSnapshot, serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
 import { compareOutputs, warmReaders } from './compare.js';
+import { readRecording } from '../adapters/probes/recorder.js';
+import { diffRecordings } from '../core/recording-diff.js';
 import { verifyData } from './data-manifest.js';
 import { locateRepository, type LocatedRepository } from './replay-code.js';
 
@@ -40,6 +42,8 @@ export interface ReplayInput {
   gpus?: string;
   verifyData: boolean;
   toolVersion: string;
+  /** Run the recorder in the replay's training (default on; --no-record). */
+  record?: boolean;
 }
 
 /** What the snapshot and its code are, handed to the engine that will replay them. */
@@ -215,6 +219,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     run: null,
     compare: null,
     differences: [],
+    record: { recorded: null, problem: null, baseline_recorded: (snapshot.run?.record ?? null) !== null },
     causes: [],
     failure: null,
     durations,
@@ -287,6 +292,8 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     const outputs = join(folder, 'outputs');
     await makeDir(logs);
     await makeDir(outputs);
+    const recordTo = input.record === false ? null : join(folder, 'record');
+    if (recordTo !== null) await makeDir(recordTo);
     const cap = deps.logCapBytes ?? 1024 * 1024;
     const stdoutLog = new CappedLogFile(join(logs, 'stdout.log'), cap, cap);
     const stderrLog = new CappedLogFile(join(logs, 'stderr.log'), cap, cap);
@@ -308,6 +315,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
             timeoutMs: input.timeoutMs,
             gpus,
             ...outputBounds(snapshot),
+            recordTo: recordTo,
           },
           {
             onStdout: (chunk) => {
@@ -330,6 +338,12 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     });
     checkAborted('the training');
     report.run = runRecord(snapshot, layout, result, folder);
+    if (recordTo !== null) {
+      const reading = await readRecording(join(recordTo, 'record.json'));
+      report.record.recorded = reading.record;
+      report.record.problem = reading.problem;
+      if (reading.problem !== null) events({ type: 'warning', message: `the recorder: ${reading.problem}; what the training did is not compared` });
+    }
     // An engine that lets the training read its data in place: the data is checked again, and a
     // training that changed its own input is said (the next run of it would train on other data).
     if (input.verifyData && backend.isolatesData === false && report.data.verified) {
@@ -384,7 +398,8 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       // kept out of the record, and the comparison of the outputs still stands.
       events({ type: 'warning', message: `the replay environment could not be recorded: ${error instanceof Error ? error.message : String(error)}` });
     }
-    report.differences = diffSnapshots(snapshot, replayed);
+    // What the training did (its record) is compared with the baseline's beside its environment.
+    report.differences = sortDifferences([...diffSnapshots(snapshot, replayed), ...diffRecordings(snapshot.run?.record, report.record.recorded)]);
 
     stage('compare', `comparing ${result.outputs?.length ?? 0} output(s) with the baseline${input.policyPath ? ` under ${input.policyPath}` : ' bit for bit'}`);
     const compared = await comparing;

@@ -62,6 +62,8 @@ export interface RunRequest {
   /** Bounds on the outputs collected: a runaway training must not fill this disk. */
   maxOutputBytes: number;
   maxOutputFiles: number;
+  /** On our host: an empty folder the recorder's record.json is to land in; null: not recorded (--no-record). */
+  recordTo: string | null;
 }
 
 export interface RunResult {

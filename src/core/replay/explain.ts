@@ -6,8 +6,8 @@ import { untrackedAtCapture } from '../git.js';
 import type { DiffCategory, SnapshotDifference } from '../snapshot-diff.js';
 import type { LikelyCause, ReplayFailure, ReplayVerdict } from './report.js';
 
-/** Within a severity: which kind of difference explains a changed result first. */
-const CATEGORY_ORDER: readonly DiffCategory[] = ['numerics-env', 'gpu', 'cuda', 'framework', 'cpu', 'python', 'code', 'package', 'system', 'path'];
+/** Within a severity: which kind of difference explains a changed result first (what the training itself did, before its environment). */
+const CATEGORY_ORDER: readonly DiffCategory[] = ['run', 'numerics-env', 'gpu', 'cuda', 'framework', 'cpu', 'python', 'code', 'package', 'system', 'path'];
 
 function describe(d: SnapshotDifference): string {
   const from = d.baseline ?? '(not set)';

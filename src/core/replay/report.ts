@@ -5,6 +5,8 @@ import type { SnapshotDifference } from '../snapshot-diff.js';
 import type { DoctorCheck, ReplayStage } from './backend.js';
 import { ExitCode } from '../../errors.js';
 
+import type { RunRecording } from '../recording.js';
+
 export const REPLAY_REPORT_VERSION = 1;
 
 export type ReplayVerdict = 'identical' | 'equivalent' | 'different' | 'error';
@@ -74,6 +76,8 @@ export interface ReplayReport {
   run: ReplayRunRecord | null;
   compare: CompareReport | null;
   differences: SnapshotDifference[];
+  /** What the recorder saw the replay's training do, and why there is none (null: recorded, or --no-record). */
+  record: { recorded: RunRecording | null; problem: string | null; baseline_recorded: boolean };
   causes: LikelyCause[];
   failure: ReplayFailure | null;
   durations: { doctor_ms: number; prepare_ms: number; verify_ms: number; run_ms: number; probe_ms: number; compare_ms: number; total_ms: number };

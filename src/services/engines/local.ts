@@ -20,6 +20,8 @@ import { checkIndex } from '../../adapters/package-index.js';
 import { loadCompatTable } from '../../adapters/package-files.js';
 import { runProcess, runShellCommand, spawnStreaming } from '../../adapters/process.js';
 import { runPythonProbe } from '../../adapters/probes/python.js';
+import { RECORDER_DIR } from '../../adapters/probes/recorder.js';
+import { withRecorder } from '../../core/recording.js';
 import { findPythons, identifyPython } from '../../adapters/probes/pythons.js';
 import { collectSystem } from '../../adapters/probes/system-probes.js';
 import { buildContext, CODE_FOLDER, type BuildContext } from '../build-context.js';
@@ -273,6 +275,8 @@ export class LocalReplay implements ReplayBackend {
     }
     for (const mount of request.data) await this.placeData(mount.source, mount.target, events);
     this.runEnv = localRunEnv({ replayEnv: request.env, venv: env.handle, kerasHome: this.kerasHome, host: this.settings.env, gpus: request.gpus });
+    // The recorder on the training's own PYTHONPATH (the host's was removed above); the probe's environment does not get it.
+    const trainingEnv = request.recordTo === null ? this.runEnv : withRecorder(this.runEnv, RECORDER_DIR, join(request.recordTo, 'record.json'));
     if ((await statKind(request.workdir)) !== 'directory') await makeDir(request.workdir);
     // What the export already holds in the outputs folder (the commit's copies): a file the
     // training does not write again is not its output, and must not compare equal for it.
@@ -280,7 +284,7 @@ export class LocalReplay implements ReplayBackend {
     if ((await statKind(request.outputsPath)) === 'directory') {
       for (const file of await walkFiles(request.outputsPath)) before.set(file.relativePath, await fileStamp(String(file.absolutePath)));
     }
-    const outcome = await runShellCommand(request.command, { cwd: request.workdir, env: this.runEnv, onStdout: output.onStdout, onStderr: output.onStderr, signal, timeoutMs: request.timeoutMs });
+    const outcome = await runShellCommand(request.command, { cwd: request.workdir, env: trainingEnv, onStdout: output.onStdout, onStderr: output.onStderr, signal, timeoutMs: request.timeoutMs });
     if (signal?.aborted) throw new InterruptedError(signal, 'the training');
     if (outcome.failedToStart !== null) throw new ExternalError('RUN_NOT_STARTED', `the training could not start: ${outcome.failedToStart}`, { hint: 'Check the command line and the working directory.' });
     let outputs: RunResult['outputs'] = null;
