@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, createReadStream, createWriteStream, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { access, appendFile, chmod, copyFile, lstat, lutimes, mkdir, mkdtemp, open, opendir, readdir, readFile, realpath, rename, rm, stat, statfs, symlink, utimes, writeFile } from 'node:fs/promises';
+import { access, appendFile, chmod, copyFile, cp, lstat, lutimes, mkdir, mkdtemp, open, opendir, readdir, readFile, realpath, rename, rm, stat, statfs, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InterruptedError, OutputRefusedError, UserInputError } from '../errors.js';
@@ -643,6 +643,20 @@ export async function makeDir(path: string): Promise<void> {
 export async function removePath(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
   liveStaging.delete(path);
+}
+
+/**
+ * Moves a folder (a rename; across file systems a copy that keeps links as links, then the
+ * original removed). The target must not exist.
+ */
+export async function moveFolder(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    await cp(from, to, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false, preserveTimestamps: true });
+    await rm(from, { recursive: true, force: true });
+  }
 }
 
 /** True when candidate is root or under it. A name that merely starts with '..' ('..data', as Kubernetes lays out volumes) is inside. */

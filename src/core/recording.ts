@@ -129,3 +129,9 @@ export function withRecorder<T extends Record<string, string | undefined>>(env: 
   if (options.alsoSeed) out[RECORD_ALSO_SEED_ENV] = '1';
   return out as T & Record<string, string>;
 }
+
+/** A recorded call as the user wrote it: `tf.random.set_seed(42)`, with where it ran from when nested. */
+export function callText(c: RecordedCall): string {
+  const args = c.args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : JSON.stringify(a) ?? 'None')).join(', ');
+  return `${c.call}(${args})${c.via ? ` [via ${c.via}]` : ''}`;
+}

@@ -3,16 +3,11 @@
 // capture --repeat. Pure; every value from the record is untrusted text and printed through
 // printable().
 import type { RepeatCheck } from '../core/model.js';
-import type { DataDigest, RecordedCall, RunRecording } from '../core/recording.js';
+import { callText, type DataDigest, type RunRecording } from '../core/recording.js';
 import { printable } from './text.js';
 
 function row(label: string, value: string): string {
   return `  ${label.padEnd(13)}${printable(value)}`;
-}
-
-export function callText(c: RecordedCall): string {
-  const args = c.args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(', ');
-  return `${c.call}(${args})${c.via ? ` [via ${c.via}]` : ''}`;
 }
 
 function digestText(d: DataDigest): string {

@@ -31,6 +31,7 @@ import {
 import { readGitState, type GitState } from '../adapters/git.js';
 import { runShellCommand } from '../adapters/process.js';
 import { readRecording, RECORDER_DIR } from '../adapters/probes/recorder.js';
+import { runRepeats } from './repeat.js';
 import { chooseInterpreter, runPythonProbe } from '../adapters/probes/python.js';
 import { serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
 import { readHeaders, collectSystem } from '../adapters/probes/system-probes.js';
@@ -42,6 +43,8 @@ export interface CaptureInput {
   run?: { command: string; outputsDir: string };
   /** Record what the training does (seeds, fit's model, parameters and data) through the recorder; default on (--no-record). */
   record?: boolean;
+  /** --repeat N: run the training N times in all and record whether its outputs stay the same; --policy, --explain, --explain-budget. */
+  repeat?: { runs: number; policyPath?: string; explain: boolean; explainBudget: number };
   output: string;
   force: boolean;
   probeTimeoutMs: number;
@@ -258,6 +261,26 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     const trained = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, inRepo, warnings) : null;
     const run = trained?.run ?? null;
     if (trained?.recorder) probes.recorder = trained.recorder;
+    const determinism = buildDeterminism(input.env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags });
+    if (run !== null && run.status === 'succeeded' && input.repeat !== undefined && input.run !== undefined) {
+      run.repeat = await runRepeats({
+        runs: input.repeat.runs,
+        outputsDir: resolve(input.cwd, input.run.outputsDir),
+        baselineDir: staged.path('baseline'),
+        firstRecord: run.record,
+        findings: determinism.findings,
+        env: determinism.env,
+        policyPath: input.repeat.policyPath,
+        cwd: input.cwd,
+        explain: input.repeat.explain,
+        explainBudget: input.repeat.explainBudget,
+        record: input.record !== false,
+        runAgain: (extraEnv, recordFile) => runAgain(input, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', extraEnv, recordFile),
+        readRecord: async (file) => (await readRecording(file)).record,
+        progress: (line) => input.log(line),
+      });
+      input.log(`run to run: ${run.repeat.verdict}: ${run.repeat.message}`);
+    }
     const needsBundle = run !== null || hasPatch || subPatches || data.length > 0;
 
     const snapshot: Snapshot = {
@@ -270,7 +293,7 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
       frameworks,
       gpu,
       system,
-      determinism: buildDeterminism(input.env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags }),
+      determinism,
       code: {
         path: codeDir,
         repo_root: repoRoot,
@@ -315,6 +338,18 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     // After a commit the staging folder is gone and this does nothing.
     await staged.discard();
   }
+}
+
+/** The training once more, as the first run had it (plus `extraEnv`), its output echoed but not kept: a repeat of capture --repeat. */
+async function runAgain(input: CaptureInput, pythonExecutable: string, pythonPrefix: string, isVenv: boolean, extraEnv: Record<string, string>, recordFile: string | null): Promise<{ ok: boolean; why: string | null }> {
+  const spec = input.run as NonNullable<CaptureInput['run']>;
+  const base = { ...runEnvironment(input.env, pythonExecutable, pythonPrefix, isVenv), ...extraEnv };
+  const echo = input.echoRun ? input.echo : undefined;
+  const outcome = await runShellCommand(spec.command, { cwd: input.cwd, env: recordFile === null ? base : withRecorder(base, RECORDER_DIR, recordFile), onStdout: (c) => echo?.(c), onStderr: (c) => echo?.(c), signal: input.signal });
+  if (input.signal?.aborted) throw new InterruptedError(input.signal, 'a repeat of the training');
+  if (outcome.failedToStart) return { ok: false, why: `it could not start: ${outcome.failedToStart}` };
+  if (outcome.exitCode !== 0) return { ok: false, why: outcome.signal ? `it was killed by ${outcome.signal}` : `it exited with code ${outcome.exitCode}` };
+  return { ok: true, why: null };
 }
 
 /** The recorder as a probe: ok with a record, error with why there is none or what it missed. */
