@@ -82,7 +82,8 @@ export const OP_DETERMINISM_ENV = { SNAPSHOT_RECORD_OP_DETERMINISM: '1' } as con
 export function candidateFixes(div: RepeatCheck['divergence'], record: RunRecording | null, env: Readonly<Record<string, string>>): CandidateFix[] {
   const fixes: CandidateFix[] = [];
   const direct = (record?.seeds ?? []).filter((s) => s.via === null);
-  const frameworkSeed = direct.find((s) => /^(tf\.random\.set_seed|numpy\.random\.seed|torch\.manual_seed)$/.test(s.call));
+  // The framework's own seed call is where the user's fix goes (tf.random.set_seed before numpy's).
+  const frameworkSeed = ['tf.random.set_seed', 'torch.manual_seed', 'numpy.random.seed'].map((name) => direct.find((s) => s.call === name)).find((s) => s !== undefined);
   if (frameworkSeed !== undefined) {
     const value = frameworkSeed.args[0];
     const seed = typeof value === 'number' || typeof value === 'string' ? String(value) : 'SEED';
