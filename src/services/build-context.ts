@@ -5,9 +5,10 @@
 import { CONTEXT_MTIME, compareKeys, orderKey } from '../core/code-tree.js';
 import { planDockerfile, type DockerfilePlan } from '../core/dockerfile/plan.js';
 import type { Snapshot } from '../core/model.js';
-import { fileSize, openReadStream } from '../adapters/fs.js';
+import { fileSize, openReadStream, walkFiles } from '../adapters/fs.js';
 import { loadCompatTable, loadTemplates } from '../adapters/package-files.js';
 import { PROBE_SCRIPT } from '../adapters/probes/python.js';
+import { RECORDER_DIR } from '../adapters/probes/recorder.js';
 import { serializeSnapshot } from '../adapters/snapshot-file.js';
 import { packTar, type TarEntryOut } from '../adapters/tar.js';
 import { locateCode, prepareCodeTree, type CodeFacts, type CodeTree } from './code-tree.js';
@@ -97,12 +98,14 @@ export async function buildContext(input: BuildContextInput): Promise<BuildConte
   const fixed: ContextEntry[] = [file('Dockerfile', Buffer.from(plan.files.Dockerfile)), file('requirements.txt', Buffer.from(plan.files['requirements.txt']))];
   if (plan.files['keras.json'] !== undefined) fixed.push(file('keras.json', Buffer.from(plan.files['keras.json'])));
   fixed.push(file('snapshot.yaml', Buffer.from(serializeSnapshot(snapshot))));
-  const listed = fixed.map((entry) => entry.name).concat('snapshot_probe.py', tree === null ? [] : [`${CODE_FOLDER}/`]);
+  const recorder = await recorderFiles();
+  const listed = fixed.map((entry) => entry.name).concat('snapshot_probe.py', `${RECORDER_FOLDER}/`, tree === null ? [] : [`${CODE_FOLDER}/`]);
   // The probe is streamed from the installation like any other file, never held whole.
   const probe = (): ContextEntry => ({ name: 'snapshot_probe.py', kind: 'file', mode: 0o644, size: probeSize, mtime: CONTEXT_MTIME, linkname: null, body: openReadStream(PROBE_SCRIPT) });
 
   async function* entries(): AsyncGenerator<ContextEntry> {
     const top: Array<{ key: Buffer; make: () => AsyncGenerator<ContextEntry> | ContextEntry }> = [...fixed.map((entry) => ({ key: orderKey(entry.name, 'file'), make: () => entry })), { key: orderKey('snapshot_probe.py', 'file'), make: probe }];
+    top.push({ key: orderKey(RECORDER_FOLDER, 'directory'), make: () => recorderEntries(recorder) });
     if (tree !== null) top.push({ key: orderKey(CODE_FOLDER, 'directory'), make: () => codeEntries(tree, input.signal) });
     top.sort((a, b) => compareKeys(a.key, b.key));
     for (const { make } of top) {
@@ -126,6 +129,27 @@ export async function buildContext(input: BuildContextInput): Promise<BuildConte
       await tree?.dispose();
     },
   };
+}
+
+/** The recorder's folder in the context and the image (python/snapshot_recorder in the installation). */
+export const RECORDER_FOLDER = 'snapshot_recorder';
+
+/** The recorder's Python files, by name and size: a flat folder of the installation. */
+async function recorderFiles(): Promise<Array<{ name: string; path: string; size: number }>> {
+  const files = await walkFiles(RECORDER_DIR);
+  const out: Array<{ name: string; path: string; size: number }> = [];
+  for (const f of files) {
+    if (!/^[A-Za-z0-9_]+\.py$/.test(f.relativePath)) continue;
+    const path = String(f.absolutePath);
+    out.push({ name: f.relativePath, path, size: (await fileSize(path)) ?? 0 });
+  }
+  if (!out.some((f) => f.name === 'sitecustomize.py')) throw new Error(`the recorder ${RECORDER_DIR} is missing from the installation`);
+  return out;
+}
+
+async function* recorderEntries(files: Array<{ name: string; path: string; size: number }>): AsyncGenerator<ContextEntry> {
+  yield { name: RECORDER_FOLDER, kind: 'directory', mode: 0o755, size: 0, mtime: CONTEXT_MTIME, linkname: null, body: null };
+  for (const f of files) yield { name: `${RECORDER_FOLDER}/${f.name}`, kind: 'file', mode: 0o644, size: f.size, mtime: CONTEXT_MTIME, linkname: null, body: openReadStream(f.path) };
 }
 
 /** The code tree under code/, its folder first. */

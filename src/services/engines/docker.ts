@@ -4,6 +4,7 @@
 // probes inside the image. It holds a ContainerEngine (our own interface), never dockerode.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { withRecorder } from '../../core/recording.js';
 import type { ContainerChange, ContainerEngine, ContainerSpec, EngineFacts, GpuRequest, OutputHandlers } from '../../core/container-engine.js';
 import { nvidiaSmiQueryArgs } from '../../core/parse/index.js';
 import { extractMarked, parseHostProbe } from '../../core/parse/host-probe.js';
@@ -47,6 +48,10 @@ export interface DockerReplayOptions {
 }
 
 /** Build arguments land in the image's history (`docker history --no-trunc`): no credentials in them. */
+/** Where the image keeps the recorder, and where the training writes its record in the container. */
+const CONTAINER_RECORDER_DIR = '/opt/snapshot/recorder';
+const CONTAINER_RECORD_DIR = '/tmp/snapshot-record';
+
 export function assertNoCredentials(buildArgs: Record<string, string>): void {
   for (const [key, value] of Object.entries(buildArgs)) {
     // pip takes several URLs separated by spaces: every one is looked at, wherever it sits.
@@ -151,7 +156,7 @@ export class DockerReplay implements ReplayBackend {
         // The captured command line, through the image's shell as the user typed it.
         command: ['/bin/sh', '-c', request.command],
         workdir: request.workdir,
-        env: request.env,
+        env: request.recordTo === null ? request.env : withRecorder(request.env, CONTAINER_RECORDER_DIR, `${CONTAINER_RECORD_DIR}/record.json`),
         mounts: request.data.map((d) => ({ source: d.source, target: d.target, readOnly: true })),
         gpus: request.gpus,
         timeoutMs: request.timeoutMs,
@@ -160,6 +165,10 @@ export class DockerReplay implements ReplayBackend {
       signal,
     );
     if (outcome.aborted || signal?.aborted) throw new InterruptedError(signal, 'the training');
+    if (request.recordTo !== null) {
+      // The record, out of the container beside the outputs; none there is said by the pipeline.
+      await this.options.engine.copyOut(outcome.containerId, CONTAINER_RECORD_DIR, request.recordTo, { maxBytes: 64 * 1024 * 1024, maxEntries: 16, onSkip: () => undefined }).catch(() => undefined);
+    }
     let outputs: RunResult['outputs'] = null;
     const skipped: Array<{ path: string; why: string }> = [];
     try {
