@@ -9,6 +9,8 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 export const binRun = join(repoRoot, 'bin', 'run.js');
 export const tfPython = join(repoRoot, '.cache', 'envs', 'tf221', 'bin', 'python');
 export const kerasJaxPython = join(repoRoot, '.cache', 'envs', 'keras-jax', 'bin', 'python');
+/** TF 2.21, Keras 3.15 and scikit-learn: the reproducibility article's recipe. */
+export const articlePython = join(repoRoot, '.cache', 'envs', 'tf221-sklearn', 'bin', 'python');
 export const fakeBin = (name: string) => join(repoRoot, 'test', 'fixtures', 'fake-bin', name);
 
 export interface CliResult {

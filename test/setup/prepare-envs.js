@@ -23,6 +23,13 @@ export const KERAS_JAX_ENV = {
   packages: ['keras==3.15.1', 'jax==0.10.2', 'jaxlib==0.10.2'],
 };
 
+/** The reproducibility article's recipe needs scikit-learn (its breast-cancer data) beside TF and Keras. */
+export const ARTICLE_ENV = {
+  name: 'tf221-sklearn',
+  python: '3.11',
+  packages: ['tensorflow-cpu==2.21.0', 'keras==3.15.1', 'h5py', 'scikit-learn'],
+};
+
 function indexArgs() {
   if (process.env.PIP_INDEX_URL) return [];
   const local = ['/opt/pypi/simple', '/opt/pypi-more/simple'].filter((p) => existsSync(p));
@@ -53,7 +60,7 @@ export function ensureEnv(spec) {
 }
 
 export function prepareAll() {
-  return { tf: ensureEnv(TF_ENV), kerasJax: ensureEnv(KERAS_JAX_ENV) };
+  return { tf: ensureEnv(TF_ENV), kerasJax: ensureEnv(KERAS_JAX_ENV), article: ensureEnv(ARTICLE_ENV) };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
