@@ -207,9 +207,10 @@ def _names(value, depth=0):
         return [_names(v, depth + 1) for v in value[:256]]
     if isinstance(value, dict):
         return dict((str(k), _names(v, depth + 1)) for k, v in list(value.items())[:256])
-    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
-        return getattr(value, "__name__", type(value).__name__)
-    return type(value).__name__
+    # Functions (numpy's are dispatcher objects, not FunctionType) and classes by their name;
+    # instances (a Metric, a Loss) by their class.
+    name = getattr(value, "__name__", None) if callable(value) else None
+    return name if isinstance(name, str) else type(value).__name__
 
 
 # --------------------------------------------------------------------------------------------
