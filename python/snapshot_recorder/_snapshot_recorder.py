@@ -231,6 +231,33 @@ def _append_call(kind, name, args, via):
         _record[kind].append(entry)
 
 
+_library_roots = []
+
+
+def _from_library(depth):
+    """Whether the frame `depth` up is in installed code (site-packages, the standard library)."""
+    try:
+        if not _library_roots:
+            import sysconfig
+
+            paths = sysconfig.get_paths()
+            for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+                if paths.get(key):
+                    _library_roots.append(os.path.realpath(paths[key]) + os.sep)
+        filename = sys._getframe(depth + 1).f_code.co_filename
+        if filename.startswith("<"):
+            return True
+        real = os.path.realpath(filename)
+        return any(real.startswith(root) for root in _library_roots)
+    except Exception:
+        return False
+
+
+# Generators libraries make for themselves (scipy, scikit-learn, Keras at import) are theirs, not
+# the training's choice: only the training's own default_rng calls are recorded.
+_OWN_CALLS_ONLY = ("numpy.random.default_rng",)
+
+
 def _wrap_call(original, kind, name):
     """A function that records the call and then calls original, exactly as the training asked."""
 
@@ -239,8 +266,9 @@ def _wrap_call(original, kind, name):
         pushed = False
         try:
             stack = _stack()
+            skip = not stack and name in _OWN_CALLS_ONLY and _from_library(1)
             # The same recorded call right inside itself is one call patched twice: record once.
-            if not (stack and (stack[-1] == name or (stack[-1], name) in IMPLEMENTATION_CALLS)):
+            if not skip and not (stack and (stack[-1] == name or (stack[-1], name) in IMPLEMENTATION_CALLS)):
                 via = stack[0] if stack else None
                 _append_call(kind, name, _call_args(args, kwargs), via)
                 stack.append(name)
@@ -385,6 +413,17 @@ def _patch_tensorflow():
         ],
         ("tensorflow", "keras", "tf_keras"),
     )
+    # capture --explain's candidate fix: op determinism switched on as TensorFlow finishes loading,
+    # recorded as a switch made by snapshot, never set otherwise.
+    if _state.get("op_determinism") and not _state.get("op_determinism_done"):
+        try:
+            enable = _originals.get("tf.config.experimental.enable_op_determinism") or _attr(config, "enable_op_determinism")
+            if enable is not None:
+                _state["op_determinism_done"] = True
+                _append_call("switches", "tf.config.experimental.enable_op_determinism", [], EXPLAIN_VIA)
+                enable()
+        except Exception as error:
+            _error("%s: enable_op_determinism" % EXPLAIN_VIA, error)
 
 
 def _module_version(module):
@@ -1071,6 +1110,9 @@ def _write(why):
                 _record["python"] = platform.python_version()
             text = json.dumps(_record, allow_nan=False)
         directory, base = os.path.split(path)
+        # A container's record folder (/tmp/snapshot-record) does not exist until the first write.
+        if directory and not os.path.isdir(directory):
+            os.makedirs(directory)
         tmp = os.path.join(directory, ".%s.%d.tmp" % (base, os.getpid()))
         with open(tmp, "w") as f:
             f.write(text)
@@ -1115,10 +1157,12 @@ def activate(environ=None):
     _state["path"] = os.path.abspath(path)
     _state["pid"] = os.getpid()
     _state["also_seed"] = environ.get("SNAPSHOT_RECORD_ALSO_SEED") == "1"
+    _state["op_determinism"] = environ.get("SNAPSHOT_RECORD_OP_DETERMINISM") == "1"
     # A child interpreter (spawn, subprocess) inherits PYTHONPATH but not these: it runs
     # unrecorded instead of overwriting the record.
     environ.pop("SNAPSHOT_RECORD_FILE", None)
     environ.pop("SNAPSHOT_RECORD_ALSO_SEED", None)
+    environ.pop("SNAPSHOT_RECORD_OP_DETERMINISM", None)
     _state["active"] = True
     _register_atexit()
     try:
