@@ -137,7 +137,13 @@ export async function runReload(options: ReloadOptions): Promise<ReloadRun> {
   });
   if (ran.outcome === 'aborted') throw new InterruptedError(options.signal, 'the saved-model reload check');
   const processFault = ran.outcome === 'ok' ? null : { outcome: ran.outcome, reason: ran.reason ?? `${options.python} did not finish` };
-  const text = await readOptionalText(resultPath, "the reload check's result", RESULT_MAX_BYTES);
+  let text: string | null;
+  try {
+    text = await readOptionalText(resultPath, "the reload check's result", RESULT_MAX_BYTES);
+  } catch (error) {
+    // A folder in its place, a file of gigabytes: not the script's answer.
+    throw refused(resultPath, [error instanceof Error ? error.message : String(error)]);
+  }
   const failed = (name: string, format: SavedModelFormat, message: string): ReloadRunModel => ({ path: name, format, status: 'error', message, inputs: [], predictions: null, sha256: null, loader: null, duration_ms: 0 });
   if (text === null) {
     if (processFault === null) throw refused(resultPath, ['the script exited 0 but wrote no result.json']);
