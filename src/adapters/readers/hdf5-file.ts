@@ -589,3 +589,20 @@ export async function compareH5Files(baselinePath: string, candidatePath: string
     b?.close();
   }
 }
+
+/**
+ * The names of the attributes on a file's root group, sorted: what tells a legacy Keras full model
+ * (`model_config`, written by `model.save('x.h5')`) from a weights-only file (Keras 2's
+ * `layer_names`, Keras 3's none). Throws with one line when the file is not HDF5 or cannot be read.
+ */
+export async function h5RootAttributeNames(path: string): Promise<string[]> {
+  const module = await ready();
+  const file = await openH5(path, 'file');
+  try {
+    return [...module.get_attribute_names(file.file_id as unknown as bigint, '/')].sort();
+  } catch (error) {
+    throw new Error(`cannot read the root attributes of ${path}: ${hdf5Reason(error)}`);
+  } finally {
+    file.close();
+  }
+}
