@@ -30,6 +30,7 @@ import { readGitState, type GitState } from '../adapters/git.js';
 import { runShellCommand } from '../adapters/process.js';
 import { chooseInterpreter, runPythonProbe } from '../adapters/probes/python.js';
 import { serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
+import { loadFindingRules } from '../adapters/package-files.js';
 import { readHeaders, collectSystem } from '../adapters/probes/system-probes.js';
 
 export interface CaptureInput {
@@ -226,6 +227,7 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     const pythonInfo = assemblePython(python.output);
     const packages = assemblePackages(python.output);
     packageWarnings(packages, warnings);
+    const findingRules = await loadFindingRules();
     const probes: Record<string, ProbeRecord> = { python: python.probe, ...systemProbeRecords(raw), git: gitState.probe };
     if (input.data.length > 0) probes.data = dataProbe;
     for (const [name, record] of Object.entries(probes)) {
@@ -263,7 +265,7 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
       frameworks,
       gpu,
       system,
-      determinism: buildDeterminism(input.env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags }),
+      determinism: buildDeterminism(input.env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags, packages: packages.map((p) => p.name) }, findingRules),
       code: {
         path: codeDir,
         repo_root: repoRoot,
