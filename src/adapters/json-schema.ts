@@ -48,6 +48,7 @@ function describe(error: ErrorObject): string {
   const where = error.propertyName === undefined ? path : `${path}: key '${error.propertyName}'`;
   if (error.keyword === 'additionalProperties') return `${where}: unknown field '${String(error.params.additionalProperty)}'`;
   if (error.keyword === 'enum') return `${where}: must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  if (error.keyword === 'false schema') return `${where}: is not allowed here`;
   return `${where}: ${error.message ?? 'is invalid'}`;
 }
 

@@ -1,8 +1,11 @@
 // Which environment variables change numerics, and what in a captured environment will break
 // reproducibility. Only the allowlist below is ever read from the environment: other variables
-// hold secrets (tokens, passwords) and never reach a snapshot.
-import { compareVersions } from './versions.js';
-import type { DeterminismInfo, Finding, FrameworksInfo, GpuInfo } from './model.js';
+// hold secrets (tokens, passwords) and never reach a snapshot. The findings are rules in
+// data/findings.json, evaluated by src/core/findings.ts.
+import { evaluateFindings, type FindingRules, type FindingsInput } from './findings.js';
+import type { DeterminismInfo, Finding, Snapshot } from './model.js';
+
+export type { FindingsInput } from './findings.js';
 
 /** Every variable snapshot records, with why it matters. */
 export const DETERMINISM_ENV_ALLOWLIST: Readonly<Record<string, string>> = {
@@ -88,110 +91,47 @@ export function selectDeterminismEnv(environment: Readonly<Record<string, string
   return selected;
 }
 
-const TRUTHY = new Set(['1', 'true', 'True', 'TRUE']);
-
-/** How TensorFlow's ReadBoolFromEnvVar reads a flag: '0'/'false' and '1'/'true', any case; else unset. */
-function tfBool(value: string | undefined): boolean | undefined {
-  const v = value?.toLowerCase();
-  return v === '0' || v === 'false' ? false : v === '1' || v === 'true' ? true : undefined;
-}
-
-export interface FindingsInput {
-  env: Record<string, string>;
-  frameworks: FrameworksInfo;
-  gpu: GpuInfo;
-  arch: string;
-  /** The CPU's numerics flags (system.cpu.flags): oneDNN's default depends on them. */
-  cpuFlags: readonly string[];
-}
-
 /**
  * The CPU features for which TensorFlow (2.9 and later, on Linux x86) turns oneDNN on by default
  * (tensorflow/core/util/util.cc, DefaultOneDnnPolicy): a CPU without them runs without oneDNN.
+ * data/findings.json's oneDNN rules list the same flags (a test holds them equal).
  */
 export const ONEDNN_DEFAULT_CPU_FLAGS = ['avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_tile', 'amx_int8', 'amx_bf16'] as const;
 
-/** Warnings about settings that will make a replay differ, given what was captured. */
-export function determinismFindings({ env, frameworks, gpu, arch, cpuFlags }: FindingsInput): Finding[] {
+/** Said at capture, not first at rebuild: a value no rebuild can carry is not reproducible. */
+function notRebuildable(env: Record<string, string>): Finding[] {
   const findings: Finding[] = [];
-  const warn = (code: string, message: string) => findings.push({ level: 'warning', code, message, fix: null });
-  const info = (code: string, message: string) => findings.push({ level: 'info', code, message, fix: null });
-  const tf = frameworks.tensorflow?.version ?? null;
-  const tfAtLeast = (v: string) => tf !== null && compareVersions(tf, v) >= 0;
-  const tfBelow = (v: string) => tf !== null && compareVersions(tf, v) < 0;
-  const usesGpu = gpu.available && gpu.devices.length > 0;
-
-  if (env.PYTHONHASHSEED === undefined) {
-    warn('PYTHONHASHSEED_UNSET', 'PYTHONHASHSEED is not set: set and dict-of-str iteration order changes between runs; export PYTHONHASHSEED=0 before training.');
-  } else if (env.PYTHONHASHSEED === 'random') {
-    warn('PYTHONHASHSEED_RANDOM', 'PYTHONHASHSEED=random: hash order changes between runs; set a fixed number.');
-  }
-
-  if (tfAtLeast('2.9') && /^(x86_64|amd64)$/i.test(arch)) {
-    const setting = tfBool(env.TF_ENABLE_ONEDNN_OPTS);
-    const features = ONEDNN_DEFAULT_CPU_FLAGS.filter((flag) => cpuFlags.includes(flag));
-    if (setting === true) {
-      warn('ONEDNN_ON', `oneDNN CPU kernels are on (TF_ENABLE_ONEDNN_OPTS=1): round-off differs between CPU models; export TF_ENABLE_ONEDNN_OPTS=0 for CPU parity.`);
-    } else if (setting === undefined && features.length > 0) {
-      warn('ONEDNN_ON', `oneDNN CPU kernels are on: TensorFlow ${tf} enables them by default on a CPU with ${features.join(', ')}, as this one has; round-off differs between CPU models, and a replay on a CPU without those features runs without oneDNN. Export TF_ENABLE_ONEDNN_OPTS=0 for CPU parity.`);
-    } else if (setting === undefined) {
-      info('ONEDNN_DEFAULT_OFF', `oneDNN CPU kernels are off here only because this CPU lacks ${ONEDNN_DEFAULT_CPU_FLAGS.join(', ')}: TensorFlow ${tf} turns them on by default on a CPU with any of them, which changes results; export TF_ENABLE_ONEDNN_OPTS=0 so every CPU does the same.`);
+  for (const [name, value] of Object.entries(env)) {
+    if (HOST_ONLY_ENV.has(name)) continue;
+    const problem = envValueProblem(name, value);
+    if (problem !== null) {
+      findings.push({ level: 'warning', code: 'ENV_VALUE_NOT_REBUILDABLE', message: `${name}=${JSON.stringify(value).slice(0, 80)} cannot be carried into a rebuild: ${problem}.`, fix: `unset ${name}, or give it a value a rebuild can carry, and capture again.` });
     }
-  }
-
-  const ampereOrNewer = gpu.devices.some((d) => d.compute_capability !== null && compareVersions(d.compute_capability, '8.0') >= 0);
-  if (ampereOrNewer && env.NVIDIA_TF32_OVERRIDE !== '0' && (tfAtLeast('2.4') || frameworks.torch !== null)) {
-    warn('TF32_ON', 'TF32 is on by default on this Ampere-or-newer GPU and changes matmul/conv numerics; export NVIDIA_TF32_OVERRIDE=0 (TensorFlow) or disable allow_tf32 (torch) for float32 parity.');
-  }
-
-  if (tfBool(env.TF_DETERMINISTIC_OPS) === true && tfAtLeast('2.8')) {
-    warn('LEGACY_TF_DETERMINISTIC_OPS', `TF_DETERMINISTIC_OPS is set, but TensorFlow ${tf} replaced it: call tf.config.experimental.enable_op_determinism() in the training script.`);
-  }
-  if (tfBool(env.TF_DETERMINISTIC_OPS) !== true && tf !== null && tfAtLeast('2.1') && tfBelow('2.8') && usesGpu) {
-    warn('NO_TF_DETERMINISTIC_OPS', `TensorFlow ${tf} on a GPU needs TF_DETERMINISTIC_OPS=1 for deterministic ops.`);
-  }
-  if (env.TF_CUDNN_DETERMINISTIC !== undefined && tfAtLeast('2.1')) {
-    warn('LEGACY_TF_CUDNN_DETERMINISTIC', `TF_CUDNN_DETERMINISTIC is set, but TensorFlow ${tf} ignores it in favour of ${tfAtLeast('2.8') ? 'enable_op_determinism()' : 'TF_DETERMINISTIC_OPS=1'}.`);
-  }
-  if (tfBool(env.TF_CUDNN_USE_AUTOTUNE) === false) {
-    warn('AUTOTUNE_OFF', 'TF_CUDNN_USE_AUTOTUNE=0: NVIDIA advises leaving it unset and using the determinism setting instead.');
-  }
-  for (const name of ['TF_DISABLE_SEGMENT_REDUCTION_OP_DETERMINISM_EXCEPTIONS', 'TF_DISABLE_DEPTHWISE_CONV_DETERMINISM_EXCEPTIONS']) {
-    if (env[name] !== undefined && TRUTHY.has(env[name] ?? '')) {
-      warn('DETERMINISM_EXCEPTIONS_SILENCED', `${name} is set: ops that cannot be deterministic run anyway, silently.`);
-    }
-  }
-
-  if (env.TF_USE_LEGACY_KERAS !== undefined && TRUTHY.has(env.TF_USE_LEGACY_KERAS) && frameworks.keras?.tf_keras_version == null) {
-    // Only TensorFlow reads the variable: without it, it does nothing, and saying it fails would be false.
-    if (frameworks.tensorflow !== null) warn('LEGACY_KERAS_MISSING', 'TF_USE_LEGACY_KERAS is set but tf-keras is not installed: TensorFlow will fail to load Keras 2.');
-    else info('LEGACY_KERAS_MISSING', 'TF_USE_LEGACY_KERAS is set, but only TensorFlow reads it and TensorFlow is not installed: it has no effect here.');
-  }
-  if (frameworks.keras && frameworks.keras.backend !== 'tensorflow' && frameworks.tensorflow !== null) {
-    info('KERAS_NON_TF_BACKEND', `Keras runs on the ${frameworks.keras.backend} backend (from ${frameworks.keras.backend_source}) although TensorFlow is installed; a replay must set the same backend.`);
-  }
-
-  if (frameworks.torch !== null && usesGpu && env.CUBLAS_WORKSPACE_CONFIG === undefined) {
-    warn('CUBLAS_WORKSPACE_UNSET', 'torch on a GPU without CUBLAS_WORKSPACE_CONFIG: cuBLAS may be nondeterministic; export CUBLAS_WORKSPACE_CONFIG=:4096:8.');
-  }
-  if (frameworks.jax !== null && usesGpu && !(env.XLA_FLAGS ?? '').includes('--xla_gpu_deterministic_ops')) {
-    info('XLA_NOT_DETERMINISTIC', 'JAX on a GPU without XLA_FLAGS=--xla_gpu_deterministic_ops: reductions may vary between runs.');
-  }
-
-  if (!usesGpu && ['OMP_NUM_THREADS', 'TF_NUM_INTRAOP_THREADS'].every((name) => env[name] === undefined)) {
-    info('THREADS_UNPINNED', 'CPU thread counts are not pinned (OMP_NUM_THREADS, TF_NUM_INTRAOP_THREADS): a machine with another core count may reduce in another order.');
   }
   return findings;
 }
 
-export function buildDeterminism(environment: Readonly<Record<string, string | undefined>>, rest: Omit<FindingsInput, 'env'>): DeterminismInfo {
+/**
+ * The determinism section of a capture: the allowlisted variables and what the rules
+ * (data/findings.json, loaded by loadFindingRules) find in them and the rest of the capture.
+ * With the run's record when the training ran (capture passes it once the run is over).
+ */
+export function buildDeterminism(environment: Readonly<Record<string, string | undefined>>, rest: Omit<FindingsInput, 'env' | 'record'> & { record?: FindingsInput['record'] }, rules: FindingRules): DeterminismInfo {
   const env = selectDeterminismEnv(environment);
-  const findings = determinismFindings({ env, ...rest });
-  // Said at capture, not first at rebuild: a value no rebuild can carry is not reproducible.
-  for (const [name, value] of Object.entries(env)) {
-    if (HOST_ONLY_ENV.has(name)) continue;
-    const problem = envValueProblem(name, value);
-    if (problem !== null) findings.push({ level: 'warning', code: 'ENV_VALUE_NOT_REBUILDABLE', message: `${name}=${JSON.stringify(value).slice(0, 80)} cannot be carried into a rebuild: ${problem}.`, fix: null });
-  }
-  return { env, findings };
+  return { env, findings: [...evaluateFindings({ ...rest, env, record: rest.record ?? null }, rules), ...notRebuildable(env)] };
+}
+
+/** The findings for a whole snapshot, its run record (run.record) included: what capture writes once the training ran. */
+export function findingsFor(snapshot: Snapshot, rules: FindingRules): Finding[] {
+  const env = snapshot.determinism.env;
+  const input: FindingsInput = {
+    env,
+    frameworks: snapshot.frameworks,
+    gpu: snapshot.gpu,
+    arch: snapshot.system.arch,
+    cpuFlags: snapshot.system.cpu.flags,
+    packages: snapshot.packages.map((p) => p.name),
+    record: snapshot.run?.record ?? null,
+  };
+  return [...evaluateFindings(input, rules), ...notRebuildable(env)];
 }

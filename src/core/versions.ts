@@ -27,10 +27,14 @@ export function isValidSpecifier(specifier: string): boolean {
   return pep440.validRange(specifier);
 }
 
-/** Whether the version satisfies the specifier set; false when either does not parse. */
-export function satisfiesSpecifier(version: string, specifier: string): boolean {
+/**
+ * Whether the version satisfies the specifier set; false when either does not parse. With
+ * `prereleases`, a pre- or dev release is judged by its place in PEP 440 order (2.19.0.dev1 is
+ * >=2.8, 2.9.0rc0 is not >=2.9) instead of being excluded.
+ */
+export function satisfiesSpecifier(version: string, specifier: string, options: { prereleases?: boolean } = {}): boolean {
   try {
-    return pep440.satisfies(version, specifier);
+    return pep440.satisfies(version, specifier, { prereleases: options.prereleases ?? false });
   } catch {
     return false;
   }

@@ -3,7 +3,7 @@
 import type { Snapshot } from '../core/model.js';
 import { capturedTree, untrackedAtCapture } from '../core/git.js';
 import { formatBytes } from '../core/units.js';
-import { printable } from './text.js';
+import { findingLines, printable } from './text.js';
 import { renderRecord, renderRepeat } from './record.js';
 
 function row(label: string, value: string): string {
@@ -101,7 +101,7 @@ export function renderSnapshot(s: Snapshot): string[] {
   lines.push('');
   lines.push('Determinism');
   lines.push(row('Settings', envNames.length ? envNames.map((n) => `${n}=${s.determinism.env[n]}`).join(' ') : 'none set'));
-  for (const finding of s.determinism.findings) lines.push(`  ${finding.level === 'warning' ? '!' : '-'} ${printable(finding.message)}`);
+  for (const finding of s.determinism.findings) lines.push(...findingLines(finding));
 
   const failed = Object.entries(s.probes).filter(([, p]) => p.status === 'timeout' || p.status === 'error');
   if (failed.length) {

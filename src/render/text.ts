@@ -9,3 +9,10 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 export function printable(text: string): string {
   return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** A determinism finding as lines: "! message" (a warning) or "- message" (an info), and its fix on a line of its own. */
+export function findingLines(finding: { level: 'warning' | 'info'; message: string; fix: string | null }, indent = '  '): string[] {
+  const lines = [`${indent}${finding.level === 'warning' ? '!' : '-'} ${printable(finding.message)}`];
+  if (finding.fix !== null) lines.push(`${indent}  fix: ${printable(finding.fix)}`);
+  return lines;
+}

@@ -34,6 +34,7 @@ import { readRecording, RECORDER_DIR } from '../adapters/probes/recorder.js';
 import { runRepeats } from './repeat.js';
 import { chooseInterpreter, runPythonProbe } from '../adapters/probes/python.js';
 import { serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
+import { loadFindingRules } from '../adapters/package-files.js';
 import { readHeaders, collectSystem } from '../adapters/probes/system-probes.js';
 
 export interface CaptureInput {
@@ -234,6 +235,7 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     const pythonInfo = assemblePython(python.output);
     const packages = assemblePackages(python.output);
     packageWarnings(packages, warnings);
+    const findingRules = await loadFindingRules();
     const probes: Record<string, ProbeRecord> = { python: python.probe, ...systemProbeRecords(raw), git: gitState.probe };
     if (input.data.length > 0) probes.data = dataProbe;
     for (const [name, record] of Object.entries(probes)) {
@@ -261,7 +263,8 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     const trained = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, inRepo, warnings) : null;
     const run = trained?.run ?? null;
     if (trained?.recorder) probes.recorder = trained.recorder;
-    const determinism = buildDeterminism(input.env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags });
+    // Judged once the training ran: the rules read what the recorder saw too.
+    const determinism = buildDeterminism(input.env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags, packages: packages.map((p) => p.name), record: run?.record ?? null }, findingRules);
     if (run !== null && run.status === 'succeeded' && input.repeat !== undefined && input.run !== undefined) {
       run.repeat = await runRepeats({
         runs: input.repeat.runs,

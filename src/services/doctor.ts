@@ -9,6 +9,8 @@ import { dockerChecks } from './engines/docker.js';
 import { openDockerEngine } from './engines/open.js';
 import { localChecks } from './engines/local.js';
 import { findPythons } from '../adapters/probes/pythons.js';
+import { loadFindingRules } from '../adapters/package-files.js';
+import { findingsFor } from '../core/determinism.js';
 import { parseGpus, describeGpus } from './replay.js';
 import { loadSnapshot } from './snapshots.js';
 
@@ -65,5 +67,7 @@ export async function doctor(input: DoctorInput): Promise<DoctorReport> {
     const [d, l] = [worst(checks), worst(local)];
     status = d === 'fail' && l === 'fail' ? 'fail' : d === 'ok' && l === 'ok' ? 'ok' : 'warn';
   } else status = worst([...checks, ...local]);
-  return { engine: { endpoint: engine.endpoint.display, source: engine.endpoint.source }, snapshot: input.snapshotPath ?? null, gpus: describeGpus(gpus), status, checks: [...checks, ...local] };
+  // Judged again by the rules this tool ships, so a snapshot captured before a rule existed is told it too.
+  const findings = snapshot === null ? [] : findingsFor(snapshot, await loadFindingRules());
+  return { engine: { endpoint: engine.endpoint.display, source: engine.endpoint.source }, snapshot: input.snapshotPath ?? null, gpus: describeGpus(gpus), status, checks: [...checks, ...local], findings };
 }

@@ -19,6 +19,8 @@ import { jsonSafe, type CompareReport } from '../core/compare/model.js';
 import { ExitCode, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
 import { CappedLogFile, isEmptyFolder, makeDir, makeDirExclusive, readTextTail, removePath, statKind, writeFileAtomic } from '../adapters/fs.js';
 import { readSnapshot, serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
+import { loadFindingRules } from '../adapters/package-files.js';
+import type { FindingRules } from '../core/findings.js';
 import { compareOutputs, warmReaders } from './compare.js';
 import { readRecording } from '../adapters/probes/recorder.js';
 import { diffRecordings } from '../core/recording-diff.js';
@@ -128,8 +130,9 @@ function lineSplitter(emit: (line: string) => void): { push(chunk: Buffer): void
 }
 
 /** The replay's environment in the snapshot format: what the probes found where the training ran. */
-export function replayedSnapshot(probed: ProbedEnvironment, captured: Snapshot, env: Record<string, string>, codeRoot: string, now: Date, toolVersion: string): Snapshot {
+export function replayedSnapshot(probed: ProbedEnvironment, captured: Snapshot, env: Record<string, string>, codeRoot: string, now: Date, toolVersion: string, rules: FindingRules): Snapshot {
   const frameworks = assembleFrameworks(probed.python);
+  const packages = assemblePackages(probed.python);
   const gpu = assembleGpu(probed.host.raw, { headers: [], libraries: probed.python.cuda_wheel_files?.libraries ?? [], wheels: frameworks.nvidia_wheels });
   const system = assembleSystem(probed.host.raw);
   return {
@@ -138,11 +141,11 @@ export function replayedSnapshot(probed: ProbedEnvironment, captured: Snapshot, 
     created_at: now.toISOString(),
     tool: { name: 'snapshot', version: toolVersion },
     python: assemblePython(probed.python),
-    packages: assemblePackages(probed.python),
+    packages,
     frameworks,
     gpu,
     system,
-    determinism: buildDeterminism(env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags }),
+    determinism: buildDeterminism(env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags, packages: packages.map((p) => p.name) }, rules),
     // The replay ran the captured commit and patch: the code is the captured code, placed at codeRoot.
     code: captured.code === null ? null : { ...captured.code, path: codeRoot, repo_root: codeRoot },
     data: captured.data,
@@ -160,6 +163,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
   const t0 = performance.now();
   const snapshotPath = resolve(input.cwd, input.snapshotPath);
   const snapshot = await readSnapshot(snapshotPath);
+  const findingRules = await loadFindingRules();
   if (snapshot.run === null || snapshot.run.baseline === null) {
     throw new UserInputError('NOTHING_TO_REPLAY', `nothing to replay: ${snapshotPath} ${snapshot.run === null ? 'has no run' : 'has no baseline (its run failed)'}`, {
       hint: 'Capture with --run "python train.py" --outputs out/ so the training and its outputs are recorded.',
@@ -388,7 +392,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     }
     checkAborted('probing');
     // The environment the training had as the engine saw it (an image's own ENV included), else ours.
-    const replayed = replayedSnapshot(probed, snapshot, probed.env ?? environment.env, (backend as ReplayBackend).codeRoot, deps.now(), input.toolVersion);
+    const replayed = replayedSnapshot(probed, snapshot, probed.env ?? environment.env, (backend as ReplayBackend).codeRoot, deps.now(), input.toolVersion, findingRules);
     try {
       validateSnapshot(replayed, 'the replay environment');
       await writeFileAtomic(join(folder, 'environment.yaml'), serializeSnapshot(replayed));

@@ -1,6 +1,7 @@
 // The replay record: what `snapshot replay` prints under --json, keeps as replay.json in the
 // replay's folder, and what the fleet and the HTML report read (schemas/replay-report.schema.json).
 import type { CompareReport } from '../compare/model.js';
+import type { Finding } from '../model.js';
 import type { SnapshotDifference } from '../snapshot-diff.js';
 import type { DoctorCheck, ReplayStage } from './backend.js';
 import { ExitCode } from '../../errors.js';
@@ -98,4 +99,6 @@ export interface DoctorReport {
   gpus: string;
   status: 'ok' | 'warn' | 'fail';
   checks: DoctorCheck[];
+  /** What the determinism rules (data/findings.json, as this tool ships them) find in the snapshot, run record included; [] without a snapshot. They do not change the status. */
+  findings: Finding[];
 }

@@ -1,7 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { DETERMINISM_ENV_ALLOWLIST, buildDeterminism, determinismFindings, selectDeterminismEnv, type FindingsInput } from '../../../src/core/determinism.js';
+import { DETERMINISM_ENV_ALLOWLIST, buildDeterminism, selectDeterminismEnv, type FindingsInput } from '../../../src/core/determinism.js';
+import { evaluateFindings } from '../../../src/core/findings.js';
 import type { FrameworksInfo, GpuDevice, GpuInfo, KerasInfo } from '../../../src/core/model.js';
 import { compareVersions } from '../../../src/core/versions.js';
+import { RULES } from '../../helpers/finding-rules.js';
+
+/** The rules of data/findings.json on an input (they were code in determinism.ts before). */
+const determinismFindings = (i: FindingsInput) => evaluateFindings(i, RULES);
 
 function frameworks(overrides: Partial<FrameworksInfo> = {}): FrameworksInfo {
   return { tensorflow: null, keras: null, torch: null, jax: null, numpy: null, nvidia_wheels: [], ...overrides };
@@ -52,7 +57,7 @@ const AVX2_ONLY: readonly string[] = ['sse4_2', 'avx', 'avx2', 'fma'];
 const QUIET: Record<string, string> = { PYTHONHASHSEED: '0', OMP_NUM_THREADS: '4' };
 
 function input(overrides: Partial<FindingsInput> & { env?: Record<string, string> } = {}): FindingsInput {
-  return { env: { ...QUIET }, frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY, ...overrides };
+  return { env: { ...QUIET }, frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY, packages: [], record: null, ...overrides };
 }
 
 function codes(i: FindingsInput): string[] {
@@ -106,7 +111,8 @@ describe('selectDeterminismEnv', () => {
   it('buildDeterminism says at capture when a value cannot be carried into a rebuild, except for host-only ones', () => {
     const result = buildDeterminism(
       { PYTHONHASHSEED: '0', OMP_NUM_THREADS: '4', XLA_FLAGS: '--xla_dump_hlo_pass_re=.*\n--evil', KERAS_HOME: '/home/José/.keras', TF_NUM_INTRAOP_THREADS: 'four' },
-      { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY },
+      { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY, packages: [] },
+      RULES,
     );
     const notRebuildable = result.findings.filter((f) => f.code === 'ENV_VALUE_NOT_REBUILDABLE').map((f) => f.message);
     expect(notRebuildable).toEqual([
@@ -114,12 +120,12 @@ describe('selectDeterminismEnv', () => {
       'XLA_FLAGS="--xla_dump_hlo_pass_re=.*\\n--evil" cannot be carried into a rebuild: XLA_FLAGS must be printable text without line breaks.',
     ]);
     // What capture accepts, dockerfile writes: a regular expression in XLA_FLAGS is fine.
-    const fine = buildDeterminism({ PYTHONHASHSEED: '0', XLA_FLAGS: '--xla_dump_hlo_pass_re=.* --xla_dump_to=/tmp/x' }, { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY });
+    const fine = buildDeterminism({ PYTHONHASHSEED: '0', XLA_FLAGS: '--xla_dump_hlo_pass_re=.* --xla_dump_to=/tmp/x' }, { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY, packages: [] }, RULES);
     expect(fine.findings.map((f) => f.code)).not.toContain('ENV_VALUE_NOT_REBUILDABLE');
   });
 
   it('buildDeterminism records only the selected variables and their findings', () => {
-    const result = buildDeterminism({ GITHUB_TOKEN: 't', PYTHONHASHSEED: 'random' }, { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY });
+    const result = buildDeterminism({ GITHUB_TOKEN: 't', PYTHONHASHSEED: 'random' }, { frameworks: frameworks(), gpu: gpu(), arch: 'x86_64', cpuFlags: AVX2_ONLY, packages: [] }, RULES);
     expect(result.env).toEqual({ PYTHONHASHSEED: 'random' });
     expect(result.findings.map((f) => f.code)).toEqual(['PYTHONHASHSEED_RANDOM', 'THREADS_UNPINNED']);
   });
@@ -190,7 +196,7 @@ describe('determinismFindings', () => {
       // Measured on an AVX2-only AMD EPYC with TF 2.21: unset and =0 trained bit-identically, =1 did not.
       const findings = determinismFindings(input({ frameworks: frameworks(tf('2.21.0')), cpuFlags: AVX2_ONLY }));
       expect(findings).toEqual([expect.objectContaining({ level: 'info', code: 'ONEDNN_DEFAULT_OFF' })]);
-      expect(findings[0]?.message).toContain('TF_ENABLE_ONEDNN_OPTS=0');
+      expect(findings[0]?.fix).toContain('TF_ENABLE_ONEDNN_OPTS=0');
     });
     it('compares PEP 440 versions: 2.10.0 and 2.13.0+cpu are past 2.9', () => {
       expect(codes(input({ frameworks: frameworks(tf('2.10.0')), cpuFlags: VNNI }))).toContain('ONEDNN_ON');
@@ -251,7 +257,8 @@ describe('determinismFindings', () => {
       expect(codes(input({ env: { ...QUIET, TF_DETERMINISTIC_OPS: '0' }, frameworks: frameworks(tf('2.5.0')), gpu: gpu('7.5') }))).toEqual(['NO_TF_DETERMINISTIC_OPS']);
     });
     it('NO_TF_DETERMINISTIC_OPS is quiet with it set, without a GPU, or on TF 2.8 and 2.0', () => {
-      expect(codes(input({ env: { ...QUIET, TF_DETERMINISTIC_OPS: '1' }, frameworks: frameworks(tf('2.5.0')), gpu: gpu('7.5') }))).toEqual([]);
+      // TF_CUDNN_USE_FRONTEND=1 too: on TF 2.5-2.7 TF_DETERMINISTIC_OPS=1 alone is TF_CUDNN_FRONTEND_NEEDED.
+      expect(codes(input({ env: { ...QUIET, TF_DETERMINISTIC_OPS: '1', TF_CUDNN_USE_FRONTEND: '1' }, frameworks: frameworks(tf('2.5.0')), gpu: gpu('7.5') }))).toEqual([]);
       expect(codes(input({ frameworks: frameworks(tf('2.5.0')) }))).toEqual([]);
       expect(codes(input({ frameworks: frameworks(tf('2.8.0')), gpu: gpu('7.5'), arch: 'aarch64' }))).toEqual([]);
       expect(codes(input({ frameworks: frameworks(tf('2.0.0')), gpu: gpu('7.5') }))).toEqual([]);

@@ -79,6 +79,17 @@ describe('renderSnapshot', () => {
     expect(quiet.some((l) => /^ {2}[!-] /.test(l))).toBe(false);
   });
 
+  it('prints each finding\'s fix on its own line under it, and no fix line where there is none', () => {
+    const at = lines.indexOf('  ! oneDNN CPU kernels are on: round-off differs between CPU models.');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe('    fix: export TF_ENABLE_ONEDNN_OPTS=0');
+    const info = lines.indexOf('  - Keras runs on another backend.');
+    expect(info).toBeGreaterThan(at);
+    expect((lines[info + 1] ?? '').startsWith('    fix:')).toBe(false);
+    const escaped = renderSnapshot(makeSnapshot({ determinism: { env: {}, findings: [{ level: 'info', code: 'X', message: 'm', fix: 'run \u001b[2J' }] } }));
+    expect(escaped).toContain('    fix: run \\u001b[2J');
+  });
+
   it('shows Python, OS, code, data and the run', () => {
     expect(line(lines, 'Python')).toBe('  Python       3.11.9 CPython (venv) /opt/venv/bin/python');
     expect(line(lines, 'Packages')).toBe('  Packages     3 installed');
