@@ -168,9 +168,12 @@ export async function extractTarSafely(stream: Readable, destDir: string, option
       if (!isInside(destDir, destination)) throw refuse(link.name, 'a name that leaves the destination');
       await writing(link.name, dirname(destination), () => makeDirInside(destDir, parts.slice(0, -1)));
       let size: number;
+      const source = openReadStream(join(destDir, ...target.split('/')));
       try {
-        size = await writeNewFileFromStream(destination, openReadStream(join(destDir, ...target.split('/'))), 0o644);
+        size = await writeNewFileFromStream(destination, source, 0o644);
       } catch (error) {
+        // A refused write never reads its source: closed now, not left to open (and fail) after the folder is gone.
+        (source as unknown as { destroy(): void }).destroy();
         const code = (error as { code?: string }).code;
         if (code === 'EEXIST' || code === 'ELOOP' || code === 'EISDIR') throw refuse(link.name, 'a duplicate of, or conflict with, an earlier entry');
         throw writeFailed(destination, error);
