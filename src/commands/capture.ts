@@ -1,3 +1,4 @@
+import { UserInputError } from '../errors.js';
 import { Flags } from '@oclif/core';
 import { SnapshotCommand } from '../base-command.js';
 import type { Snapshot } from '../core/model.js';
@@ -28,7 +29,7 @@ export default class Capture extends SnapshotCommand {
     record: Flags.boolean({ description: "record what the training does (seed calls, each fit's model, parameters and data digests, the libraries it loaded) through a sitecustomize on the training's PYTHONPATH; --no-record turns it off", default: true, allowNo: true }),
     repeat: Flags.integer({ description: 'run the training N times in all (each further run in a fresh outputs folder) and record whether the outputs stay the same, where the runs parted and why', min: 2, max: 100, dependsOn: ['run'], helpValue: 'N' }),
     policy: Flags.string({ description: '(with --repeat) the tolerance policy the runs are compared under, as for compare [default: bit for bit]', dependsOn: ['repeat'], helpValue: 'FILE' }),
-    explain: Flags.boolean({ description: '(with --repeat) when the runs differ, try the fixes the findings suggest, one at a time, each in a further pair of runs, and say which one makes them identical', default: false, dependsOn: ['repeat'] }),
+    explain: Flags.boolean({ description: '(with --repeat) when the runs differ, try the fixes the findings suggest, one at a time, each in a further pair of runs, and say which one makes them identical', default: false }),
     'explain-budget': Flags.integer({ description: '(with --explain) the most further runs --explain makes', default: 8, min: 2, max: 100, helpValue: 'N' }),
     output: Flags.string({ char: 'o', description: 'snapshot file to write', default: 'snapshot.yaml', helpValue: 'FILE' }),
     force: Flags.boolean({ char: 'f', description: 'replace an existing snapshot and its bundle', default: false }),
@@ -41,6 +42,8 @@ export default class Capture extends SnapshotCommand {
 
   async run(): Promise<Snapshot> {
     const { flags } = await this.parse(Capture);
+    // A boolean with a default cannot carry oclif's dependsOn (the default counts as given): checked here.
+    if (flags.explain && flags.repeat === undefined) throw new UserInputError('FLAG_NEEDS_REPEAT', '--explain needs --repeat N: it explains why repeated runs differ', { hint: 'Add --repeat 2 (or more).' });
     // Ctrl-C, or a SIGTERM that reaches only us (a job manager, CI cancelling), stops every step:
     // the patch being written, the hashing, the training; the staged bundle is discarded and the
     // command ends with its message and exit code instead of dying mid-write.
