@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { serializeSnapshot } from '../../src/adapters/snapshot-file.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { makeSnapshot } from '../helpers/snapshot-fixture.js';
+import { makeRecording } from '../helpers/record-fixture.js';
 
 describe('snapshot doctor findings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snapshot-doctor-findings-'));
@@ -18,20 +19,8 @@ describe('snapshot doctor findings', () => {
     frameworks: { ...base.frameworks, keras: { ...(base.frameworks.keras as NonNullable<typeof base.frameworks.keras>), version: '3.15.1' } },
     run: {
       ...(base.run as NonNullable<typeof base.run>),
-      record: {
-        recorder: 1,
-        python: '3.11.9',
-        seeds: [
-          { call: 'numpy.random.seed', args: [42], order: 0, via: null },
-          { call: 'tf.random.set_seed', args: [42], order: 1, via: null },
-        ],
-        switches: [],
-        fits: [],
-        torch: null,
-        tensorflow: { onednn_enabled: false, op_determinism: false, tf32_enabled: true },
-        libraries: null,
-        errors: [],
-      },
+      // The fixture's seeds are the article's: numpy.random.seed(42), tf.random.set_seed(42).
+      record: makeRecording({ python: '3.11.9', fits: [], tensorflow: { onednn_enabled: false, op_determinism: false, tf32_enabled: true }, libraries: null }),
     },
   });
   writeFileSync(join(dir, 'snapshot.yaml'), serializeSnapshot(snapshot));

@@ -28,14 +28,18 @@ const asked = (log: string) => {
   }
 };
 
+/** A pyenv holding one fake 3.11.7, the environment that finds it, and where the cache goes. */
+function fakePyenv() {
+  const pyenv = join(root, 'pyenv');
+  const log = join(root, 'asked.log');
+  const python = join(pyenv, 'versions', '3.11.7', 'bin', 'python3.11');
+  fakePython(python, '3.11.7', log);
+  return { log, python, env: { HOME: join(root, 'home'), PYENV_ROOT: pyenv, PATH: '' }, cache: join(root, 'pythons.json') };
+}
+
 describe('findPythons', () => {
   test('asks each interpreter once, answers from the cache after, and asks again when the file changes', async () => {
-    const pyenv = join(root, 'pyenv');
-    const log = join(root, 'asked.log');
-    const python = join(pyenv, 'versions', '3.11.7', 'bin', 'python3.11');
-    fakePython(python, '3.11.7', log);
-    const env = { HOME: join(root, 'home'), PYENV_ROOT: pyenv, PATH: '' };
-    const cache = join(root, 'pythons.json');
+    const { log, python, env, cache } = fakePyenv();
 
     const first = await findPythons(env, '3.11', cache);
     expect(first).toEqual([{ version: '3.11.7', implementation: 'CPython', path: python, origin: 'pyenv' }]);
@@ -66,12 +70,7 @@ describe('findPythons', () => {
   });
 
   test('a corrupt or edited cache is asked again, not trusted', async () => {
-    const pyenv = join(root, 'pyenv');
-    const log = join(root, 'asked.log');
-    const python = join(pyenv, 'versions', '3.11.7', 'bin', 'python3.11');
-    fakePython(python, '3.11.7', log);
-    const env = { HOME: join(root, 'home'), PYENV_ROOT: pyenv, PATH: '' };
-    const cache = join(root, 'pythons.json');
+    const { log, python, env, cache } = fakePyenv();
     for (const content of ['{not json', JSON.stringify({ version: 1, pythons: { [python]: { stamp: 'x', version: '3.11.7; rm -rf /', implementation: 'CPython', path: python } } }), JSON.stringify({ version: 2, pythons: {} })]) {
       writeFileSync(cache, content);
       const before = asked(log);
