@@ -55,7 +55,7 @@ describeDocker('snapshot dockerfile: a context that builds and reproduces the tr
   it('writes the context and says what the override no longer guarantees', () => {
     expect(generated.exitCode).toBe(0);
     const result = generated.json.result;
-    expect(result.files).toEqual(['Dockerfile', 'requirements.txt', 'snapshot.yaml', 'snapshot_probe.py', 'code/']);
+    expect(result.files).toEqual(['Dockerfile', 'requirements.txt', 'snapshot.yaml', 'snapshot_probe.py', 'snapshot_recorder/', 'code/']);
     expect(result.plan.base.family).toBe('override');
     expect(result.plan.base.notGuaranteed.length).toBeGreaterThan(0);
     expect(result.code).toMatchObject({ included: true, patched: true });

@@ -180,6 +180,9 @@ describe('a dirty monorepo with a submodule, a binary file, a symlink and a .doc
       'requirements.txt',
       'snapshot.yaml',
       'snapshot_probe.py',
+      'snapshot_recorder/',
+      'snapshot_recorder/_snapshot_recorder.py',
+      'snapshot_recorder/sitecustomize.py',
     ]);
     expect(entry('code/common.py').content.toString()).toBe('X = 2\n');
     expect(entry('code/models/tiny/train.py').content.toString()).toBe('print("patched")\n');

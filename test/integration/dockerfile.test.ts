@@ -120,7 +120,7 @@ describe('a context from a real capture', () => {
     expect(b.exitCode).toBe(0);
     const files = listFiles(join(work, 'ctx-a'));
     // No keras.json: the one Keras wrote at capture holds only its defaults, which the image has without it.
-    expect(files).toEqual(['Dockerfile', 'code/model.bin', 'code/train.py', 'requirements.txt', 'snapshot.yaml', 'snapshot_probe.py']);
+    expect(files).toEqual(['Dockerfile', 'code/model.bin', 'code/train.py', 'requirements.txt', 'snapshot.yaml', 'snapshot_probe.py', 'snapshot_recorder/_snapshot_recorder.py', 'snapshot_recorder/sitecustomize.py']);
     expect(listFiles(join(work, 'ctx-b'))).toEqual(files);
     for (const f of files) expect(readFileSync(join(work, 'ctx-b', f))).toEqual(readFileSync(join(work, 'ctx-a', f)));
     // The code is the captured commit with the uncommitted (text and binary) patch applied.

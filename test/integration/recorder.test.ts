@@ -658,15 +658,17 @@ describe('Keras 2 (tf_keras) and torch, through fake packages', () => {
   });
 
   it('leaves the training alone when the record cannot be written', async () => {
-    const dir = writeFiles(tempDir('broken-path'), { 'train.py': TF_KERAS_TRAINING });
-    const record = join(dir, 'no-such-folder', 'record.json');
+    // The recorder makes a missing record folder (a container's does not exist yet), so the
+    // path that cannot be written is one under a regular file.
+    const dir = writeFiles(tempDir('broken-path'), { 'train.py': TF_KERAS_TRAINING, blocker: 'a file, not a folder\n' });
+    const record = join(dir, 'blocker', 'record.json');
     const recorded = expectOk(await runPython(tfPython, ['train.py'], dir, { record, pythonPath: [fakes] }));
     const plain = expectOk(await runPython(tfPython, ['train.py'], dir, { record: null, pythonPath: [fakes] }));
     expect(recorded.stdout).toBe(plain.stdout);
     expect(recorded.stderr).toContain(`snapshot recorder: could not write ${record}`);
     // Said once, not after every fit.
     expect(recorded.stderr.split('snapshot recorder:').length - 1).toBe(1);
-    expect(existsSync(dirname(record))).toBe(false);
+    expect(readFileSync(join(dir, 'blocker'), 'utf8')).toBe('a file, not a folder\n');
   });
 });
 
