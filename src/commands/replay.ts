@@ -44,6 +44,7 @@ export default class Replay extends SnapshotCommand {
     'pip-index-url': Flags.string({ description: "pip's index for the rebuild: the venv's, or a container build's PIP_INDEX_URL argument [default: pip's own settings: PIP_INDEX_URL, pip.conf]", helpValue: 'URL' }),
     'verify-data': Flags.boolean({ description: 'check every data file against its captured sha256 before training', default: true, allowNo: true }),
     record: Flags.boolean({ description: "record what the replay's training does (seeds, fit's model, parameters and data) and compare it with the baseline's record; --no-record turns it off", default: true, allowNo: true }),
+    reload: Flags.boolean({ description: "load the baseline's saved models in the replay environment, without retraining, and compare their predictions with the ones kept at capture; --no-reload turns it off", default: true, allowNo: true }),
     ...buildFlags,
     junit: Flags.string({ description: 'also write a JUnit XML report here', helpValue: 'FILE' }),
     markdown: Flags.string({ description: 'also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY)', helpValue: 'FILE' }),
@@ -72,6 +73,7 @@ export default class Replay extends SnapshotCommand {
           gpus: flags.gpus,
           verifyData: flags['verify-data'],
           record: flags.record,
+          reload: flags.reload,
           toolVersion: this.config.version,
         },
         {

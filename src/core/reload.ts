@@ -108,6 +108,45 @@ export interface ReloadResultFile {
   }>;
 }
 
+/** How the reload script ended, whoever ran it: a local interpreter, or an engine's container. */
+export interface ReloadProcess {
+  outcome: 'ok' | 'failed' | 'absent' | 'timeout' | 'aborted';
+  reason?: string;
+  durationMs: number;
+}
+
+/**
+ * Runs python/snapshot_reload.py on the request file, writing into outDir (both on this host):
+ * an interpreter here, or an engine that mounts the request and copies the script's folder back
+ * into outDir.
+ */
+export type ReloadExecutor = (paths: { requestPath: string; outDir: string }, signal?: AbortSignal) => Promise<ReloadProcess>;
+
+/** How an engine runs the reload script in its environment: the executor, and where a model under the baseline folder is as the script sees it. */
+export interface ReloadRunner {
+  execute: ReloadExecutor;
+  modelPath?: (model: { path: string; name: string }) => string;
+}
+
+/** One model as a reload run left it (before the caller places its predictions in the bundle). */
+export interface ReloadRunModel extends ReloadedModel {
+  /** The predictions .npz in the run's output folder (absolute), for the caller to place in the bundle; null when the model did not load. */
+  predictions: string | null;
+  sha256: string | null;
+  /** What loaded it ("keras 3.15.1 (tensorflow)"), from the script; null when no framework imported. */
+  loader: string | null;
+  /** Its load and run, without the framework's import. */
+  duration_ms: number;
+}
+
+export interface ReloadRun extends ReloadCheck {
+  models: ReloadRunModel[];
+  /** The frameworks' import, as the script timed it; null when it wrote no result. */
+  import_ms: number | null;
+  /** How the process ended when it did not exit cleanly (a timeout, a crash in native code), else null. */
+  process: { outcome: ReloadProcess['outcome']; reason: string } | null;
+}
+
 export interface ReloadRequest {
   seed: number;
   batch: number;

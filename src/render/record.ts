@@ -2,7 +2,8 @@
 // order, each fit's model and data, the numerics libraries really loaded, and the verdict of
 // capture --repeat. Pure; every value from the record is untrusted text and printed through
 // printable().
-import type { RepeatCheck } from '../core/model.js';
+import type { ReloadCheck, RepeatCheck } from '../core/model.js';
+import type { ReplayReload } from '../core/replay/report.js';
 import { callText, type DataDigest, type RunRecording } from '../core/recording.js';
 import { printable } from './text.js';
 
@@ -58,5 +59,22 @@ export function renderRepeat(repeat: RepeatCheck): string[] {
     for (const t of repeat.explain.tried) lines.push(row('Tried', `${t.fix}: ${t.identical ? 'the runs became identical' : `still ${t.verdict}`}`));
     if (repeat.explain.fixed_by) lines.push(row('Fixed by', repeat.explain.fixed_by));
   }
+  return lines;
+}
+
+/** capture's reload check: each saved model, whether it loaded, and on what input. */
+export function renderReloadCheck(check: ReloadCheck): string[] {
+  const lines: string[] = [];
+  for (const m of check.models) {
+    const inputs = m.inputs.map((i) => `${i.name}[${i.shape.join(',')}] ${i.dtype}`).join(', ');
+    lines.push(row(lines.length === 0 ? 'Reloads' : '', m.status === 'ok' ? `${m.path} (${m.format}): loads and runs on ${inputs || 'its inputs'}` : `${m.path} (${m.format}): does not reload: ${m.message ?? 'no reason given'}`));
+  }
+  return lines;
+}
+
+/** replay's reload of the baseline's saved models: one line, then each model's verdict. */
+export function renderReplayReload(reload: ReplayReload): string[] {
+  const lines = [`  ${printable(reload.message)}${reload.duration_ms > 0 ? ` (${(reload.duration_ms / 1000).toFixed(1)} s${reload.import_ms !== null ? `, the import ${(reload.import_ms / 1000).toFixed(1)} s` : ''})` : ''}`];
+  for (const m of reload.models) lines.push(`    ${m.status.padEnd(11)} ${printable(m.path)} (${m.format}): ${printable(m.message)}`);
   return lines;
 }

@@ -4,7 +4,8 @@
 import type { ReplayReport } from '../core/replay/report.js';
 import type { SnapshotDifference } from '../core/snapshot-diff.js';
 import { escapeMarkdown, renderCompareTable, renderMarkdown as renderCompareMarkdown } from './compare.js';
-import { printable } from './text.js';
+import { findingLines, printable } from './text.js';
+import { renderRepeat, renderReplayReload } from './record.js';
 
 
 const SHOWN_CAUSES = 5;
@@ -50,6 +51,15 @@ export function renderReplay(report: ReplayReport, options: { color: boolean }):
     lines.push('', 'Outputs');
     for (const line of renderCompareTable(report.compare, options)) lines.push(`  ${line}`);
   }
+  if (report.reload) lines.push('', 'Saved models', ...renderReplayReload(report.reload));
+  const warned = (report.baseline?.findings ?? []).filter((f) => f.level === 'warning');
+  if (report.baseline?.repeat || warned.length > 0) {
+    lines.push('', 'The baseline itself');
+    if (report.baseline.repeat) lines.push(...renderRepeat(report.baseline.repeat));
+    else lines.push('  run to run: not checked where it was captured (capture --repeat 2 tells whether the training gives the same outputs twice)');
+    for (const f of warned.slice(0, 5)) lines.push(...findingLines(f));
+    if (warned.length > 5) lines.push(`  ... and ${warned.length - 5} more (snapshot show)`);
+  }
   lines.push('', 'Replay');
   lines.push(`  engine     ${printable(report.engine.kind)} at ${printable(report.engine.where)}`);
   const facts = report.environment.facts;
@@ -57,7 +67,7 @@ export function renderReplay(report: ReplayReport, options: { color: boolean }):
   if (report.run) lines.push(`  run        ${printable(report.run.command)} in ${printable(report.run.workdir)}: exit ${report.run.exit_code ?? report.run.signal ?? '?'}${report.run.oom_killed ? ' (out of memory)' : ''}${report.run.timed_out ? ' (timed out)' : ''}, ${seconds(report.run.duration_ms)}`);
   lines.push(`  gpus       ${printable(report.environment.gpus)}`);
   const d = report.durations;
-  lines.push(`  durations  build ${seconds(d.prepare_ms)}, data ${seconds(d.verify_ms)}, run ${seconds(d.run_ms)}, probe ${seconds(d.probe_ms)}, compare ${seconds(d.compare_ms)}; total ${seconds(d.total_ms)}`);
+  lines.push(`  durations  build ${seconds(d.prepare_ms)}, data ${seconds(d.verify_ms)}, run ${seconds(d.run_ms)}, probe ${seconds(d.probe_ms)}, compare ${seconds(d.compare_ms)}${d.reload_ms ? `, reload ${seconds(d.reload_ms)} (beside the probe)` : ''}; total ${seconds(d.total_ms)}`);
   lines.push(`  folder     ${printable(report.folder)}`);
   return lines;
 }
@@ -78,5 +88,14 @@ export function renderReplayMarkdown(report: ReplayReport): string {
     out.push('');
   }
   if (report.compare) out.push(renderCompareMarkdown(report.compare));
+  if (report.reload) {
+    out.push('', "### The baseline's saved models, reloaded without retraining", '', escapeMarkdown(report.reload.message), '');
+    if (report.reload.models.length > 0) {
+      out.push('| model | format | verdict | detail |', '|---|---|---|---|');
+      for (const m of report.reload.models) out.push(`| ${escapeMarkdown(m.path)} | ${m.format} | ${m.status} | ${escapeMarkdown(m.message)} |`);
+      out.push('');
+    }
+  }
+  if (report.baseline?.repeat) out.push('', `**Run to run where it was captured:** ${report.baseline.repeat.verdict} over ${report.baseline.repeat.runs} runs: ${escapeMarkdown(report.baseline.repeat.message)}`, '');
   return `${out.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@ import type { Snapshot } from '../core/model.js';
 import { capturedTree, untrackedAtCapture } from '../core/git.js';
 import { formatBytes } from '../core/units.js';
 import { findingLines, printable } from './text.js';
-import { renderRecord, renderRepeat } from './record.js';
+import { renderRecord, renderReloadCheck, renderRepeat } from './record.js';
 
 function row(label: string, value: string): string {
   return `  ${label.padEnd(13)}${printable(value)}`;
@@ -89,12 +89,13 @@ export function renderSnapshot(s: Snapshot): string[] {
     lines.push(row('Run', `${r.command} -> ${r.status} (exit ${r.exit_code ?? r.signal}, ${(r.duration_ms / 1000).toFixed(1)} s)`));
     if (r.baseline) lines.push(row('Baseline', `${r.baseline.files.length} outputs in ${r.baseline.dir}`));
   }
-  if (s.run?.record || s.run?.repeat) {
+  if (s.run?.record || s.run?.repeat || s.run?.reload) {
     lines.push('');
     lines.push('Training (what the recorder saw)');
     if (s.run.record) lines.push(...renderRecord(s.run.record));
     else lines.push(row('Record', 'not recorded (--no-record, or an older snapshot)'));
     if (s.run.repeat) lines.push(...renderRepeat(s.run.repeat));
+    if (s.run.reload) lines.push(...renderReloadCheck(s.run.reload));
   }
 
   const envNames = Object.keys(s.determinism.env);

@@ -32,6 +32,7 @@ import { readGitState, type GitState } from '../adapters/git.js';
 import { runShellCommand } from '../adapters/process.js';
 import { readRecording, RECORDER_DIR } from '../adapters/probes/recorder.js';
 import { runRepeats } from './repeat.js';
+import { reloadCapturedModels } from './reload.js';
 import { chooseInterpreter, runPythonProbe } from '../adapters/probes/python.js';
 import { serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
 import { loadFindingRules } from '../adapters/package-files.js';
@@ -44,6 +45,8 @@ export interface CaptureInput {
   run?: { command: string; outputsDir: string };
   /** Record what the training does (seeds, fit's model, parameters and data) through the recorder; default on (--no-record). */
   record?: boolean;
+  /** Load every saved model among the outputs again and keep its predictions on a fixed input; default on (--no-reload). */
+  reload?: boolean;
   /** --repeat N: run the training N times in all and record whether its outputs stay the same; --policy, --explain, --explain-budget. */
   repeat?: { runs: number; policyPath?: string; explain: boolean; explainBudget: number };
   output: string;
@@ -263,6 +266,12 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     const trained = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, inRepo, warnings) : null;
     const run = trained?.run ?? null;
     if (trained?.recorder) probes.recorder = trained.recorder;
+    if (run !== null && run.status === 'succeeded' && input.reload !== false) {
+      const started = performance.now();
+      const reloaded = await reloadCapturedModels({ staged, bundlePath, relToSnapshot, python: pythonInfo.executable, env: runEnvironment(input.env, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv'), log: input.log, warnings, signal: input.signal });
+      run.reload = reloaded.check;
+      if (reloaded.check !== null || reloaded.problem !== null) probes.reload = reloaded.problem === null ? { status: 'ok', duration_ms: Math.round(performance.now() - started) } : { status: 'error', duration_ms: Math.round(performance.now() - started), reason: reloaded.problem.slice(0, 500) };
+    }
     // Judged once the training ran: the rules read what the recorder saw too.
     const determinism = buildDeterminism(input.env, { frameworks, gpu, arch: system.arch, cpuFlags: system.cpu.flags, packages: packages.map((p) => p.name), record: run?.record ?? null }, findingRules);
     if (run !== null && run.status === 'succeeded' && input.repeat !== undefined && input.run !== undefined) {

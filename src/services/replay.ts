@@ -24,6 +24,9 @@ import type { FindingRules } from '../core/findings.js';
 import { compareOutputs, warmReaders } from './compare.js';
 import { readRecording } from '../adapters/probes/recorder.js';
 import { diffRecordings } from '../core/recording-diff.js';
+import { findingsFor } from '../core/determinism.js';
+import type { ReplayReload } from '../core/replay/report.js';
+import { planReplayReload, reloadBaselineModels, type ReplayReloadPlan } from './reload.js';
 import { verifyData } from './data-manifest.js';
 import { locateRepository, type LocatedRepository } from './replay-code.js';
 
@@ -46,6 +49,8 @@ export interface ReplayInput {
   toolVersion: string;
   /** Run the recorder in the replay's training (default on; --no-record). */
   record?: boolean;
+  /** Load the baseline's saved models in the replay environment and compare their predictions (default on; --no-reload). */
+  reload?: boolean;
 }
 
 /** What the snapshot and its code are, handed to the engine that will replay them. */
@@ -169,6 +174,8 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       hint: 'Capture with --run "python train.py" --outputs out/ so the training and its outputs are recorded.',
     });
   }
+  // What the snapshot names of its saved models is placed before anything is built: a path that leads out is refused first.
+  const reloadPlan = planReplayReload(snapshot, snapshotPath);
   // Flags are checked before anything is built.
   const userEnv = parseEnvFlags(input.env);
   const dataRoots = parseDataRoots(input.dataRoots, input.cwd);
@@ -194,7 +201,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
   const environment = replayEnvironment(snapshot, gpus.kind === 'none' ? 'cpu' : 'gpu', userEnv);
   for (const warning of environment.warnings) warnings.push(warning);
   const hardwareCrossed = snapshot.gpu.available !== (gpus.kind !== 'none');
-  const durations = { doctor_ms: 0, prepare_ms: 0, verify_ms: 0, run_ms: 0, probe_ms: 0, compare_ms: 0, total_ms: 0 };
+  const durations = { doctor_ms: 0, prepare_ms: 0, verify_ms: 0, run_ms: 0, probe_ms: 0, compare_ms: 0, reload_ms: 0, total_ms: 0 };
   const timed = async <T>(key: keyof typeof durations, work: () => Promise<T>): Promise<T> => {
     const at = performance.now();
     try {
@@ -224,6 +231,8 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     compare: null,
     differences: [],
     record: { recorded: null, problem: null, baseline_recorded: (snapshot.run?.record ?? null) !== null },
+    baseline: { repeat: snapshot.run?.repeat ?? null, findings: findingsFor(snapshot, findingRules) },
+    reload: null,
     causes: [],
     failure: null,
     durations,
@@ -382,12 +391,15 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       return compareOutputs({ baseline: snapshotPath, candidate: outputs, policyPath: input.policyPath, cwd: input.cwd });
     });
     comparing.catch(() => undefined);
+    // The saved models' reload runs beside the probe too: both are Python in the environment.
+    const reloading = timed('reload_ms', () => replayReload(reloadPlan, input, backend as ReplayBackend, prepared as PreparedEnvironment, environment.env, gpus, snapshot, snapshotPath, folder, deps.signal));
+    reloading.catch(() => undefined);
     stage('probe', 'probing the environment the training ran in');
     let probed: ProbedEnvironment;
     try {
       probed = await timed('probe_ms', () => (backend as ReplayBackend).probe(prepared as PreparedEnvironment, gpus, environment.env, deps.signal));
     } catch (error) {
-      await comparing.catch(() => undefined);
+      await Promise.all([comparing.catch(() => undefined), reloading.catch(() => undefined)]);
       throw error;
     }
     checkAborted('probing');
@@ -406,7 +418,15 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     report.differences = sortDifferences([...diffSnapshots(snapshot, replayed), ...diffRecordings(snapshot.run?.record, report.record.recorded)]);
 
     stage('compare', `comparing ${result.outputs?.length ?? 0} output(s) with the baseline${input.policyPath ? ` under ${input.policyPath}` : ' bit for bit'}`);
-    const compared = await comparing;
+    let compared: Awaited<typeof comparing>;
+    try {
+      compared = await comparing;
+    } catch (error) {
+      await reloading.catch(() => undefined);
+      throw error;
+    }
+    if (reloadPlan !== null) stage('reload', `reloading the baseline's ${reloadPlan.models.length} saved model(s) in the replay environment`);
+    report.reload = await reloading;
     for (const warning of compared.warnings) events({ type: 'warning', message: warning });
     report.compare = compared.report;
     stage('explain', `verdict: ${compared.report.verdict}`);
@@ -440,6 +460,26 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     await backend?.dispose(prepared).catch(() => undefined);
     // Ctrl-C: nothing of a half-made replay is kept.
     if (interrupted) await discardFolder();
+  }
+}
+
+/**
+ * The baseline's saved models, loaded in the replay environment: null when the baseline has no
+ * reload check; skipped with why; an answer that cannot be judged is the reload's error, not the
+ * replay's (the outputs' verdict stands on its own).
+ */
+async function replayReload(plan: ReplayReloadPlan | null, input: ReplayInput, backend: ReplayBackend, prepared: PreparedEnvironment, runEnv: Record<string, string>, gpus: GpuRequest, snapshot: Snapshot, snapshotPath: string, folder: string, signal?: AbortSignal): Promise<ReplayReload | null> {
+  if (plan === null) return null;
+  const skipped = (why: string): ReplayReload => ({ status: 'skipped', message: `the saved models were not reloaded: ${why}`, duration_ms: 0, import_ms: null, models: [] });
+  if (input.reload === false) return skipped('--no-reload');
+  const runner = backend.reloader?.(prepared, plan.baselineDir, runEnv, gpus) ?? { unavailable: `the ${backend.kind} engine cannot run the reload check` };
+  if ('unavailable' in runner) return skipped(runner.unavailable);
+  const policy = input.policyPath === undefined ? null : await (await import('../adapters/policy-file.js')).readPolicy(resolve(input.cwd, input.policyPath));
+  try {
+    return await reloadBaselineModels({ snapshot, snapshotPath, plan, execute: runner.execute, modelPath: runner.modelPath, outDir: join(folder, 'reload'), policy, signal });
+  } catch (error) {
+    if (error instanceof SnapshotError && !(error instanceof UserInputError)) return { status: 'error', message: `the saved-model reload check could not be judged: ${error.message}`, duration_ms: 0, import_ms: null, models: [] };
+    throw error;
   }
 }
 

@@ -68,6 +68,9 @@ describeDocker('snapshot replay on a Docker engine', () => {
     expect(report.environment.facts).toMatchObject({ image_id: expect.stringMatching(/^sha256:/), base_image: TEST_BASE_IMAGE, base_digest: expect.stringMatching(/^sha256:/) });
     expect(report.run).toMatchObject({ command: expect.stringContaining('python train.py'), workdir: '/workspace/code', exit_code: 0 });
     expect(report.data.records).toEqual([expect.objectContaining({ path: 'data', status: 'verified', how: 'in the repository' })]);
+    // The baseline's saved model, reloaded in a container of the image (mounted read-only), without retraining.
+    expect(report.reload).toMatchObject({ status: 'checked', models: [{ path: 'model.keras', format: 'keras', status: 'identical' }] });
+    // The reload's container is gone too.
     expect(await containersOf(report.id)).toEqual([]);
     // The shipped schema of replay's --json holds for the real thing.
     expect(schemaProblems(join(repoRoot, 'schemas', 'replay-report.schema.json'), report)).toEqual([]);

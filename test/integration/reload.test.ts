@@ -8,10 +8,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runProcess } from '../../src/adapters/process.js';
-import { compareReloadedPredictions, findSavedModels, runReload, type ReloadRun, type SavedModelFile } from '../../src/adapters/probes/reload.js';
+import { compareReloadedPredictions, findSavedModels, pythonExecutor, runReload, type ReloadRun, type SavedModelFile } from '../../src/adapters/probes/reload.js';
 import { BITWISE } from '../../src/core/compare/model.js';
 import { RELOAD_BATCH, RELOAD_SEED } from '../../src/core/reload.js';
-import { tfPython } from '../helpers/cli.js';
+import { cleanEnv, runCli, tfPython } from '../helpers/cli.js';
 import { describeIf } from '../helpers/pythons.js';
 
 const MAKE = `
@@ -94,7 +94,7 @@ describeIf(available)('the saved-model reload check on real Keras 3 / TensorFlow
     if (made.outcome !== 'ok') throw new Error(`the fixture models were not made: ${made.reason}\n${made.stderr.slice(-2000)}`);
     found = await findSavedModels(outputs, (name, reason) => skipped.set(name, reason));
     const before = [...listing(outputs), ...listing(kerasHome)];
-    const run = (n: number) => runReload({ python: tfPython, env: env(), models: found, seed: RELOAD_SEED, batch: RELOAD_BATCH, outDir: join(work, `reload-${n}`), timeoutMs: 150_000 });
+    const run = (n: number) => runReload({ execute: pythonExecutor(tfPython, env(), 150_000), models: found, seed: RELOAD_SEED, batch: RELOAD_BATCH, outDir: join(work, `reload-${n}`) });
     first = await run(1);
     second = await run(2);
     // It writes nowhere but its own folder: not among the outputs, not in KERAS_HOME.
@@ -212,7 +212,7 @@ describe('a result.json that is not the answer to the request', () => {
     count += 1;
     const resultFile = join(dir, `result-${count}.json`);
     if (result !== undefined) writeFileSync(resultFile, typeof result === 'string' ? result : JSON.stringify(result));
-    return runReload({ python: fake, env: { PATH: process.env.PATH, ...(result === undefined ? {} : { RESULT: resultFile }), ...extra }, models, seed: RELOAD_SEED, batch: RELOAD_BATCH, outDir: join(dir, `out-${count}`), timeoutMs });
+    return runReload({ execute: pythonExecutor(fake, { PATH: process.env.PATH, ...(result === undefined ? {} : { RESULT: resultFile }), ...extra }, timeoutMs), models, seed: RELOAD_SEED, batch: RELOAD_BATCH, outDir: join(dir, `out-${count}`) });
   }
 
   it('takes an honest answer', async () => {
@@ -260,7 +260,50 @@ describe('a result.json that is not the answer to the request', () => {
     const used = join(dir, 'used');
     mkdirSync(used);
     writeFileSync(join(used, '0.npz'), 'stale');
-    await expect(runReload({ python: fake, env: {}, models, seed: 1, batch: 1, outDir: used, timeoutMs: 5000 })).rejects.toThrow(/is not empty/);
+    await expect(runReload({ execute: pythonExecutor(fake, {}, 5000), models, seed: 1, batch: 1, outDir: used })).rejects.toThrow(/is not empty/);
     expect(readFileSync(join(used, '0.npz'), 'utf8')).toBe('stale');
   });
+});
+
+describeIf(available)('capture keeps the reload check: each saved model and its predictions in the bundle', () => {
+  let dir: string;
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a .keras and a legacy .h5 reload with the same predictions; a truncated .keras is reported, and the capture succeeds', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'snapshot-capture-reload-'));
+    writeFileSync(join(dir, 'train.py'), [
+      'import os, keras',
+      'keras.utils.set_random_seed(1)',
+      'm = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])',
+      'os.makedirs("out", exist_ok=True)',
+      'm.save("out/model.keras"); m.save("out/model.h5")',
+      'data = open("out/model.keras", "rb").read()',
+      'open("out/broken.keras", "wb").write(data[: len(data) // 2])',
+      '',
+    ].join('\n'));
+    const env = cleanEnv({ KERAS_HOME: join(dir, 'keras-home'), CUDA_VISIBLE_DEVICES: '', TF_CPP_MIN_LOG_LEVEL: '3' });
+    const r = await runCli(['capture', '--python', tfPython, '--run', 'python train.py', '--outputs', 'out', '--json'], { cwd: dir, env, timeoutMs: 240_000 });
+    expect(r.exitCode).toBe(0);
+    const reload = r.json.result.run.reload;
+    expect(reload).toMatchObject({ seed: RELOAD_SEED, batch: RELOAD_BATCH });
+    expect(reload.models.map((m: { path: string; status: string }) => [m.path, m.status])).toEqual([
+      ['broken.keras', 'error'],
+      ['model.h5', 'ok'],
+      ['model.keras', 'ok'],
+    ]);
+    const [broken, h5, keras] = reload.models;
+    expect(broken.predictions).toBeNull();
+    expect(broken.message).toBeTruthy();
+    expect(h5.sha256).toBe(keras.sha256);
+    expect(readFileSync(join(dir, h5.predictions))).toEqual(readFileSync(join(dir, keras.predictions)));
+    expect(r.json.warnings.join('\n')).toContain('the saved model broken.keras does not reload in the captured environment');
+    expect(r.json.result.probes.reload.status).toBe('ok');
+
+    const off = await runCli(['capture', '--python', tfPython, '--run', 'python train.py', '--outputs', 'out', '--no-reload', '--force', '--json'], { cwd: dir, env, timeoutMs: 240_000 });
+    expect(off.exitCode).toBe(0);
+    expect(off.json.result.run.reload).toBeNull();
+    expect(existsSync(join(dir, 'snapshot.bundle', 'reload'))).toBe(false);
+  }, 300_000);
 });

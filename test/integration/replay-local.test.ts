@@ -66,6 +66,13 @@ describe('snapshot replay --engine local', () => {
     const replayed = YAML.parse(readFileSync(join(report.folder, 'environment.yaml'), 'utf8'));
     expect(replayed.frameworks.tensorflow.version).toBe('2.21.0');
     expect(schemaProblems(join(repoRoot, 'schemas', 'replay-report.schema.json'), report)).toEqual([]);
+    // The baseline's saved model, reloaded at capture and again here without retraining.
+    const captured = YAML.parse(readFileSync(join(clone, 'snapshot.yaml'), 'utf8'));
+    expect(captured.run.reload.models).toEqual([expect.objectContaining({ path: 'model.keras', format: 'keras', status: 'ok', inputs: [{ name: expect.any(String), shape: [4, 4], dtype: 'float32' }] })]);
+    expect(existsSync(join(clone, captured.run.reload.models[0].predictions))).toBe(true);
+    expect(report.reload).toMatchObject({ status: 'checked', models: [{ path: 'model.keras', format: 'keras', status: 'identical' }] });
+    expect(report.reload.import_ms).toBeGreaterThan(0);
+    expect(report.durations.reload_ms).toBeGreaterThan(0);
     // The clone's working tree is as it was: nothing written into it but the replay's folder.
     expect(execFileSync('git', ['-C', clone, 'status', '--porcelain'], { encoding: 'utf8' }).split('\n').filter((l) => l && !l.includes('snapshot.replays'))).toEqual([]);
   });
@@ -92,14 +99,41 @@ describe('snapshot replay --engine local', () => {
     const r = await replay(['--env', 'SEED=7']);
     expect(r.exitCode).toBe(1);
     expect(r.json.result.verdict).toBe('different');
+    // Retraining does not reproduce; the saved model still does, apart from it.
+    expect(r.json.result.reload).toMatchObject({ status: 'checked', models: [{ path: 'model.keras', status: 'identical' }] });
+  });
+
+  it("the baseline's saved model no longer loads: the reload says so, model by model, and nothing crashes", async () => {
+    const captured = YAML.parse(readFileSync(join(clone, 'snapshot.yaml'), 'utf8'));
+    const model = join(clone, captured.run.baseline.dir, 'model.keras');
+    const original = readFileSync(model);
+    writeFileSync(model, original.subarray(0, original.length >> 1));
+    try {
+      const r = await replay([]);
+      expect(r.json.result.reload).toMatchObject({ status: 'checked', models: [{ path: 'model.keras', status: 'unloadable' }] });
+      expect(r.json.result.reload.models[0].message).toMatch(/could not load or run the baseline's model/);
+      expect(r.json.result.warnings.join('\n')).toContain('baseline model.keras has changed since capture');
+      expect(r.stderr).not.toMatch(/Traceback|at .*\.js:\d+/);
+    } finally {
+      writeFileSync(model, original);
+    }
+  });
+
+  it('a snapshot whose reload check names a model outside its baseline is refused before anything is built', async () => {
+    const r = await withSnapshot((doc) => (doc.run.reload.models[0].path = '../../../../etc/hostname'), () => replay([]));
+    expect(r.exitCode).toBe(3);
+    expect(r.json.error.code).toBe('UNSAFE_SNAPSHOT_VALUE');
+    expect(r.json.error.message).toContain('run.reload.models[0].path');
+    expect(r.stderr).not.toContain('creating the environment');
   });
 
   it('--engine auto with no Docker engine answering replays locally, and says why', async () => {
-    const r = await runCli(['replay', 'snapshot.yaml', '--pip-index-url', index.url, '--json'], { cwd: clone, env: env({ DOCKER_HOST: `unix://${join(work, 'no-engine.sock')}` }), timeoutMs: 600_000 });
+    const r = await runCli(['replay', 'snapshot.yaml', '--pip-index-url', index.url, '--no-reload', '--json'], { cwd: clone, env: env({ DOCKER_HOST: `unix://${join(work, 'no-engine.sock')}` }), timeoutMs: 600_000 });
     expect(r.exitCode).toBe(0);
     expect(r.json.result.engine.kind).toBe('local');
     expect(r.json.result.engine.reason).toMatch(/^--engine auto: no Docker engine answers .*rebuilt in a venv on this host$/);
     expect(r.stderr).toContain('"type":"engine"');
+    expect(r.json.result.reload).toMatchObject({ status: 'skipped', message: expect.stringContaining('--no-reload'), models: [] });
   });
 
   it('a data file changed after capture: error (7) naming it, and the training never ran', async () => {

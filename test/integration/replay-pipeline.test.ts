@@ -73,7 +73,7 @@ describe('replay: the pipeline, on a fake engine', () => {
     const { report } = await run(project, backend);
     expect(report.verdict).toBe('different');
     expect(report.causes).toEqual([]);
-    expect(report.conclusion).toMatch(/no environment difference explains it: the training itself may be nondeterministic.*run it twice where it was captured/);
+    expect(report.conclusion).toMatch(/no environment difference explains it: the training itself may be nondeterministic.*capture it with --repeat 2/);
   });
 
   it('a training that wrote no outputs folder: different, with that named first', async () => {

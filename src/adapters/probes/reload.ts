@@ -8,12 +8,12 @@ import { lstat, realpath } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExternalError, InternalError, InterruptedError } from '../../errors.js';
-import type { ReloadCheck, ReloadedModel } from '../../core/model.js';
 import type { Tolerance } from '../../core/compare/model.js';
-import { foldReloadedPredictions, h5FilesToInspect, pickSavedModels, reloadResultProblems, type H5RootFacts, type ReloadReproduction, type ReloadRequest, type ReloadResultFile, type SavedModelFormat } from '../../core/reload.js';
+import { foldReloadedPredictions, h5FilesToInspect, pickSavedModels, reloadResultProblems, type H5RootFacts, type ReloadReproduction, type ReloadRequest, type ReloadExecutor, type ReloadResultFile, type ReloadRun, type ReloadRunModel, type SavedModelFormat } from '../../core/reload.js';
+export type { ReloadExecutor, ReloadProcess, ReloadRun, ReloadRunModel } from '../../core/reload.js';
 import { describeFsError, isEmptyFolder, isInside, makeDir, readOptionalText, sha256File, walkFiles, writeFileAtomic } from '../fs.js';
 import { schemaProblems } from '../json-schema.js';
-import { runProcess, type ProcessResult } from '../process.js';
+import { runProcess } from '../process.js';
 
 export const RELOAD_SCRIPT = fileURLToPath(new URL('../../../python/snapshot_reload.py', import.meta.url));
 const RESULT_SCHEMA = fileURLToPath(new URL('../../../schemas/reload-result.schema.json', import.meta.url));
@@ -59,35 +59,34 @@ export async function findSavedModels(outputsDir: string, onSkip?: (name: string
 }
 
 export interface ReloadOptions {
-  /** The environment's interpreter. */
-  python: string;
-  /** The whole environment of the child, as the training had it (KERAS_BACKEND, TF_USE_LEGACY_KERAS...); TF_CPP_MIN_LOG_LEVEL is set to 3 over it. */
-  env: NodeJS.ProcessEnv;
   models: ReadonlyArray<Pick<SavedModelFile, 'path' | 'name' | 'format'>>;
   seed: number;
   batch: number;
   /** A new or empty folder: the request, result.json and the predictions go here, and nothing anywhere else. */
   outDir: string;
-  timeoutMs: number;
+  execute: ReloadExecutor;
+  /** Where each model is as the script sees it (inside a container); default its own path here. */
+  modelPath?: (model: Pick<SavedModelFile, 'path' | 'name'>) => string;
   signal?: AbortSignal;
 }
 
-export interface ReloadRunModel extends ReloadedModel {
-  /** The predictions .npz in outDir (absolute), for the caller to place in the bundle; null when the model did not load. */
-  predictions: string | null;
-  sha256: string | null;
-  /** What loaded it ("keras 3.15.1 (tensorflow)"), from the script; null when no framework imported. */
-  loader: string | null;
-  /** Its load and run, without the framework's import. */
-  duration_ms: number;
-}
-
-export interface ReloadRun extends ReloadCheck {
-  models: ReloadRunModel[];
-  /** The frameworks' import, as the script timed it; null when it wrote no result. */
-  import_ms: number | null;
-  /** How the process ended when it did not exit cleanly (a timeout, a crash in native code), else null. */
-  process: { outcome: ProcessResult['outcome']; reason: string } | null;
+/**
+ * The reload script in an interpreter on this host. `env` is the whole environment of the child,
+ * as the training had it (KERAS_BACKEND, TF_USE_LEGACY_KERAS...); TF_CPP_MIN_LOG_LEVEL is set to
+ * 3 over it.
+ */
+export function pythonExecutor(python: string, env: NodeJS.ProcessEnv, timeoutMs: number): ReloadExecutor {
+  return async ({ requestPath, outDir }, signal) => {
+    // -B: no bytecode written into the environment; cwd: anything a framework writes relative lands in outDir.
+    const ran = await runProcess(python, ['-B', RELOAD_SCRIPT, '--request', requestPath, '--out', outDir], {
+      cwd: outDir,
+      env: { ...env, TF_CPP_MIN_LOG_LEVEL: '3' },
+      timeoutMs,
+      signal,
+      maxBuffer: OUTPUT_MAX_BYTES,
+    });
+    return { outcome: ran.outcome, reason: ran.reason ?? (ran.outcome === 'ok' ? undefined : `${python} did not finish`), durationMs: ran.durationMs };
+  };
 }
 
 function refused(resultPath: string, problems: readonly string[]): ExternalError {
@@ -123,20 +122,14 @@ export async function runReload(options: ReloadOptions): Promise<ReloadRun> {
   const outDir = resolve(options.outDir);
   await makeDir(outDir);
   if (!(await isEmptyFolder(outDir))) throw new InternalError(`the reload check's output folder ${outDir} is not empty`);
-  const request: ReloadRequest = { seed: options.seed, batch: options.batch, models: options.models.map((m) => ({ path: resolve(m.path), name: m.name, format: m.format })) };
+  const modelPath = options.modelPath ?? ((m) => resolve(m.path));
+  const request: ReloadRequest = { seed: options.seed, batch: options.batch, models: options.models.map((m) => ({ path: modelPath(m), name: m.name, format: m.format })) };
   const requestPath = join(outDir, 'request.json');
   const resultPath = join(outDir, 'result.json');
   await writeFileAtomic(requestPath, `${JSON.stringify(request, null, 1)}\n`);
-  // -B: no bytecode written into the environment; cwd: anything a framework writes relative lands in outDir.
-  const ran = await runProcess(options.python, ['-B', RELOAD_SCRIPT, '--request', requestPath, '--out', outDir], {
-    cwd: outDir,
-    env: { ...options.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    maxBuffer: OUTPUT_MAX_BYTES,
-  });
-  if (ran.outcome === 'aborted') throw new InterruptedError(options.signal, 'the saved-model reload check');
-  const processFault = ran.outcome === 'ok' ? null : { outcome: ran.outcome, reason: ran.reason ?? `${options.python} did not finish` };
+  const ran = await options.execute({ requestPath, outDir }, options.signal);
+  if (ran.outcome === 'aborted' || options.signal?.aborted) throw new InterruptedError(options.signal, 'the saved-model reload check');
+  const processFault = ran.outcome === 'ok' ? null : { outcome: ran.outcome, reason: ran.reason ?? 'the reload script did not finish' };
   let text: string | null;
   try {
     text = await readOptionalText(resultPath, "the reload check's result", RESULT_MAX_BYTES);
@@ -202,7 +195,7 @@ export async function runReload(options: ReloadOptions): Promise<ReloadRun> {
  * compare engine's .npz reader (under `tolerance`; bit for bit with BITWISE). Never throws for a
  * bad file: that is an 'error' verdict. An output one side lacks makes them different.
  */
-export async function compareReloadedPredictions(baselineNpz: string, candidateNpz: string, tolerance: Tolerance, model: Pick<ReloadedModel, 'path' | 'format'>): Promise<ReloadReproduction> {
+export async function compareReloadedPredictions(baselineNpz: string, candidateNpz: string, tolerance: Tolerance, model: Pick<ReloadRunModel, 'path' | 'format'>): Promise<ReloadReproduction> {
   const { compareNpzFiles } = await import('../readers/npz-file.js');
   const compared = await compareNpzFiles(baselineNpz, candidateNpz, () => tolerance);
   return foldReloadedPredictions(model.path, model.format, compared);

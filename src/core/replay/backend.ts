@@ -7,6 +7,7 @@ import type { PythonProbeOutput } from '../raw-probes.js';
 import type { Snapshot } from '../model.js';
 import type { HostProbe } from '../parse/host-probe.js';
 import type { ReplayLayout } from './layout.js';
+import type { ReloadRunner } from '../reload.js';
 
 /** What the user watches while a replay runs; under --json each one is a JSON line on stderr. */
 export type ReplayEvent =
@@ -17,7 +18,7 @@ export type ReplayEvent =
   /** Which engine replays, and why (`--engine auto` says what it found). */
   | { type: 'engine'; kind: string; reason: string };
 
-export type ReplayStage = 'doctor' | 'prepare' | 'verify-data' | 'run' | 'collect' | 'probe' | 'compare' | 'explain';
+export type ReplayStage = 'doctor' | 'prepare' | 'verify-data' | 'run' | 'collect' | 'probe' | 'compare' | 'reload' | 'explain';
 
 export type EventSink = (event: ReplayEvent) => void;
 
@@ -111,6 +112,12 @@ export interface ReplayBackend {
   run(env: PreparedEnvironment, request: RunRequest, output: OutputHandlers, events: EventSink, signal?: AbortSignal): Promise<RunResult>;
   /** The probes again, inside the environment: Python, packages, frameworks, and the host as it sees it. */
   probe(env: PreparedEnvironment, gpus: GpuRequest, runEnv: Record<string, string>, signal?: AbortSignal): Promise<ProbedEnvironment>;
+  /**
+   * How the saved-model reload script runs in this environment on the baseline's models, which lie
+   * under `modelsRoot` on our host, with `runEnv` (the training's); a reason instead when this
+   * engine cannot reach them (a remote engine cannot mount our files). Absent: not supported.
+   */
+  reloader?(env: PreparedEnvironment, modelsRoot: string, runEnv: Record<string, string>, gpus: GpuRequest): ReloadRunner | { unavailable: string };
   /** Removes what the replay made and does not keep (containers; images stay for the cache). */
   dispose(env: PreparedEnvironment | null): Promise<void>;
 }

@@ -57,13 +57,23 @@ export function explain(input: ExplainInput): { causes: LikelyCause[]; conclusio
     if (at < 0) causes.push(cause);
     else causes.splice(at, 0, cause);
   }
+  // The baseline's own run-to-run check: a training that gave other outputs twice where it was
+  // captured explains a `different` before any environment difference can.
+  const repeat = snapshot.run?.repeat ?? null;
+  if (repeat !== null && repeat.verdict === 'nondeterministic') {
+    const why = repeat.explain?.fixed_by ?? (repeat.explained_by.length > 0 ? `explained by ${repeat.explained_by.join(', ')}` : repeat.divergence?.message ?? null);
+    causes.unshift({ severity: 'high', field: 'run.repeat', message: `the training is not deterministic where it was captured: ${repeat.runs} runs there already gave other outputs (${repeat.message})${why ? `; ${why}` : ''}` });
+  }
   if (input.dataUnverified) causes.push({ severity: 'medium', field: 'data', message: 'the data was not checked against its captured sha256 (--no-verify-data): it may not be the data the baseline was trained on' });
   if (verdict === 'identical') return { causes: [], conclusion: 'the replay reproduced every output bit for bit' };
   if (verdict === 'equivalent') return { causes: [], conclusion: "every output is within the policy's tolerance" };
   if (causes.length === 0) {
+    if (repeat !== null && repeat.verdict === 'deterministic') {
+      return { causes, conclusion: `no recorded environment difference explains it, and the training gave the same outputs in ${repeat.runs} runs where it was captured: something this replay's environment does that the snapshot does not record (a kernel, a library loaded from elsewhere, the hardware's round-off)` };
+    }
     return {
       causes,
-      conclusion: 'no environment difference explains it: the training itself may be nondeterministic (unseeded randomness, nondeterministic kernels, thread scheduling); run it twice where it was captured and compare the two runs',
+      conclusion: 'no environment difference explains it: the training itself may be nondeterministic (unseeded randomness, nondeterministic kernels, thread scheduling); capture it with --repeat 2 to check the two runs there',
     };
   }
   return { causes, conclusion: `most likely cause: ${(causes[0] as LikelyCause).message}` };

@@ -1,7 +1,8 @@
 // The replay record: what `snapshot replay` prints under --json, keeps as replay.json in the
 // replay's folder, and what the fleet and the HTML report read (schemas/replay-report.schema.json).
 import type { CompareReport } from '../compare/model.js';
-import type { Finding } from '../model.js';
+import type { Finding, RepeatCheck } from '../model.js';
+import type { ReloadReproduction } from '../reload.js';
 import type { SnapshotDifference } from '../snapshot-diff.js';
 import type { DoctorCheck, ReplayStage } from './backend.js';
 import { ExitCode } from '../../errors.js';
@@ -53,6 +54,20 @@ export interface ReplayRunRecord {
   outputs: number | null;
 }
 
+/**
+ * The baseline's saved models loaded again in the replay's environment, without retraining:
+ * checked (each model's verdict), skipped (--no-reload, or an engine that cannot reach the
+ * models) or error (the reload's answer could not be judged).
+ */
+export interface ReplayReload {
+  status: 'checked' | 'skipped' | 'error';
+  message: string;
+  /** The reload process, and the framework's import within it, apart from the replay's own durations. */
+  duration_ms: number;
+  import_ms: number | null;
+  models: ReloadReproduction[];
+}
+
 export interface ReplayReport {
   report_version: number;
   id: string;
@@ -79,9 +94,13 @@ export interface ReplayReport {
   differences: SnapshotDifference[];
   /** What the recorder saw the replay's training do, and why there is none (null: recorded, or --no-record). */
   record: { recorded: RunRecording | null; problem: string | null; baseline_recorded: boolean };
+  /** What the snapshot says of its own training: its run-to-run check (capture --repeat) and what the determinism rules, as this tool ships them, find in it. */
+  baseline: { repeat: RepeatCheck | null; findings: Finding[] };
+  /** The saved-model reload check; null when the baseline has none (no saved model, or captured without it). */
+  reload: ReplayReload | null;
   causes: LikelyCause[];
   failure: ReplayFailure | null;
-  durations: { doctor_ms: number; prepare_ms: number; verify_ms: number; run_ms: number; probe_ms: number; compare_ms: number; total_ms: number };
+  durations: { doctor_ms: number; prepare_ms: number; verify_ms: number; run_ms: number; probe_ms: number; compare_ms: number; reload_ms: number; total_ms: number };
   warnings: string[];
 }
 

@@ -3,8 +3,11 @@
 // with the data mounted read-only, copies the outputs out through the Engine API, and runs the
 // probes inside the image. It holds a ContainerEngine (our own interface), never dockerode.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { withRecorder } from '../../core/recording.js';
+import type { ReloadExecutor, ReloadRunner } from '../../core/reload.js';
+import { RELOAD_SCRIPT } from '../../adapters/probes/reload.js';
+import { RELOAD_TIMEOUT_MS } from '../reload.js';
 import type { ContainerChange, ContainerEngine, ContainerSpec, EngineFacts, GpuRequest, OutputHandlers } from '../../core/container-engine.js';
 import { nvidiaSmiQueryArgs } from '../../core/parse/index.js';
 import { extractMarked, parseHostProbe } from '../../core/parse/host-probe.js';
@@ -51,6 +54,11 @@ export interface DockerReplayOptions {
 /** Where the image keeps the recorder, and where the training writes its record in the container. */
 const CONTAINER_RECORDER_DIR = '/opt/snapshot/recorder';
 const CONTAINER_RECORD_DIR = '/tmp/snapshot-record';
+/** The reload check in a container: the baseline's models, the request, and the script's own folder. */
+const RELOAD_MODELS = '/tmp/snapshot-reload/models';
+const RELOAD_IN = '/tmp/snapshot-reload/request';
+const RELOAD_OUT_PARENT = '/tmp';
+const RELOAD_OUT = '/tmp/snapshot-reload-out';
 
 export function assertNoCredentials(buildArgs: Record<string, string>): void {
   for (const [key, value] of Object.entries(buildArgs)) {
@@ -221,6 +229,53 @@ export class DockerReplay implements ReplayBackend {
     // What the training had: the image's own ENV (its base's included), then ours on top.
     const image = await this.options.engine.inspectImage(env.handle);
     return { python, host, env: { ...parseEnvList(image?.env ?? []), ...runEnv } };
+  }
+
+  /**
+   * The reload script in a container of the image: the baseline's models mounted read-only, the
+   * request beside them, the script's folder copied out into ours. A remote engine cannot mount
+   * our files: then it is not run.
+   */
+  reloader(env: PreparedEnvironment, modelsRoot: string, runEnv: Record<string, string>, gpus: GpuRequest): ReloadRunner | { unavailable: string } {
+    if (this.facts !== null && !this.facts.local) return { unavailable: "the engine is remote, and its containers cannot mount the baseline's models from this machine" };
+    const execute: ReloadExecutor = async ({ requestPath, outDir }, signal) => {
+      const script = await readText(RELOAD_SCRIPT, 'the reload script', 256 * 1024);
+      const errors: Buffer[] = [];
+      // The script travels as an argument, as the host probe does: nothing is added to the image.
+      const outcome = await this.runContainer(
+        {
+          image: env.handle,
+          command: ['/bin/sh', '-c', `mkdir -p ${RELOAD_OUT} && exec python -B -c "$1" --request ${RELOAD_IN}/request.json --out ${RELOAD_OUT}`, 'sh', script],
+          workdir: RELOAD_OUT_PARENT,
+          env: { ...runEnv, TF_CPP_MIN_LOG_LEVEL: '3' },
+          mounts: [
+            { source: modelsRoot, target: RELOAD_MODELS, readOnly: true },
+            { source: dirname(requestPath), target: RELOAD_IN, readOnly: true },
+          ],
+          gpus,
+          timeoutMs: RELOAD_TIMEOUT_MS,
+        },
+        { onStdout: () => undefined, onStderr: (c) => errors.push(c) },
+        signal,
+      );
+      if (outcome.aborted || signal?.aborted) {
+        await this.removeContainer(outcome.containerId).catch(() => undefined);
+        return { outcome: 'aborted', durationMs: outcome.durationMs };
+      }
+      try {
+        await this.options.engine.copyOut(outcome.containerId, RELOAD_OUT, outDir, { maxBytes: 256 * 1024 * 1024, maxEntries: 1000, onSkip: () => undefined });
+      } catch (error) {
+        // No folder: the script never ran; what it did not write is said per model.
+        if (!(error instanceof ExternalError && error.code === 'OUTPUT_MISSING')) throw error;
+      } finally {
+        await this.removeContainer(outcome.containerId).catch(() => undefined);
+      }
+      const last = Buffer.concat(errors).toString('utf8').trim().split('\n').slice(-1)[0] ?? '';
+      if (outcome.timedOut) return { outcome: 'timeout', reason: `the reload ran past ${RELOAD_TIMEOUT_MS / 1000} s and was stopped`, durationMs: outcome.durationMs };
+      if (outcome.exitCode !== 0) return { outcome: 'failed', reason: `the reload exited ${outcome.exitCode ?? '?'}${outcome.oomKilled ? ' (out of memory)' : ''}${last ? `: ${last.slice(0, 300)}` : ''}`, durationMs: outcome.durationMs };
+      return { outcome: 'ok', durationMs: outcome.durationMs };
+    };
+    return { execute, modelPath: (model) => (model.name === '.' ? RELOAD_MODELS : `${RELOAD_MODELS}/${model.name}`) };
   }
 
   private async removeContainer(id: string): Promise<void> {

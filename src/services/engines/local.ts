@@ -22,6 +22,9 @@ import { runProcess, runShellCommand, spawnStreaming } from '../../adapters/proc
 import { runPythonProbe } from '../../adapters/probes/python.js';
 import { RECORDER_DIR } from '../../adapters/probes/recorder.js';
 import { withRecorder } from '../../core/recording.js';
+import type { ReloadRunner } from '../../core/reload.js';
+import { pythonExecutor } from '../../adapters/probes/reload.js';
+import { RELOAD_TIMEOUT_MS } from '../reload.js';
 import { findPythons, identifyPython } from '../../adapters/probes/pythons.js';
 import { collectSystem } from '../../adapters/probes/system-probes.js';
 import { buildContext, CODE_FOLDER, type BuildContext } from '../build-context.js';
@@ -356,6 +359,12 @@ export class LocalReplay implements ReplayBackend {
     const had: Record<string, string> = {};
     for (const [key, value] of Object.entries(this.runEnv ?? runEnv)) if (value !== undefined) had[key] = value;
     return { python, host: { raw, hostname: hostname() }, env: had };
+  }
+
+  /** The reload script in the new venv, with the environment the training had (the recorder left out). */
+  reloader(env: PreparedEnvironment, _modelsRoot: string, runEnv: Record<string, string>): ReloadRunner {
+    const had = this.runEnv ?? localRunEnv({ replayEnv: runEnv, venv: env.handle, kerasHome: this.kerasHome, host: this.settings.env, gpus: this.subject.gpus });
+    return { execute: pythonExecutor(join(env.handle, 'bin', 'python'), had, RELOAD_TIMEOUT_MS) };
   }
 
   async dispose(): Promise<void> {

@@ -151,6 +151,32 @@ describe('explain and the exit code', () => {
     const same = explain({ verdict: 'identical', differences: diffSnapshots(s, s), snapshot: s, failure: null, hardwareCrossed: false, dataUnverified: false });
     expect(same).toEqual({ causes: [], conclusion: 'the replay reproduced every output bit for bit' });
   });
+
+  it("puts the baseline's own nondeterminism first, and says a deterministic one points at this environment", () => {
+    const repeat = (verdict: 'deterministic' | 'nondeterministic'): NonNullable<Snapshot['run']>['repeat'] => ({
+      runs: 2,
+      policy: null,
+      verdict,
+      message: verdict === 'deterministic' ? 'every output bit-identical' : 'model.keras moved',
+      moved: [],
+      divergence: verdict === 'deterministic' ? null : { stage: 'initial_weights', message: 'the initial weights already differ' },
+      explained_by: verdict === 'deterministic' ? [] : ['KERAS3_NO_PYTHON_SEED'],
+      explain: null,
+    });
+    const made = makeSnapshot();
+    // No untracked file at capture: nothing else to blame.
+    const base: Snapshot = { ...made, code: made.code === null ? null : { ...made.code, git: made.code.git === null ? null : { ...made.code.git, untracked: [] } } };
+    const withRepeat = (verdict: 'deterministic' | 'nondeterministic'): Snapshot => ({ ...base, run: { ...(base.run as NonNullable<Snapshot['run']>), repeat: repeat(verdict) } });
+    const shaky = explain({ verdict: 'different', differences: [], snapshot: withRepeat('nondeterministic'), failure: null, hardwareCrossed: true, dataUnverified: false });
+    expect(shaky.causes[0]).toMatchObject({ severity: 'high', field: 'run.repeat' });
+    expect(shaky.causes[0]?.message).toMatch(/not deterministic where it was captured: 2 runs there already gave other outputs \(model\.keras moved\); explained by KERAS3_NO_PYTHON_SEED/);
+    expect(shaky.conclusion).toMatch(/^most likely cause: the training is not deterministic/);
+    const steady = explain({ verdict: 'different', differences: [], snapshot: withRepeat('deterministic'), failure: null, hardwareCrossed: false, dataUnverified: false });
+    expect(steady.causes).toEqual([]);
+    expect(steady.conclusion).toMatch(/gave the same outputs in 2 runs where it was captured/);
+    const unknown = explain({ verdict: 'different', differences: [], snapshot: base, failure: null, hardwareCrossed: false, dataUnverified: false });
+    expect(unknown.conclusion).toMatch(/capture it with --repeat 2/);
+  });
 });
 
 describe("the host probe's answer", () => {

@@ -1,0 +1,183 @@
+// The saved-model reload check (the article's Example 3), both ends of it. At capture: every saved
+// model among the baseline's outputs is loaded again in the captured environment and run on a
+// fixed, seeded input; the predictions go into the bundle. At replay: the baseline's own model
+// files are loaded in the replay's environment (the engine runs the script there) and their
+// predictions compared with the bundle's. Whether the saved model reproduces without retraining
+// is a verdict of its own, apart from whether retraining reproduces.
+import { dirname, join, resolve } from 'node:path';
+import { buildPolicy } from '../core/compare/policy.js';
+import type { ReloadCheck, ReloadedModel, Snapshot } from '../core/model.js';
+import { judgeWithoutPredictions, RELOAD_BATCH, RELOAD_SEED, type ReloadReproduction, type ReloadRun } from '../core/reload.js';
+import type { ReplayReload } from '../core/replay/report.js';
+import { ExternalError, InterruptedError, UserInputError } from '../errors.js';
+import { isInside, makeTempDir, removePath, statKind, type StagedFolder } from '../adapters/fs.js';
+import { compareReloadedPredictions, findSavedModels, pythonExecutor, runReload, type ReloadExecutor } from '../adapters/probes/reload.js';
+import type { PolicyDocument } from '../core/compare/policy.js';
+
+/** Loading TensorFlow and a few models takes seconds; a reload that runs for ten minutes is stuck. */
+export const RELOAD_TIMEOUT_MS = 600_000;
+
+export interface CaptureReloadInput {
+  /** The staged bundle: the baseline is in it, and the predictions go to reload/<n>.npz. */
+  staged: StagedFolder;
+  /** The bundle's final path, and the snapshot-relative form of a path under it. */
+  bundlePath: string;
+  relToSnapshot: (path: string) => string;
+  python: string;
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  warnings: string[];
+  signal?: AbortSignal;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+function describeRun(run: ReloadRun): string {
+  const loaded = run.models.filter((m) => m.status === 'ok').length;
+  const imported = run.import_ms === null ? '' : `, the framework's import ${seconds(run.import_ms)}`;
+  return `${loaded} of ${run.models.length} saved model(s) reloaded in ${seconds(run.duration_ms)}${imported}`;
+}
+
+/**
+ * Capture's reload check: null when the baseline holds no saved model; a check whose models each
+ * loaded or say why not. A reload that cannot be judged at all (its result refused) is a warning
+ * and null: the capture itself stands.
+ */
+export async function reloadCapturedModels(input: CaptureReloadInput): Promise<{ check: ReloadCheck | null; problem: string | null }> {
+  const baselineDir = input.staged.path('baseline');
+  if ((await statKind(baselineDir)) !== 'directory') return { check: null, problem: null };
+  const found = await findSavedModels(baselineDir);
+  if (found.length === 0) return { check: null, problem: null };
+  input.log(`reloading ${found.length} saved model(s) in the captured environment: ${found.map((m) => m.name).join(', ')}`);
+  const outDir = await makeTempDir('snapshot-reload-');
+  try {
+    const run = await runReload({ models: found, seed: RELOAD_SEED, batch: RELOAD_BATCH, outDir: join(outDir, 'out'), execute: pythonExecutor(input.python, input.env, RELOAD_TIMEOUT_MS), signal: input.signal });
+    const models: ReloadedModel[] = [];
+    for (const [index, model] of run.models.entries()) {
+      let predictions: string | null = null;
+      let sha256: string | null = null;
+      if (model.predictions !== null) {
+        const name = join('reload', `${index}.npz`);
+        sha256 = (await input.staged.copyInHashed(model.predictions, name)).sha256;
+        predictions = input.relToSnapshot(join(input.bundlePath, name));
+      }
+      models.push({ path: model.path, format: model.format, status: model.status, message: model.message, inputs: model.inputs, predictions, sha256 });
+      if (model.status === 'error') input.warnings.push(`the saved model ${model.path} does not reload in the captured environment: ${model.message ?? 'no reason given'}`);
+    }
+    input.log(`reload check: ${describeRun(run)}`);
+    return { check: { seed: run.seed, batch: run.batch, duration_ms: run.duration_ms, models }, problem: null };
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    if (!(error instanceof ExternalError)) throw error;
+    input.warnings.push(`the saved-model reload check could not be judged: ${error.message}`);
+    return { check: null, problem: error.message };
+  } finally {
+    await removePath(outDir).catch(() => undefined);
+  }
+}
+
+/** Where a snapshot-relative path from the snapshot lies, refused when it leads out of the snapshot's folder (as compare refuses the baseline's). */
+function placed(snapshotPath: string, relative: string, field: string): string {
+  const root = resolve(dirname(snapshotPath));
+  const absolute = resolve(root, relative);
+  if (!isInside(root, absolute) || absolute === root) {
+    throw new UserInputError('UNSAFE_SNAPSHOT_VALUE', `${field}: ${JSON.stringify(relative).slice(0, 200)} points outside the snapshot's folder`, { hint: 'The snapshot file has been edited or is corrupt; recapture it.' });
+  }
+  return absolute;
+}
+
+export interface ReplayReloadPlan {
+  /** The baseline folder on this host, the models under it. */
+  baselineDir: string;
+  models: Array<{ baseline: ReloadedModel; hostPath: string; name: string }>;
+}
+
+/**
+ * The baseline models a replay reloads, each inside the baseline folder, their predictions inside
+ * the snapshot's folder: a path that leads out is refused before anything runs (the snapshot is
+ * untrusted).
+ */
+export function planReplayReload(snapshot: Snapshot, snapshotPath: string): ReplayReloadPlan | null {
+  const check = snapshot.run?.reload ?? null;
+  const baseline = snapshot.run?.baseline ?? null;
+  if (check === null || baseline === null || check.models.length === 0) return null;
+  const baselineDir = placed(snapshotPath, baseline.dir, 'run.baseline.dir');
+  const models = check.models.map((model, i) => {
+    const field = `run.reload.models[${i}]`;
+    const hostPath = model.path === '.' ? baselineDir : resolve(baselineDir, ...model.path.split('/'));
+    if (!isInside(baselineDir, hostPath) || model.path.split('/').includes('..') || model.path.startsWith('/')) {
+      throw new UserInputError('UNSAFE_SNAPSHOT_VALUE', `${field}.path: ${JSON.stringify(model.path).slice(0, 200)} points outside the baseline`, { hint: 'The snapshot file has been edited or is corrupt; recapture it.' });
+    }
+    if (model.predictions !== null) placed(snapshotPath, model.predictions, `${field}.predictions`);
+    return { baseline: model, hostPath, name: model.path };
+  });
+  return { baselineDir, models };
+}
+
+export interface ReplayReloadInput {
+  snapshot: Snapshot;
+  snapshotPath: string;
+  plan: ReplayReloadPlan;
+  /** Runs the reload script in the replay's environment (the engine's). */
+  execute: ReloadExecutor;
+  /** Where a baseline model is as the script sees it (a container's mount); default its path here. */
+  modelPath?: (model: { path: string; name: string }) => string;
+  outDir: string;
+  policy: PolicyDocument | null;
+  signal?: AbortSignal;
+}
+
+/**
+ * Replay's reload check: the baseline's models loaded in the replay environment, their
+ * predictions compared with the bundle's under the policy's rule for the model's file (bit for
+ * bit without one).
+ */
+export async function reloadBaselineModels(input: ReplayReloadInput): Promise<ReplayReload> {
+  const check = input.snapshot.run?.reload as ReloadCheck;
+  const loadable = input.plan.models.filter((m) => m.baseline.status === 'ok' && m.baseline.predictions !== null);
+  let run: ReloadRun | null = null;
+  if (loadable.length > 0) {
+    run = await runReload({
+      models: loadable.map((m) => ({ path: m.hostPath, name: m.name, format: m.baseline.format })),
+      seed: check.seed,
+      batch: check.batch,
+      outDir: input.outDir,
+      execute: input.execute,
+      modelPath: input.modelPath,
+      signal: input.signal,
+    });
+  }
+  const policy = buildPolicy(input.policy);
+  const models: ReloadReproduction[] = [];
+  for (const planned of input.plan.models) {
+    const candidate = run?.models.find((m) => m.path === planned.name) ?? null;
+    const decided = judgeWithoutPredictions(check, planned.baseline, run === null ? null : run, candidate);
+    if (decided !== null) {
+      models.push(decided);
+      continue;
+    }
+    const baselineNpz = placed(input.snapshotPath, planned.baseline.predictions as string, 'run.reload predictions');
+    models.push(await compareReloadedPredictions(baselineNpz, candidate?.predictions as string, policy.forOutput(planned.name).tolerance, planned.baseline));
+    if (input.signal?.aborted) throw new InterruptedError(input.signal, 'the saved-model reload check');
+  }
+  return { status: 'checked', message: summarize(models), duration_ms: run?.duration_ms ?? 0, import_ms: run?.import_ms ?? null, models };
+}
+
+/** One line over the models' verdicts: the worst first. */
+export function summarize(models: readonly ReloadReproduction[]): string {
+  if (models.length === 0) return 'no saved model to reload';
+  const count = (status: ReloadReproduction['status']) => models.filter((m) => m.status === status).length;
+  const parts: string[] = [];
+  for (const [status, what] of [
+    ['unloadable', 'do not load here'],
+    ['different', 'give other predictions'],
+    ['error', 'could not be compared'],
+    ['equivalent', 'give predictions within the tolerance'],
+    ['identical', 'give bit-identical predictions'],
+    ['not_checked', 'were not checked'],
+  ] as const) {
+    const n = count(status);
+    if (n > 0) parts.push(`${n} ${what}`);
+  }
+  return `the baseline's saved models, reloaded without retraining: ${parts.join(', ')}`;
+}
