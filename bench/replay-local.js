@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The local engine's overhead: a warm `snapshot replay --engine local` (the venv already cached)
 // beside running the same training directly in that venv with the same environment. Target: the
-// replay costs at most 1 s more than the training itself. A benchmark, not a test: it prints the
+// replay costs at most 1 s more than the training itself. The saved-model reload check (which
+// imports the framework again) is timed apart: the warm replay with and without --no-reload. A benchmark, not a test: it prints the
 // figures (median of N runs each, N from BENCH_RUNS, default 3) and exits 0.
 //   npm run build && node bench/replay-local.js
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -44,9 +45,9 @@ async function main() {
     git('add', '-A');
     git('commit', '-qm', 'snapshot');
     const index = `http://127.0.0.1:${port}/simple/`;
-    const replay = () => {
+    const replay = (extra = []) => {
       const t = performance.now();
-      const r = spawnSync(process.execPath, [bin, 'replay', 'snapshot.yaml', '--engine', 'local', '--pip-index-url', index, '--json'], { cwd: project, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+      const r = spawnSync(process.execPath, [bin, 'replay', 'snapshot.yaml', '--engine', 'local', '--pip-index-url', index, '--json', ...extra], { cwd: project, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
       const wall = performance.now() - t;
       const report = JSON.parse(r.stdout).result;
       if (report.verdict !== 'identical') throw new Error(`replay: ${report.verdict} ${report.conclusion}`);
@@ -56,6 +57,7 @@ async function main() {
     process.stderr.write(`cold replay (venv built): ${(cold.wall / 1000).toFixed(1)} s\n`);
     const venv = cold.report.environment.facts.venv;
     const warm = [];
+    const warmNoReload = [];
     const direct = [];
     let last = cold.report;
     for (let i = 0; i < runs; i++) {
@@ -63,6 +65,8 @@ async function main() {
       if (!w.report.environment.facts.venv_reused) throw new Error('the warm replay did not reuse the venv');
       warm.push(w.wall);
       last = w.report;
+      // The saved-model reload check imports the framework (seconds): measured apart.
+      warmNoReload.push(replay(['--no-reload']).wall);
       // The same training, run directly in the same venv, with the replay's environment.
       rmSync(join(project, 'out'), { recursive: true, force: true });
       const t = performance.now();
@@ -71,6 +75,7 @@ async function main() {
       if (d.status !== 0) throw new Error(`direct run failed: ${d.stderr}`);
     }
     const w = median(warm);
+    const wn = median(warmNoReload);
     const d = median(direct);
     const durations = last.durations;
     const result = {
@@ -78,6 +83,8 @@ async function main() {
       warm_replay_s: +(w / 1000).toFixed(2),
       direct_training_s: +(d / 1000).toFixed(2),
       overhead_s: +((w - d) / 1000).toFixed(2),
+      warm_replay_no_reload_s: +(wn / 1000).toFixed(2),
+      overhead_no_reload_s: +((wn - d) / 1000).toFixed(2),
       target_overhead_s: 1,
       last_replay_durations_ms: durations,
       cold_replay_s: +(cold.wall / 1000).toFixed(1),

@@ -40,7 +40,8 @@ export function renderRecord(record: RunRecording): string[] {
     lines.push(row('', `x ${digestText(fit.data.x)}; y ${digestText(fit.data.y)}${fit.data.validation.kind !== 'none' ? `; validation ${digestText(fit.data.validation)}` : ''}`));
   }
   const libs = (record.libraries ?? []).filter((l) => /^lib(cudnn|cublas|nccl|cudart|mkl|dnnl|openblas)/.test(l.name));
-  if (libs.length > 0) lines.push(row('Loaded', libs.map((l) => `${l.name} ${l.version ?? '?'}`).join(', ')));
+  // numpy's and scipy's own copies of one library read alike here: each is said once (--json has every path).
+  if (libs.length > 0) lines.push(row('Loaded', [...new Set(libs.map((l) => `${l.name} ${l.version ?? '?'}`))].join(', ')));
   if (record.tensorflow) {
     const t = record.tensorflow;
     const says = [t.onednn_enabled !== null ? `oneDNN ${t.onednn_enabled ? 'on' : 'off'}` : null, t.op_determinism !== null ? `op determinism ${t.op_determinism ? 'on' : 'off'}` : null, t.tf32_enabled !== null ? `TF32 ${t.tf32_enabled ? 'on' : 'off'}` : null].filter((x) => x !== null);

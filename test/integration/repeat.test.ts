@@ -5,7 +5,7 @@
 // seeding nothing is "no seed call". And a replay whose split changed names the data at fit.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { articlePython, cleanEnv, repoRoot, runCli } from '../helpers/cli.js';
@@ -63,6 +63,32 @@ describe('capture --repeat on the article recipe', () => {
     expect(r.exitCode).toBe(0);
     expect(r.json.result.run.repeat.verdict).toBe('nondeterministic');
     expect(r.json.result.run.repeat.explained_by).toContain('NO_SEED_CALL');
+  }, 900_000);
+
+  it('a seeded tf.data pipeline: deterministic, its element spec and cardinality recorded', async () => {
+    const dir = join(work, 'tfdata');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'train.py'), [
+      'import json, os, keras, numpy as np, tensorflow as tf',
+      'keras.utils.set_random_seed(7)',
+      'x = np.random.default_rng(7).standard_normal((256, 8)).astype("float32")',
+      'y = (x.sum(axis=1) > 0).astype("float32")',
+      'ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(256, seed=7).batch(32)',
+      'model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])',
+      'model.compile(optimizer="adam", loss="binary_crossentropy")',
+      'history = model.fit(ds, epochs=3, verbose=0)',
+      'os.makedirs("out", exist_ok=True)',
+      'json.dump({"loss": [float(v) for v in history.history["loss"]]}, open("out/metrics.json", "w"))',
+      'model.save_weights("out/model.weights.h5")',
+      '',
+    ].join('\n'));
+    const r = await runCli(['capture', '--python', articlePython, '--run', 'python train.py', '--outputs', 'out', '--repeat', '2', '--json'], { cwd: dir, env: env(), timeoutMs: 600_000 });
+    expect(r.exitCode).toBe(0);
+    expect(r.json.result.run.repeat).toMatchObject({ verdict: 'deterministic', moved: [] });
+    const fit = r.json.result.run.record.fits[0];
+    expect(fit.data.x).toMatchObject({ kind: 'dataset', cardinality: 8 });
+    expect(fit.data.x.element_spec).toMatch(/TensorSpec\(shape=\(None, 8\), dtype=tf\.float32/);
+    expect(r.json.result.run.record.seeds).toContainEqual(expect.objectContaining({ call: 'keras.utils.set_random_seed', args: [7] }));
   }, 900_000);
 
   it('a replay whose data split changed (another random_state) names the data digest at fit first', async () => {
