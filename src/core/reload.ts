@@ -137,6 +137,8 @@ export interface ReloadRunModel extends ReloadedModel {
   loader: string | null;
   /** Its load and run, without the framework's import. */
   duration_ms: number;
+  /** false: the script never reported on it (the process did not start, ran past its bound, or died before it); the message says how. */
+  reported: boolean;
 }
 
 export interface ReloadRun extends ReloadCheck {
@@ -220,6 +222,10 @@ export function judgeWithoutPredictions(baselineCheck: Pick<ReloadCheck, 'seed' 
 
 /** The arrays of two prediction files, as the npz reader compared them, folded to one verdict: an output one side lacks is another model. */
 export function foldReloadedPredictions(path: string, format: SavedModelFormat, compared: { tensors: TensorDiff[]; entries: MetricDiff[]; missing: string[]; extra: string[]; error?: string }): ReloadReproduction {
+  // Two files with no array in them prove nothing: the script always writes one per output.
+  if (compared.tensors.length === 0 && compared.missing.length === 0 && compared.extra.length === 0 && compared.error === undefined) {
+    return { path, format, status: 'error', message: 'the predictions hold no array to compare' };
+  }
   const absent = absentItems(compared.missing, compared.extra, 'output').map((m): MetricDiff => ({ ...m, status: 'different' }));
   const folded = foldOutput(path, 'npy', { tensors: compared.tensors, metrics: [...compared.entries.filter((e) => e.status !== 'identical'), ...absent], errors: compared.error === undefined ? [] : [compared.error] });
   const status = folded.status as ItemStatus;

@@ -10,7 +10,7 @@ import type { ReloadCheck, ReloadedModel, Snapshot } from '../core/model.js';
 import { judgeWithoutPredictions, RELOAD_BATCH, RELOAD_SEED, type ReloadReproduction, type ReloadRun } from '../core/reload.js';
 import type { ReplayReload } from '../core/replay/report.js';
 import { ExternalError, InterruptedError, UserInputError } from '../errors.js';
-import { isInside, makeTempDir, removePath, statKind, type StagedFolder } from '../adapters/fs.js';
+import { canonicalPath, isInside, makeTempDir, removePath, sha256File, statKind, type StagedFolder } from '../adapters/fs.js';
 import { compareReloadedPredictions, findSavedModels, pythonExecutor, runReload, type ReloadExecutor } from '../adapters/probes/reload.js';
 import type { PolicyDocument } from '../core/compare/policy.js';
 
@@ -87,31 +87,69 @@ function placed(snapshotPath: string, relative: string, field: string): string {
 }
 
 export interface ReplayReloadPlan {
-  /** The baseline folder on this host, the models under it. */
+  /** The baseline folder on this host, every link resolved (what a container mounts); the models under it. */
   baselineDir: string;
   models: Array<{ baseline: ReloadedModel; hostPath: string; name: string }>;
 }
 
+const unsafe = (field: string, value: string, why: string): UserInputError =>
+  new UserInputError('UNSAFE_SNAPSHOT_VALUE', `${field}: ${JSON.stringify(value).slice(0, 200)} ${why}`, { hint: 'The snapshot file has been edited or is corrupt; recapture it.' });
+
 /**
- * The baseline models a replay reloads, each inside the baseline folder, their predictions inside
- * the snapshot's folder: a path that leads out is refused before anything runs (the snapshot is
- * untrusted).
+ * The baseline models a replay reloads, each inside the baseline folder and the baseline inside
+ * the snapshot's folder, by name and with every link resolved (a bundle whose baseline is a link
+ * to a home folder must not be mounted into a container); their predictions inside the snapshot's
+ * folder the same way. A path that leads out is refused before anything runs: the snapshot and
+ * its bundle are untrusted.
  */
-export function planReplayReload(snapshot: Snapshot, snapshotPath: string): ReplayReloadPlan | null {
+export async function planReplayReload(snapshot: Snapshot, snapshotPath: string): Promise<ReplayReloadPlan | null> {
   const check = snapshot.run?.reload ?? null;
   const baseline = snapshot.run?.baseline ?? null;
   if (check === null || baseline === null || check.models.length === 0) return null;
+  const rootReal = await canonicalPath(dirname(snapshotPath));
   const baselineDir = placed(snapshotPath, baseline.dir, 'run.baseline.dir');
-  const models = check.models.map((model, i) => {
+  const baselineReal = await canonicalPath(baselineDir);
+  if (!isInside(rootReal, baselineReal) || baselineReal === rootReal) throw unsafe('run.baseline.dir', baseline.dir, `leads outside the snapshot's folder through a link (to ${baselineReal})`);
+  const models: ReplayReloadPlan['models'] = [];
+  for (const [i, model] of check.models.entries()) {
     const field = `run.reload.models[${i}]`;
-    const hostPath = model.path === '.' ? baselineDir : resolve(baselineDir, ...model.path.split('/'));
-    if (!isInside(baselineDir, hostPath) || model.path.split('/').includes('..') || model.path.startsWith('/')) {
-      throw new UserInputError('UNSAFE_SNAPSHOT_VALUE', `${field}.path: ${JSON.stringify(model.path).slice(0, 200)} points outside the baseline`, { hint: 'The snapshot file has been edited or is corrupt; recapture it.' });
+    const lexical = model.path === '.' ? baselineDir : resolve(baselineDir, ...model.path.split('/'));
+    if (!isInside(baselineDir, lexical) || model.path.split('/').includes('..') || model.path.startsWith('/')) throw unsafe(`${field}.path`, model.path, 'points outside the baseline');
+    const real = await canonicalPath(lexical);
+    if (!isInside(baselineReal, real)) throw unsafe(`${field}.path`, model.path, `leads outside the baseline through a link (to ${real})`);
+    if (model.predictions !== null) {
+      const predictions = placed(snapshotPath, model.predictions, `${field}.predictions`);
+      if (!isInside(rootReal, await canonicalPath(predictions))) throw unsafe(`${field}.predictions`, model.predictions, "leads outside the snapshot's folder through a link");
     }
-    if (model.predictions !== null) placed(snapshotPath, model.predictions, `${field}.predictions`);
-    return { baseline: model, hostPath, name: model.path };
-  });
-  return { baselineDir, models };
+    models.push({ baseline: model, hostPath: real, name: model.path });
+  }
+  return { baselineDir: baselineReal, models };
+}
+
+/**
+ * What of a baseline model's files has changed since capture: its files against the baseline's
+ * manifest (a SavedModel folder: every file under it), its kept predictions against their sha256.
+ * null when all still match. A bundle edited since is said as such, never blamed on the replay's
+ * environment.
+ */
+async function changedSinceCapture(snapshot: Snapshot, snapshotPath: string, planned: ReplayReloadPlan['models'][number]): Promise<string | null> {
+  const files = snapshot.run?.baseline?.files ?? [];
+  const prefix = planned.name === '.' ? '' : `${planned.name}/`;
+  const own = planned.baseline.format === 'savedmodel' ? files.filter((f) => prefix === '' || f.path.startsWith(prefix)) : files.filter((f) => f.path === planned.name);
+  if (own.length === 0) return `the baseline's manifest lists no file of ${planned.name}`;
+  const root = planned.baseline.format === 'savedmodel' ? planned.hostPath : dirname(planned.hostPath);
+  for (const file of own) {
+    const path = planned.baseline.format === 'savedmodel' ? join(root, ...file.path.slice(prefix.length).split('/')) : planned.hostPath;
+    const now = await sha256File(path).catch(() => null);
+    if (now === null) return `the baseline's ${file.path} cannot be read`;
+    if (now.sha256 !== file.sha256) return `the baseline's ${file.path} has changed since capture (its sha256 no longer matches the snapshot's manifest)`;
+  }
+  if (planned.baseline.predictions !== null) {
+    const kept = await sha256File(placed(snapshotPath, planned.baseline.predictions, 'run.reload predictions')).catch(() => null);
+    if (kept === null) return `its predictions kept at capture (${planned.baseline.predictions}) cannot be read`;
+    if (kept.sha256 !== planned.baseline.sha256) return `its predictions kept at capture (${planned.baseline.predictions}) have changed since (their sha256 no longer matches)`;
+  }
+  return null;
 }
 
 export interface ReplayReloadInput {
@@ -129,12 +167,20 @@ export interface ReplayReloadInput {
 
 /**
  * Replay's reload check: the baseline's models loaded in the replay environment, their
- * predictions compared with the bundle's under the policy's rule for the model's file (bit for
- * bit without one).
+ * predictions compared with the bundle's under the tolerance of the policy's rule for the model's
+ * file (bit for bit without one). A model whose files changed since capture is not run; a model
+ * the script never reported on (the process did not start, timed out, died) is an error with the
+ * process's reason, not a model that does not load.
  */
 export async function reloadBaselineModels(input: ReplayReloadInput): Promise<ReplayReload> {
   const check = input.snapshot.run?.reload as ReloadCheck;
-  const loadable = input.plan.models.filter((m) => m.baseline.status === 'ok' && m.baseline.predictions !== null);
+  const changed = new Map<string, string>();
+  for (const planned of input.plan.models) {
+    if (planned.baseline.status !== 'ok' || planned.baseline.predictions === null) continue;
+    const why = await changedSinceCapture(input.snapshot, input.snapshotPath, planned);
+    if (why !== null) changed.set(planned.name, why);
+  }
+  const loadable = input.plan.models.filter((m) => m.baseline.status === 'ok' && m.baseline.predictions !== null && !changed.has(m.name));
   let run: ReloadRun | null = null;
   if (loadable.length > 0) {
     run = await runReload({
@@ -150,8 +196,18 @@ export async function reloadBaselineModels(input: ReplayReloadInput): Promise<Re
   const policy = buildPolicy(input.policy);
   const models: ReloadReproduction[] = [];
   for (const planned of input.plan.models) {
+    const at = { path: planned.name, format: planned.baseline.format };
+    const why = changed.get(planned.name);
+    if (why !== undefined) {
+      models.push({ ...at, status: 'error', message: `not reloaded: ${why}` });
+      continue;
+    }
     const candidate = run?.models.find((m) => m.path === planned.name) ?? null;
-    const decided = judgeWithoutPredictions(check, planned.baseline, run === null ? null : run, candidate);
+    if (candidate !== null && !candidate.reported) {
+      models.push({ ...at, status: 'error', message: candidate.message ?? 'the reload did not report on it' });
+      continue;
+    }
+    const decided = judgeWithoutPredictions(check, planned.baseline, run, candidate);
     if (decided !== null) {
       models.push(decided);
       continue;

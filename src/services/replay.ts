@@ -16,7 +16,7 @@ import { parseDataRoots, placeReplay, type ReplayLayout } from '../core/replay/l
 import { REPLAY_REPORT_VERSION, replayExitCode, type ReplayDataRecord, type ReplayFailure, type ReplayReport, type ReplayRunRecord, type ReplayVerdict } from '../core/replay/report.js';
 import { diffSnapshots, sortDifferences } from '../core/snapshot-diff.js';
 import { jsonSafe, type CompareReport } from '../core/compare/model.js';
-import { ExitCode, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
+import { ExitCode, InternalError, InterruptedError, SnapshotError, UserInputError } from '../errors.js';
 import { CappedLogFile, isEmptyFolder, makeDir, makeDirExclusive, readTextTail, removePath, statKind, writeFileAtomic } from '../adapters/fs.js';
 import { readSnapshot, serializeSnapshot, validateSnapshot } from '../adapters/snapshot-file.js';
 import { loadFindingRules } from '../adapters/package-files.js';
@@ -175,7 +175,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     });
   }
   // What the snapshot names of its saved models is placed before anything is built: a path that leads out is refused first.
-  const reloadPlan = planReplayReload(snapshot, snapshotPath);
+  const reloadPlan = await planReplayReload(snapshot, snapshotPath);
   // Flags are checked before anything is built.
   const userEnv = parseEnvFlags(input.env);
   const dataRoots = parseDataRoots(input.dataRoots, input.cwd);
@@ -241,6 +241,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
 
   let backend: ReplayBackend | null = null;
   let prepared: PreparedEnvironment | null = null;
+  const inFlight: Array<Promise<unknown>> = [];
   let interrupted = false;
   let current: ReplayStage = 'doctor';
   const stage = (name: ReplayStage, message: string) => {
@@ -390,18 +391,14 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
       await warming;
       return compareOutputs({ baseline: snapshotPath, candidate: outputs, policyPath: input.policyPath, cwd: input.cwd });
     });
-    comparing.catch(() => undefined);
     // The saved models' reload runs beside the probe too: both are Python in the environment.
     const reloading = timed('reload_ms', () => replayReload(reloadPlan, input, backend as ReplayBackend, prepared as PreparedEnvironment, environment.env, gpus, snapshot, snapshotPath, folder, deps.signal));
-    reloading.catch(() => undefined);
+    // Whatever ends the replay from here, both are settled before the engine is disposed of and
+    // the folder discarded: nothing may still write into it, or start a container, after that.
+    inFlight.push(comparing, reloading);
+    for (const work of inFlight) work.catch(() => undefined);
     stage('probe', 'probing the environment the training ran in');
-    let probed: ProbedEnvironment;
-    try {
-      probed = await timed('probe_ms', () => (backend as ReplayBackend).probe(prepared as PreparedEnvironment, gpus, environment.env, deps.signal));
-    } catch (error) {
-      await Promise.all([comparing.catch(() => undefined), reloading.catch(() => undefined)]);
-      throw error;
-    }
+    const probed: ProbedEnvironment = await timed('probe_ms', () => (backend as ReplayBackend).probe(prepared as PreparedEnvironment, gpus, environment.env, deps.signal));
     checkAborted('probing');
     // The environment the training had as the engine saw it (an image's own ENV included), else ours.
     const replayed = replayedSnapshot(probed, snapshot, probed.env ?? environment.env, (backend as ReplayBackend).codeRoot, deps.now(), input.toolVersion, findingRules);
@@ -418,13 +415,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     report.differences = sortDifferences([...diffSnapshots(snapshot, replayed), ...diffRecordings(snapshot.run?.record, report.record.recorded)]);
 
     stage('compare', `comparing ${result.outputs?.length ?? 0} output(s) with the baseline${input.policyPath ? ` under ${input.policyPath}` : ' bit for bit'}`);
-    let compared: Awaited<typeof comparing>;
-    try {
-      compared = await comparing;
-    } catch (error) {
-      await reloading.catch(() => undefined);
-      throw error;
-    }
+    const compared = await comparing;
     if (reloadPlan !== null) stage('reload', `reloading the baseline's ${reloadPlan.models.length} saved model(s) in the replay environment`);
     report.reload = await reloading;
     for (const warning of compared.warnings) events({ type: 'warning', message: warning });
@@ -457,6 +448,7 @@ export async function replay(input: ReplayInput, deps: ReplayDeps): Promise<Repl
     }
     return finish(report, 'error', snapshot, hardwareCrossed, input, t0);
   } finally {
+    await Promise.allSettled(inFlight);
     await backend?.dispose(prepared).catch(() => undefined);
     // Ctrl-C: nothing of a half-made replay is kept.
     if (interrupted) await discardFolder();
@@ -478,7 +470,8 @@ async function replayReload(plan: ReplayReloadPlan | null, input: ReplayInput, b
   try {
     return await reloadBaselineModels({ snapshot, snapshotPath, plan, execute: runner.execute, modelPath: runner.modelPath, outDir: join(folder, 'reload'), policy, signal });
   } catch (error) {
-    if (error instanceof SnapshotError && !(error instanceof UserInputError)) return { status: 'error', message: `the saved-model reload check could not be judged: ${error.message}`, duration_ms: 0, import_ms: null, models: [] };
+    // Ctrl-C and our own bugs are not the reload's verdict.
+    if (error instanceof SnapshotError && !(error instanceof UserInputError) && !(error instanceof InterruptedError) && !(error instanceof InternalError)) return { status: 'error', message: `the saved-model reload check could not be judged: ${error.message}`, duration_ms: 0, import_ms: null, models: [] };
     throw error;
   }
 }

@@ -4,13 +4,17 @@
 // layer class Keras 3 does not have, as a Keras 2 file can), loaded again by
 // python/snapshot_reload.py through the adapter. A fake interpreter writes tampered results.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runProcess } from '../../src/adapters/process.js';
 import { compareReloadedPredictions, findSavedModels, pythonExecutor, runReload, type ReloadRun, type SavedModelFile } from '../../src/adapters/probes/reload.js';
 import { BITWISE } from '../../src/core/compare/model.js';
-import { RELOAD_BATCH, RELOAD_SEED } from '../../src/core/reload.js';
+import { RELOAD_BATCH, RELOAD_SEED, type ReloadExecutor } from '../../src/core/reload.js';
+import type { ReloadedModel, Snapshot } from '../../src/core/model.js';
+import { planReplayReload, reloadBaselineModels } from '../../src/services/reload.js';
+import { makeSnapshot } from '../helpers/snapshot-fixture.js';
 import { cleanEnv, runCli, tfPython } from '../helpers/cli.js';
 import { describeIf } from '../helpers/pythons.js';
 
@@ -306,4 +310,105 @@ describeIf(available)('capture keeps the reload check: each saved model and its 
     expect(off.json.result.run.reload).toBeNull();
     expect(existsSync(join(dir, 'snapshot.bundle', 'reload'))).toBe(false);
   }, 300_000);
+});
+
+// Replay's side on a fake engine: the script's answer is written by the executor, so what is
+// compared with what is under the test's control. Predictions are real .npz files (numpy).
+describeIf(available)("replay's reload of the baseline's models, judged model by model", () => {
+  let dir: string;
+  let snapshotPath: string;
+  let snapshot: Snapshot;
+  const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'snapshot-replay-reload-'));
+    snapshotPath = join(dir, 'snapshot.yaml');
+    const bundle = join(dir, 'snapshot.bundle');
+    mkdirSync(join(bundle, 'baseline'), { recursive: true });
+    mkdirSync(join(bundle, 'reload'));
+    writeFileSync(join(bundle, 'baseline', 'a.keras'), 'model a');
+    writeFileSync(join(bundle, 'baseline', 'b.keras'), 'model b');
+    const made = await runProcess(tfPython, ['-c', [
+      'import numpy as np, sys',
+      'd = sys.argv[1]',
+      'np.savez(d + "/reload/0.npz", output_0=np.arange(8, dtype=np.float32).reshape(4, 2))',
+      'np.savez(d + "/reload/1.npz", output_0=np.ones((4, 1), dtype=np.float32))',
+      'moved = np.ones((4, 1), dtype=np.float32); moved[2, 0] = np.nextafter(np.float32(1), np.float32(2))',
+      'np.savez(d + "/moved.npz", output_0=moved)',
+    ].join('\n'), bundle], { timeoutMs: 60_000 });
+    if (made.outcome !== 'ok') throw new Error(made.stderr);
+    const base = makeSnapshot();
+    const files = ['a.keras', 'b.keras'].map((name) => ({ path: name, size: 7, sha256: sha(join(bundle, 'baseline', name)), kind: 'other' as const }));
+    const model = (name: string, index: number): ReloadedModel => ({ path: name, format: 'keras', status: 'ok', message: null, inputs: [{ name: 'x', shape: [4, 2], dtype: 'float32' }], predictions: `snapshot.bundle/reload/${index}.npz`, sha256: sha(join(bundle, 'reload', `${index}.npz`)) });
+    snapshot = { ...base, run: { ...(base.run as NonNullable<Snapshot['run']>), baseline: { dir: 'snapshot.bundle/baseline', files }, reload: { seed: RELOAD_SEED, batch: RELOAD_BATCH, duration_ms: 1, models: [model('a.keras', 0), model('b.keras', 1)] } } };
+  }, 90_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** An engine whose script answers each requested model with the file `answers` names (relative to the test folder). */
+  const engine = (answers: Record<string, string>, seen: string[][]): ReloadExecutor => async ({ requestPath, outDir }) => {
+    const request = JSON.parse(readFileSync(requestPath, 'utf8')) as { models: Array<{ name: string; format: string }> };
+    seen.push(request.models.map((m) => m.name));
+    const models = request.models.map((m, i) => {
+      cpSync(join(dir, answers[m.name] as string), join(outDir, `${i}.npz`));
+      return { name: m.name, format: m.format, status: 'ok', message: null, loader: 'keras 3.15.1 (tensorflow)', inputs: [{ name: 'x', shape: [4, 2], dtype: 'float32' }], predictions: `${i}.npz`, duration_ms: 1 };
+    });
+    writeFileSync(join(outDir, 'result.json'), JSON.stringify({ reload_result: 1, seed: RELOAD_SEED, batch: RELOAD_BATCH, complete: true, numpy: '2.4.6', import_ms: 5, duration_ms: 9, models }));
+    return { outcome: 'ok', durationMs: 10 };
+  };
+  let round = 0;
+  const judge = async (execute: ReloadExecutor) => {
+    round += 1;
+    const plan = await planReplayReload(snapshot, snapshotPath);
+    return reloadBaselineModels({ snapshot, snapshotPath, plan: plan as NonNullable<typeof plan>, execute, outDir: join(dir, `out-${round}`), policy: null });
+  };
+  const verdicts = (r: Awaited<ReturnType<typeof judge>>) => r.models.map((m) => [m.path, m.status]);
+
+  it('compares each model with its own kept predictions: the same files identical, one float moved different', async () => {
+    const seen: string[][] = [];
+    expect(verdicts(await judge(engine({ 'a.keras': 'snapshot.bundle/reload/0.npz', 'b.keras': 'snapshot.bundle/reload/1.npz' }, seen)))).toEqual([['a.keras', 'identical'], ['b.keras', 'identical']]);
+    const moved = await judge(engine({ 'a.keras': 'snapshot.bundle/reload/0.npz', 'b.keras': 'snapshot.bundle/moved.npz' }, seen));
+    expect(verdicts(moved)).toEqual([['a.keras', 'identical'], ['b.keras', 'different']]);
+    expect(moved.message).toContain('1 give other predictions');
+  });
+
+  it("never takes one model's predictions for another's: swapped answers are both different", async () => {
+    const swapped = await judge(engine({ 'a.keras': 'snapshot.bundle/reload/1.npz', 'b.keras': 'snapshot.bundle/reload/0.npz' }, []));
+    expect(verdicts(swapped)).toEqual([['a.keras', 'different'], ['b.keras', 'different']]);
+  });
+
+  it('a baseline model changed since capture is not run, and says so rather than blaming the environment', async () => {
+    const path = join(dir, 'snapshot.bundle', 'baseline', 'b.keras');
+    writeFileSync(path, 'model B');
+    try {
+      const seen: string[][] = [];
+      const r = await judge(engine({ 'a.keras': 'snapshot.bundle/reload/0.npz' }, seen));
+      expect(seen).toEqual([['a.keras']]);
+      expect(verdicts(r)).toEqual([['a.keras', 'identical'], ['b.keras', 'error']]);
+      expect(r.models[1]?.message).toMatch(/b\.keras has changed since capture/);
+    } finally {
+      writeFileSync(path, 'model b');
+    }
+  });
+
+  it('a process that never reports is an error with its reason, not a model that does not load', async () => {
+    const r = await judge(async () => ({ outcome: 'failed', reason: 'python: not found (exit 127)', durationMs: 3 }));
+    expect(verdicts(r)).toEqual([['a.keras', 'error'], ['b.keras', 'error']]);
+    expect(r.models[0]?.message).toContain('python: not found (exit 127)');
+  });
+
+  it('refuses a baseline folder that is a link out of the snapshot folder, before anything runs', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'snapshot-elsewhere-'));
+    const linked = join(dir, 'linked');
+    mkdirSync(linked);
+    symlinkSync(other, join(linked, 'baseline'));
+    try {
+      const crafted: Snapshot = { ...snapshot, run: { ...(snapshot.run as NonNullable<Snapshot['run']>), baseline: { dir: 'linked/baseline', files: [] } } };
+      await expect(planReplayReload(crafted, snapshotPath)).rejects.toMatchObject({ code: 'UNSAFE_SNAPSHOT_VALUE', message: expect.stringContaining('through a link') });
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
 });

@@ -137,7 +137,7 @@ export async function runReload(options: ReloadOptions): Promise<ReloadRun> {
     // A folder in its place, a file of gigabytes: not the script's answer.
     throw refused(resultPath, [error instanceof Error ? error.message : String(error)]);
   }
-  const failed = (name: string, format: SavedModelFormat, message: string): ReloadRunModel => ({ path: name, format, status: 'error', message, inputs: [], predictions: null, sha256: null, loader: null, duration_ms: 0 });
+  const failed = (name: string, format: SavedModelFormat, message: string): ReloadRunModel => ({ path: name, format, status: 'error', message, inputs: [], predictions: null, sha256: null, loader: null, duration_ms: 0, reported: false });
   if (text === null) {
     if (processFault === null) throw refused(resultPath, ['the script exited 0 but wrote no result.json']);
     const why = `the reload did not run: ${processFault.reason}`;
@@ -179,6 +179,7 @@ export async function runReload(options: ReloadOptions): Promise<ReloadRun> {
       sha256: file === null ? null : (await sha256File(file)).sha256,
       loader: model.loader,
       duration_ms: model.duration_ms,
+      reported: true,
     });
   }
   // The process died part way: the model it was on, and those after it, say so.

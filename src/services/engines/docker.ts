@@ -240,7 +240,8 @@ export class DockerReplay implements ReplayBackend {
     if (this.facts !== null && !this.facts.local) return { unavailable: "the engine is remote, and its containers cannot mount the baseline's models from this machine" };
     const execute: ReloadExecutor = async ({ requestPath, outDir }, signal) => {
       const script = await readText(RELOAD_SCRIPT, 'the reload script', 256 * 1024);
-      const errors: Buffer[] = [];
+      // Only the tail is kept: the last line says why it failed, and a model that prints while it loads must not fill memory.
+      let errorTail = '';
       // The script travels as an argument, as the host probe does: nothing is added to the image.
       const outcome = await this.runContainer(
         {
@@ -255,7 +256,7 @@ export class DockerReplay implements ReplayBackend {
           gpus,
           timeoutMs: RELOAD_TIMEOUT_MS,
         },
-        { onStdout: () => undefined, onStderr: (c) => errors.push(c) },
+        { onStdout: () => undefined, onStderr: (c) => (errorTail = (errorTail + c.toString('utf8')).slice(-16 * 1024)) },
         signal,
       );
       if (outcome.aborted || signal?.aborted) {
@@ -270,7 +271,7 @@ export class DockerReplay implements ReplayBackend {
       } finally {
         await this.removeContainer(outcome.containerId).catch(() => undefined);
       }
-      const last = Buffer.concat(errors).toString('utf8').trim().split('\n').slice(-1)[0] ?? '';
+      const last = errorTail.trim().split('\n').slice(-1)[0] ?? '';
       if (outcome.timedOut) return { outcome: 'timeout', reason: `the reload ran past ${RELOAD_TIMEOUT_MS / 1000} s and was stopped`, durationMs: outcome.durationMs };
       if (outcome.exitCode !== 0) return { outcome: 'failed', reason: `the reload exited ${outcome.exitCode ?? '?'}${outcome.oomKilled ? ' (out of memory)' : ''}${last ? `: ${last.slice(0, 300)}` : ''}`, durationMs: outcome.durationMs };
       return { outcome: 'ok', durationMs: outcome.durationMs };

@@ -14,19 +14,20 @@ function withReload(models: ReloadedModel[] | null): Snapshot {
 }
 
 describe('planReplayReload', () => {
-  it('places each model under the baseline folder; none without a reload check', () => {
-    expect(planReplayReload(withReload(null), '/p/snapshot.yaml')).toBeNull();
-    expect(planReplayReload(withReload([]), '/p/snapshot.yaml')).toBeNull();
-    const plan = planReplayReload(withReload([model(), model({ path: 'nested/export', format: 'savedmodel', predictions: null, status: 'error', message: 'no' })]), '/p/snapshot.yaml');
+  // /p does not exist: no link to resolve, the paths are placed as written.
+  it('places each model under the baseline folder; none without a reload check', async () => {
+    expect(await planReplayReload(withReload(null), '/p/snapshot.yaml')).toBeNull();
+    expect(await planReplayReload(withReload([]), '/p/snapshot.yaml')).toBeNull();
+    const plan = await planReplayReload(withReload([model(), model({ path: 'nested/export', format: 'savedmodel', predictions: null, status: 'error', message: 'no' })]), '/p/snapshot.yaml');
     expect(plan?.baselineDir).toBe('/p/snapshot.bundle/baseline');
     expect(plan?.models.map((m) => m.hostPath)).toEqual(['/p/snapshot.bundle/baseline/model.keras', '/p/snapshot.bundle/baseline/nested/export']);
   });
 
-  it('refuses a model path or a predictions file that leads out, naming the field', () => {
+  it('refuses a model path or a predictions file that leads out, naming the field', async () => {
     for (const path of ['../x.keras', 'a/../../x.keras', '/etc/passwd']) {
-      expect(() => planReplayReload(withReload([model({ path })]), '/p/snapshot.yaml')).toThrow(expect.objectContaining({ code: 'UNSAFE_SNAPSHOT_VALUE', message: expect.stringContaining('run.reload.models[0].path') }));
+      await expect(planReplayReload(withReload([model({ path })]), '/p/snapshot.yaml')).rejects.toMatchObject({ code: 'UNSAFE_SNAPSHOT_VALUE', message: expect.stringContaining('run.reload.models[0].path') });
     }
-    expect(() => planReplayReload(withReload([model(), model({ predictions: '../../etc/shadow' })]), '/p/snapshot.yaml')).toThrow(expect.objectContaining({ message: expect.stringContaining('run.reload.models[1].predictions') }));
+    await expect(planReplayReload(withReload([model(), model({ predictions: '../../etc/shadow' })]), '/p/snapshot.yaml')).rejects.toMatchObject({ message: expect.stringContaining('run.reload.models[1].predictions') });
   });
 });
 
