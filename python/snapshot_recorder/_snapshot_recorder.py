@@ -54,6 +54,11 @@ RECORD_FORMAT = 1
 MAX_ARGS = 8
 MAX_STRING = 200
 MAX_ERRORS = 200
+# The record's schema bounds (schemas/run-record.schema.json): past them the whole record would be
+# refused, so the recorder stops short of them and says what it left out.
+MAX_CALLS = 10000
+MAX_FITS = 1000
+MAX_ITEMS = 256
 # Bytes hashed per hashlib call: big enough that the call overhead vanishes, small enough that a
 # huge array is never viewed whole by anything but the memoryview.
 HASH_CHUNK = 16 * 1024 * 1024
@@ -97,11 +102,21 @@ _originals = {}
 # Errors and JSON values
 
 
+def _clip(text, limit):
+    """text within limit characters; a longer one keeps its head and a digest of the whole, so two
+    long texts that differ still read differently."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return "%s~%s" % (text[: limit - 20], hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16])
+
+
 def _error(where, error):
     """Notes a recorder failure; never raises."""
     try:
         message = "%s: %s" % (type(error).__name__, error) if isinstance(error, BaseException) else str(error)
         message = message[:1000]
+        where = _clip(where, 500)
         with _lock:
             errors = _record["errors"]
             for e in errors:
@@ -226,9 +241,13 @@ def _stack():
 
 def _append_call(kind, name, args, via):
     with _lock:
-        entry = {"call": name, "args": args, "order": _state["order"], "via": via}
-        _state["order"] += 1
-        _record[kind].append(entry)
+        full = len(_record[kind]) >= MAX_CALLS
+        if not full:
+            entry = {"call": name, "args": args, "order": _state["order"], "via": via}
+            _state["order"] += 1
+            _record[kind].append(entry)
+    if full:
+        _error(kind, "more than %d calls: the later ones are not recorded" % MAX_CALLS)
 
 
 _library_roots = []
@@ -241,12 +260,23 @@ def _from_library(depth):
             import sysconfig
 
             paths = sysconfig.get_paths()
-            for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-                if paths.get(key):
-                    _library_roots.append(os.path.realpath(paths[key]) + os.sep)
+            roots = [paths.get(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")]
+            try:
+                import site
+
+                # Debian's dist-packages and the user's ~/.local site-packages hold libraries too.
+                roots.extend(site.getsitepackages())
+                roots.append(site.getusersitepackages())
+            except Exception:
+                pass
+            for root in roots:
+                if root:
+                    _library_roots.append(os.path.realpath(root) + os.sep)
         filename = sys._getframe(depth + 1).f_code.co_filename
+        # <frozen importlib._bootstrap> is the interpreter's; <stdin>, <string> and a notebook's
+        # cells are the training's own code.
         if filename.startswith("<"):
-            return True
+            return filename.startswith("<frozen")
         real = os.path.realpath(filename)
         return any(real.startswith(root) for root in _library_roots)
     except Exception:
@@ -258,8 +288,26 @@ def _from_library(depth):
 _OWN_CALLS_ONLY = ("numpy.random.default_rng",)
 
 
+class _RecordedBuiltin(object):
+    """Stands in for a recorded C builtin or bound method (random.seed is Random.seed, bound).
+
+    A Python function binds as a method when stored on a class; these do not, and neither does
+    this. It pickles by the name it is installed under (see _locate), as they do, so that
+    multiprocessing's Pool(initializer=random.seed) still works.
+    """
+
+    def __init__(self, call):
+        self._recorded_call = call
+
+    def __call__(self, *args, **kwargs):
+        return self._recorded_call(*args, **kwargs)
+
+    def __reduce__(self):
+        return self.__qualname__
+
+
 def _wrap_call(original, kind, name):
-    """A function that records the call and then calls original, exactly as the training asked."""
+    """A callable that records the call and then calls original, exactly as the training asked."""
 
     def recorded(*args, **kwargs):
         via = None
@@ -287,14 +335,39 @@ def _wrap_call(original, kind, name):
             _explain_seed(name, args, kwargs)
         return result
 
+    # What binds as a method when stored on a class (a Python or Cython function) is wrapped in a
+    # function, which binds too; what does not (a bound method, a C builtin), in an object that does not.
+    wrapper = recorded if hasattr(type(original), "__get__") else _RecordedBuiltin(recorded)
     try:
         import functools
 
-        functools.update_wrapper(recorded, original)
+        functools.update_wrapper(wrapper, original)
     except Exception:
         pass
-    setattr(recorded, MARK, original)
-    return recorded
+    setattr(wrapper, MARK, original)
+    return wrapper
+
+
+def _resolves_to(obj):
+    """Whether obj's __module__ and __qualname__ lead back to it: how pickle finds a function."""
+    try:
+        target = sys.modules.get(obj.__module__)
+        for part in obj.__qualname__.split("."):
+            target = getattr(target, part)
+        return target is obj
+    except Exception:
+        return False
+
+
+def _locate(wrapper, module_name, attr):
+    """Names the wrapper by where it is installed when its original's name no longer leads to it
+    (random.seed is the bound Random.seed: pickle would look up random.Random.seed)."""
+    try:
+        if not _resolves_to(wrapper):
+            wrapper.__module__ = module_name
+            wrapper.__qualname__ = attr
+    except Exception as error:
+        _error("locate %s.%s" % (module_name, attr), error)
 
 
 def _patch_functions(specs, prefixes):
@@ -315,6 +388,7 @@ def _patch_functions(specs, prefixes):
     if not wrappers:
         return
     ids = set(wrappers)
+    installed = {}
     dotted = tuple(p + "." for p in prefixes)
     for module_name, module in list(sys.modules.items()):
         if not isinstance(module, types.ModuleType):
@@ -331,8 +405,11 @@ def _patch_functions(specs, prefixes):
                 hit = wrappers.get(id(value))
                 if hit is not None and hit[0] is value:
                     namespace[attr] = hit[1]
+                    installed.setdefault(id(hit[1]), (hit[1], module_name, attr))
         except Exception as error:
             _error("patch %s" % module_name, error)
+    for wrapper, module_name, attr in installed.values():
+        _locate(wrapper, module_name, attr)
 
 
 def _attr(module_name, attr):
@@ -575,7 +652,16 @@ def _hash_into(h, array):
     """Feeds array's bytes in C order to h, streamed over a memoryview: no copy when contiguous."""
     np = _np()
     if not array.flags["C_CONTIGUOUS"]:
-        array = np.ascontiguousarray(array)
+        # A transposed, sliced or broadcast array: its C-order bytes, a block of its first axis at
+        # a time, so the copy is one block (a broadcast is never materialised whole).
+        if array.ndim == 0 or array.shape[0] == 0:
+            return _hash_into(h, np.ascontiguousarray(array))
+        row = max(1, array.nbytes // max(1, array.shape[0]))
+        step = max(1, HASH_CHUNK // row)
+        n = 0
+        for start in range(0, array.shape[0], step):
+            n += _hash_into(h, np.ascontiguousarray(array[start : start + step]))
+        return n
     flat = array.reshape(-1).view(np.uint8)
     view = memoryview(flat)
     n = len(view)
@@ -590,7 +676,7 @@ def digest_array(array, source="numpy"):
         return {"kind": "unknown", "source": source, "reason": "an object array: its bytes are pointers"}
     h = hashlib.sha256()
     n = _hash_into(h, array)
-    return {"kind": "array", "source": source, "shape": [int(d) for d in array.shape], "dtype": str(array.dtype), "sha256": h.hexdigest(), "bytes": int(n)}
+    return {"kind": "array", "source": source, "shape": [int(d) for d in array.shape], "dtype": _clip(array.dtype, 200), "sha256": h.hexdigest(), "bytes": int(n)}
 
 
 def _type_name(value):
@@ -607,7 +693,7 @@ def _class_chain(value):
 
 
 def _unknown(value, reason):
-    return {"kind": "unknown", "source": _type_name(value), "reason": reason}
+    return {"kind": "unknown", "source": _clip(_type_name(value), 200), "reason": _clip(reason, 1000)}
 
 
 def digest(value, where="data", depth=0):
@@ -639,7 +725,11 @@ def _digest(value, where, depth):
         except Exception as error:
             _error(where + ".element_spec", error)
         try:
-            cardinality = int(value.cardinality())
+            # In graph mode (tf.compat.v1) cardinality() adds an op to the default graph, which
+            # moves the op seeds of unseeded random ops made after it: only read it eagerly.
+            tf = sys.modules.get("tensorflow")
+            if tf is not None and tf.executing_eagerly():
+                cardinality = int(value.cardinality())
         except Exception as error:
             _error(where + ".cardinality", error)
         return {"kind": "dataset", "source": "tf.data.Dataset", "element_spec": spec, "cardinality": cardinality}
@@ -669,7 +759,7 @@ def _digest(value, where, depth):
     if isinstance(value, dict):
         if depth >= 6:
             return _unknown(value, "nested too deep")
-        return {"kind": "structure", "items": dict((str(k), digest(v, "%s.%s" % (where, k), depth + 1)) for k, v in value.items())}
+        return _structure(value.items(), where, depth)
     if isinstance(value, (list, tuple)):
         first = value[0] if len(value) else None
         if np is not None and (len(value) == 0 or _scalar(first) is not _NOT_SCALAR or isinstance(first, (list, tuple)) and _list_of_numbers(first)):
@@ -679,10 +769,28 @@ def _digest(value, where, depth):
             return digest_array(array, "list")
         if depth >= 6:
             return _unknown(value, "nested too deep")
-        return {"kind": "structure", "items": dict((str(i), digest(v, "%s.%d" % (where, i), depth + 1)) for i, v in enumerate(value))}
+        return _structure(enumerate(value), where, depth)
     if hasattr(value, "__next__") or "collections.abc" in modules:
         return {"kind": "dataset", "source": _type_name(value), "element_spec": None, "cardinality": None}
     return _unknown(value, "not an array, a dataset or a structure of them")
+
+
+def _structure(pairs, where, depth):
+    """A structure digest; past MAX_ITEMS - 1 items the rest are digested together in one entry."""
+    items = {}
+    rest = None
+    for i, (key, value) in enumerate(pairs):
+        d = digest(value, "%s.%s" % (where, key), depth + 1)
+        if i < MAX_ITEMS - 1:
+            items[str(key)] = d
+            continue
+        if rest is None:
+            rest = [hashlib.sha256(), 0]
+        rest[0].update(json.dumps([str(key), d], sort_keys=True).encode("utf-8"))
+        rest[1] += 1
+    if rest is not None:
+        items["..."] = {"kind": "unknown", "source": "structure", "reason": "%d more items, digested together: sha256 %s" % (rest[1], rest[0].hexdigest())}
+    return {"kind": "structure", "items": items}
 
 
 def _list_of_numbers(value):
@@ -752,7 +860,7 @@ def _layer_value(key, value):
 
 
 def _layer(layer, where):
-    entry = {"class": type(layer).__name__, "name": str(getattr(layer, "name", "")), "config": {}, "params": 0}
+    entry = {"class": type(layer).__name__, "name": _clip(getattr(layer, "name", ""), 500), "config": {}, "params": 0}
     try:
         config = layer.get_config()
         for key in LAYER_KEYS:
@@ -799,7 +907,7 @@ def _initial_weights(model):
 def _model(model, where):
     entry = {
         "class": type(model).__name__,
-        "name": str(getattr(model, "name", "")),
+        "name": _clip(getattr(model, "name", ""), 500),
         "config_sha256": None,
         "layers": [],
         "params": 0,
@@ -934,8 +1042,12 @@ def _fit_start(api, original, model, args, kwargs):
         "sample_weight": digest(arguments.get("sample_weight"), where + ".sample_weight"),
     }
     with _lock:
-        entry["index"] = len(_record["fits"])
-        _record["fits"].append(entry)
+        full = len(_record["fits"]) >= MAX_FITS
+        if not full:
+            entry["index"] = len(_record["fits"])
+            _record["fits"].append(entry)
+    if full:
+        _error("fit", "more than %d fits: the later ones are not recorded" % MAX_FITS)
 
 
 def _wrap_fit(original, api):

@@ -42,7 +42,28 @@ export function divergence(first: RunRecording | null, other: RunRecording | nul
   const init = has(/\.model\.initial_weights_sha256$/);
   if (init) return { stage: 'initial_weights', message: 'the initial weights already differed at fit: the initialization is not seeded' };
   if (first.fits.length === 0) return null;
-  return { stage: 'training', message: 'the same data, model and initial weights reached fit, and the results still differ: the data order or nondeterministic ops (threads, oneDNN, GPU kernels) change training' };
+  if (first.fits.length !== other.fits.length) return { stage: 'training', message: `the runs called fit ${first.fits.length} and ${other.fits.length} times: the training took another path` };
+  // What the records could not tell apart is said, not taken as equal: a tf.data pipeline's or a
+  // generator's elements are never read, and a model built only inside fit has no initial weights yet.
+  const unchecked = uncheckedAtFit(first);
+  const caveat = unchecked.length === 0 ? '' : ` (not compared: ${unchecked.slice(0, 3).join('; ')}${unchecked.length > 3 ? '; ...' : ''}, so other data or initial weights there are not ruled out)`;
+  return { stage: 'training', message: `the same data, model and initial weights reached fit, and the results still differ: the data order or nondeterministic ops (threads, oneDNN, GPU kernels) change training${caveat}` };
+}
+
+/** What the record of each fit holds no content digest of: datasets, generators, undigested values, unknown initial weights. */
+function uncheckedAtFit(record: RunRecording): string[] {
+  const out: string[] = [];
+  for (const fit of record.fits) {
+    const at = `fit #${fit.index + 1}`;
+    const visit = (d: RunRecording['fits'][number]['data']['x'], name: string): void => {
+      if (d.kind === 'structure') for (const [k, v] of Object.entries(d.items)) visit(v, `${name}.${k}`);
+      else if (d.kind === 'dataset') out.push(`${at} ${name}, a ${d.source} whose elements are not read`);
+      else if (d.kind === 'unknown') out.push(`${at} ${name}, not digested`);
+    };
+    for (const key of ['x', 'y', 'validation'] as const) visit(fit.data[key], key);
+    if (fit.model.initial_weights_sha256 === null) out.push(`${at} initial weights, unknown at fit`);
+  }
+  return out;
 }
 
 /** Which findings explain a divergence at `stage` (their codes, among the snapshot's findings). */

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { runProcess, type ProcessResult } from '../../src/adapters/process.js';
 import type { DataDigest, RecordedFit, RunRecording } from '../../src/core/recording.js';
 import { kerasJaxPython, repoRoot, tfPython } from '../helpers/cli.js';
+import { readRecording } from '../../src/adapters/probes/recorder.js';
 import { describeIf, requirePython } from '../helpers/pythons.js';
 
 const RECORDER = join(repoRoot, 'python', 'snapshot_recorder');
@@ -752,5 +753,78 @@ describe('Keras 3 on JAX', () => {
     // No TensorFlow in this venv, so no section for it.
     expect(record.tensorflow).toBeNull();
     expect(record.errors).toEqual([]);
+  });
+});
+
+describe('what a training can do with the patched callables, and records at the schema bounds', () => {
+  const SCRIPT = `
+import hashlib, json, multiprocessing as mp, pickle, random, sys
+import numpy as np
+
+class Holder:
+    # A Cython function binds as a method on a class; a bound method does not. The patched ones must do the same.
+    rng = np.random.default_rng
+    seed = random.seed
+
+if __name__ == "__main__":
+    out = {}
+    try:
+        Holder().rng(0)
+        out["rng_binds"] = False
+    except TypeError:
+        out["rng_binds"] = True
+    Holder.seed(1)
+    out["pickles"] = [len(pickle.dumps(f)) > 0 for f in (random.seed, np.random.seed, np.random.default_rng)]
+    with mp.get_context("spawn").Pool(1, initializer=random.seed, initargs=(3,)) as pool:
+        out["pool"] = pool.map(abs, [-1, -2])
+    print(json.dumps(out))
+    x = np.arange(600 * 24, dtype=np.float32).reshape(600, 24)
+    fields = np.zeros(4, dtype=[("f%02d" % i, "<f8") for i in range(20)])
+    many = [np.full((2,), i, dtype=np.float32) for i in range(300)]
+    recorder = sys.modules.get("_snapshot_recorder")
+    if recorder is not None:
+        checks = {}
+        for name, a in (("transposed", x.T), ("strided", x[:, ::3]), ("broadcast", np.broadcast_to(np.arange(5.0), (1000, 5)))):
+            h = hashlib.sha256()
+            recorder._hash_into(h, a)
+            checks[name] = h.hexdigest() == hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+        print(json.dumps(checks))
+        # Digests the recorder would write at fit, checked by the tool's reader below.
+        recorder._record["fits"].append({"index": 0, "api": "keras", "keras_version": None, "backend": None,
+            "model": {"class": "M", "name": "m" * 900, "layers": [], "params": 0, "trainable_params": 0, "config_sha256": None, "initial_weights_sha256": None},
+            "optimizer": None, "loss": None, "metrics": None, "epochs": 1, "batch_size": None, "shuffle": None, "validation_split": None,
+            "class_weight": None, "callbacks": [], "data": {"x": recorder.digest(fields), "y": recorder.digest(many), "validation": {"kind": "none"}, "sample_weight": {"kind": "none"}}})
+        recorder._record["fits"][0]["model"]["name"] = recorder._clip("m" * 900, 500)
+`;
+
+  it('keeps bound and unbound as they were, pickles the patched seed functions, and a spawn pool with initializer=random.seed works', async () => {
+    const dir = writeFiles(tempDir('callables'), { 'train.py': SCRIPT });
+    const record = join(dir, 'record.json');
+    const recorded = expectOk(await runPython(tfPython, ['train.py'], dir, { record }));
+    const plain = expectOk(await runPython(tfPython, ['train.py'], dir, { record: null }));
+    const [withIt, checks] = recorded.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(withIt).toEqual(JSON.parse(plain.stdout.trim().split('\n')[0] as string));
+    expect(withIt).toEqual({ rng_binds: true, pickles: [true, true, true], pool: [1, 2] });
+    // A transposed, strided or broadcast array hashes as its C-order bytes, a block at a time.
+    expect(checks).toEqual({ transposed: true, strided: true, broadcast: true });
+    // A dtype of 20 fields and a list of 300 arrays stay inside the record's schema, and still tell their contents.
+    const reading = await readRecording(record);
+    expect(reading.problem).toBeNull();
+    const data = reading.record?.fits[0]?.data;
+    expect(data?.x).toMatchObject({ kind: 'array', dtype: expect.stringMatching(/^\[\('f00', '<f8'\).*~[0-9a-f]{16}$/) });
+    expect(data?.y.kind).toBe('structure');
+    const items = (data?.y as { items: Record<string, { kind: string; reason?: string }> }).items;
+    expect(Object.keys(items)).toHaveLength(256);
+    expect(items['...']).toMatchObject({ kind: 'unknown', reason: expect.stringMatching(/^45 more items, digested together: sha256 [0-9a-f]{64}$/) });
+  });
+
+  it("the tool's reader refuses a record nested thousands deep, without a stack overflow", async () => {
+    const dir = tempDir('deep');
+    let nested = '{"kind": "none"}';
+    for (let i = 0; i < 100_000; i++) nested = `{"kind": "structure", "items": {"a": ${nested}}}`;
+    writeFileSync(join(dir, 'record.json'), `{"recorder": 1, "python": "3.11.7", "seeds": [], "switches": [], "fits": [], "torch": null, "tensorflow": null, "libraries": null, "errors": [], "deep": ${nested}}`);
+    const reading = await readRecording(join(dir, 'record.json'));
+    expect(reading.record).toBeNull();
+    expect(reading.problem).toMatch(/nests deeper than 32 levels/);
   });
 });

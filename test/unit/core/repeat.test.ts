@@ -35,6 +35,15 @@ describe('divergence', () => {
   });
   it('everything at fit the same: it parted in training', () => {
     expect(divergence(makeRecording(), makeRecording())?.stage).toBe('training');
+    expect(divergence(makeRecording(), makeRecording())?.message).not.toContain('not compared');
+  });
+  it('says what the records could not compare instead of taking it as equal: a dataset, unknown initial weights, another fit count', () => {
+    const dataset = { kind: 'dataset' as const, source: 'tf.data.Dataset', element_spec: '(TensorSpec(shape=(None, 4)))', cardinality: 8 };
+    const blind = makeRecording({ fits: [makeFit({ model: { ...makeFit().model, initial_weights_sha256: null }, data: { ...makeFit().data, x: dataset } })] });
+    const message = divergence(blind, blind)?.message ?? '';
+    expect(message).toMatch(/not compared: fit #1 x, a tf\.data\.Dataset whose elements are not read; fit #1 initial weights, unknown at fit/);
+    const twice = makeRecording({ fits: [makeFit(), makeFit({ index: 1 })] });
+    expect(divergence(makeRecording(), twice)).toMatchObject({ stage: 'training', message: expect.stringContaining('called fit 1 and 2 times') });
   });
   it('unknown without records', () => {
     expect(divergence(null, makeRecording())).toBeNull();
