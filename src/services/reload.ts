@@ -76,13 +76,14 @@ export async function reloadCapturedModels(input: CaptureReloadInput): Promise<{
   }
 }
 
+const unsafe = (field: string, value: string, why: string): UserInputError =>
+  new UserInputError('UNSAFE_SNAPSHOT_VALUE', `${field}: ${JSON.stringify(value).slice(0, 200)} ${why}`, { hint: 'The snapshot file has been edited or is corrupt; recapture it.' });
+
 /** Where a snapshot-relative path from the snapshot lies, refused when it leads out of the snapshot's folder (as compare refuses the baseline's). */
 function placed(snapshotPath: string, relative: string, field: string): string {
   const root = resolve(dirname(snapshotPath));
   const absolute = resolve(root, relative);
-  if (!isInside(root, absolute) || absolute === root) {
-    throw new UserInputError('UNSAFE_SNAPSHOT_VALUE', `${field}: ${JSON.stringify(relative).slice(0, 200)} points outside the snapshot's folder`, { hint: 'The snapshot file has been edited or is corrupt; recapture it.' });
-  }
+  if (!isInside(root, absolute) || absolute === root) throw unsafe(field, relative, "points outside the snapshot's folder");
   return absolute;
 }
 
@@ -92,8 +93,6 @@ export interface ReplayReloadPlan {
   models: Array<{ baseline: ReloadedModel; hostPath: string; name: string }>;
 }
 
-const unsafe = (field: string, value: string, why: string): UserInputError =>
-  new UserInputError('UNSAFE_SNAPSHOT_VALUE', `${field}: ${JSON.stringify(value).slice(0, 200)} ${why}`, { hint: 'The snapshot file has been edited or is corrupt; recapture it.' });
 
 /**
  * The baseline models a replay reloads, each inside the baseline folder and the baseline inside
