@@ -263,12 +263,14 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
     if (!subPatches) await removePath(staged.path('submodules'));
     // The bundle is meant to be committed: git must never rewrite the patches' line endings.
     if (hasPatch || subPatches) await staged.writeFile('.gitattributes', '*.patch -text\n');
-    const trained = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', relToSnapshot, inRepo, warnings) : null;
+    // The training's environment, the same for its first run, the reload and every repeat.
+    const trainingEnv = runEnvironment(input.env, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv');
+    const trained = input.run ? await runTraining(input, staged, snapshotPath, bundlePath, trainingEnv, relToSnapshot, inRepo, warnings) : null;
     const run = trained?.run ?? null;
     if (trained?.recorder) probes.recorder = trained.recorder;
     if (run !== null && run.status === 'succeeded' && input.reload !== false) {
       const started = performance.now();
-      const reloaded = await reloadCapturedModels({ staged, bundlePath, relToSnapshot, python: pythonInfo.executable, env: runEnvironment(input.env, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv'), log: input.log, warnings, signal: input.signal });
+      const reloaded = await reloadCapturedModels({ staged, bundlePath, relToSnapshot, python: pythonInfo.executable, env: trainingEnv, log: input.log, warnings, signal: input.signal });
       run.reload = reloaded.check;
       if (reloaded.check !== null || reloaded.problem !== null) probes.reload = reloaded.problem === null ? { status: 'ok', duration_ms: Math.round(performance.now() - started) } : { status: 'error', duration_ms: Math.round(performance.now() - started), reason: reloaded.problem.slice(0, 500) };
     }
@@ -287,7 +289,7 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
         explain: input.repeat.explain,
         explainBudget: input.repeat.explainBudget,
         record: input.record !== false,
-        runAgain: (extraEnv, recordFile) => runAgain(input, pythonInfo.executable, pythonInfo.prefix, pythonInfo.environment === 'venv', extraEnv, recordFile),
+        runAgain: (extraEnv, recordFile) => runAgain(input, trainingEnv, extraEnv, recordFile),
         readRecord: async (file) => (await readRecording(file)).record,
         progress: (line) => input.log(line),
       });
@@ -353,9 +355,9 @@ export async function capture(input: CaptureInput): Promise<CaptureResult> {
 }
 
 /** The training once more, as the first run had it (plus `extraEnv`), its output echoed but not kept: a repeat of capture --repeat. */
-async function runAgain(input: CaptureInput, pythonExecutable: string, pythonPrefix: string, isVenv: boolean, extraEnv: Record<string, string>, recordFile: string | null): Promise<{ ok: boolean; why: string | null }> {
+async function runAgain(input: CaptureInput, trainingEnv: NodeJS.ProcessEnv, extraEnv: Record<string, string>, recordFile: string | null): Promise<{ ok: boolean; why: string | null }> {
   const spec = input.run as NonNullable<CaptureInput['run']>;
-  const base = { ...runEnvironment(input.env, pythonExecutable, pythonPrefix, isVenv), ...extraEnv };
+  const base = { ...trainingEnv, ...extraEnv };
   const echo = input.echoRun ? input.echo : undefined;
   const outcome = await runShellCommand(spec.command, { cwd: input.cwd, env: recordFile === null ? base : withRecorder(base, RECORDER_DIR, recordFile), onStdout: (c) => echo?.(c), onStderr: (c) => echo?.(c), signal: input.signal });
   if (input.signal?.aborted) throw new InterruptedError(input.signal, 'a repeat of the training');
@@ -375,9 +377,7 @@ async function runTraining(
   staged: StagedFolder,
   snapshotPath: string,
   bundlePath: string,
-  pythonExecutable: string,
-  pythonPrefix: string,
-  isVenv: boolean,
+  baseEnv: NodeJS.ProcessEnv,
   relToSnapshot: (p: string) => string,
   inRepo: (path: string) => Promise<string | null>,
   warnings: string[],
@@ -401,7 +401,6 @@ async function runTraining(
   // The recorder writes into a folder of its own, read and checked after the run.
   const recordDir = input.record === false ? null : await makeTempDir('snapshot-record-');
   const recordFile = recordDir === null ? null : join(recordDir, 'record.json');
-  const baseEnv = runEnvironment(input.env, pythonExecutable, pythonPrefix, isVenv);
   const outcome = await runShellCommand(spec.command, {
     cwd: input.cwd,
     env: recordFile === null ? baseEnv : withRecorder(baseEnv, RECORDER_DIR, recordFile),
