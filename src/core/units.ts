@@ -1,4 +1,9 @@
-// Sizes as people read them.
+// Sizes and durations as people read them.
+
+/** Milliseconds as seconds to a tenth: 4.2 s. */
+export function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;

@@ -6,6 +6,7 @@ import type { ReloadCheck, RepeatCheck } from '../core/model.js';
 import type { ReplayReload } from '../core/replay/report.js';
 import { callText, type DataDigest, type RunRecording } from '../core/recording.js';
 import { printable } from './text.js';
+import { formatSeconds } from '../core/units.js';
 
 function row(label: string, value: string): string {
   return `  ${label.padEnd(13)}${printable(value)}`;
@@ -75,7 +76,7 @@ export function renderReloadCheck(check: ReloadCheck): string[] {
 
 /** replay's reload of the baseline's saved models: one line, then each model's verdict. */
 export function renderReplayReload(reload: ReplayReload): string[] {
-  const lines = [`  ${printable(reload.message)}${reload.duration_ms > 0 ? ` (${(reload.duration_ms / 1000).toFixed(1)} s${reload.import_ms !== null ? `, the import ${(reload.import_ms / 1000).toFixed(1)} s` : ''})` : ''}`];
+  const lines = [`  ${printable(reload.message)}${reload.duration_ms > 0 ? ` (${formatSeconds(reload.duration_ms)}${reload.import_ms !== null ? `, the import ${formatSeconds(reload.import_ms)}` : ''})` : ''}`];
   for (const m of reload.models) lines.push(`    ${m.status.padEnd(11)} ${printable(m.path)} (${m.format}): ${printable(m.message)}`);
   return lines;
 }

@@ -5,15 +5,12 @@ import type { ReplayReport } from '../core/replay/report.js';
 import type { SnapshotDifference } from '../core/snapshot-diff.js';
 import { escapeMarkdown, renderCompareTable, renderMarkdown as renderCompareMarkdown } from './compare.js';
 import { findingLines, printable } from './text.js';
+import { formatSeconds as seconds } from '../core/units.js';
 import { renderRepeat, renderReplayReload } from './record.js';
 
 
 const SHOWN_CAUSES = 5;
 const SHOWN_DIFFERENCES = 12;
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
 
 function differenceLine(d: SnapshotDifference): string {
   return `${d.severity.padEnd(6)} ${d.field}: ${d.baseline ?? '(not set)'} -> ${d.replay ?? '(not set)'}`;

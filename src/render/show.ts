@@ -2,7 +2,7 @@
 // framework, CUDA/cuDNN/driver, GPUs, Python and the findings.
 import type { Snapshot } from '../core/model.js';
 import { capturedTree, untrackedAtCapture } from '../core/git.js';
-import { formatBytes } from '../core/units.js';
+import { formatBytes, formatSeconds } from '../core/units.js';
 import { findingLines, printable } from './text.js';
 import { renderRecord, renderReloadCheck, renderRepeat } from './record.js';
 
@@ -86,7 +86,7 @@ export function renderSnapshot(s: Snapshot): string[] {
   for (const d of s.data) lines.push(row('Data', `${d.path}: ${d.file_count} files, ${d.total_bytes} bytes, digest ${d.digest.slice(0, 16)}`));
   if (s.run) {
     const r = s.run;
-    lines.push(row('Run', `${r.command} -> ${r.status} (exit ${r.exit_code ?? r.signal}, ${(r.duration_ms / 1000).toFixed(1)} s)`));
+    lines.push(row('Run', `${r.command} -> ${r.status} (exit ${r.exit_code ?? r.signal}, ${formatSeconds(r.duration_ms)})`));
     if (r.baseline) lines.push(row('Baseline', `${r.baseline.files.length} outputs in ${r.baseline.dir}`));
   }
   if (s.run?.record || s.run?.repeat || s.run?.reload) {
@@ -126,7 +126,7 @@ export function renderCaptureDone(s: Snapshot, snapshotPath: string, bundlePath:
   ].filter((p): p is string => p !== null);
   const lines = [`Wrote ${snapshotPath}: ${parts.join(', ')}`];
   if (bundlePath) lines.push(`Bundle: ${bundlePath}`);
-  if (s.run) lines.push(`Run: ${s.run.status} in ${(s.run.duration_ms / 1000).toFixed(1)} s${s.run.baseline ? `, baseline of ${s.run.baseline.files.length} outputs` : ''}`);
+  if (s.run) lines.push(`Run: ${s.run.status} in ${formatSeconds(s.run.duration_ms)}${s.run.baseline ? `, baseline of ${s.run.baseline.files.length} outputs` : ''}`);
   const warnings = s.determinism.findings.filter((x) => x.level === 'warning').length;
   if (warnings) lines.push(`${warnings} determinism warning(s): see \`snapshot show ${snapshotPath}\``);
   return lines;

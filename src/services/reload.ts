@@ -13,6 +13,7 @@ import { ExternalError, InterruptedError, UserInputError } from '../errors.js';
 import { canonicalPath, isInside, makeTempDir, removePath, sha256File, statKind, type StagedFolder } from '../adapters/fs.js';
 import { compareReloadedPredictions, findSavedModels, pythonExecutor, runReload, type ReloadExecutor } from '../adapters/probes/reload.js';
 import type { PolicyDocument } from '../core/compare/policy.js';
+import { formatSeconds } from '../core/units.js';
 
 /** Loading TensorFlow and a few models takes seconds; a reload that runs for ten minutes is stuck. */
 export const RELOAD_TIMEOUT_MS = 600_000;
@@ -30,12 +31,10 @@ export interface CaptureReloadInput {
   signal?: AbortSignal;
 }
 
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-
 function describeRun(run: ReloadRun): string {
   const loaded = run.models.filter((m) => m.status === 'ok').length;
-  const imported = run.import_ms === null ? '' : `, the framework's import ${seconds(run.import_ms)}`;
-  return `${loaded} of ${run.models.length} saved model(s) reloaded in ${seconds(run.duration_ms)}${imported}`;
+  const imported = run.import_ms === null ? '' : `, the framework's import ${formatSeconds(run.import_ms)}`;
+  return `${loaded} of ${run.models.length} saved model(s) reloaded in ${formatSeconds(run.duration_ms)}${imported}`;
 }
 
 /**
@@ -67,7 +66,7 @@ export async function reloadCapturedModels(input: CaptureReloadInput): Promise<{
     input.log(`reload check: ${describeRun(run)}`);
     return { check: { seed: run.seed, batch: run.batch, duration_ms: run.duration_ms, models }, problem: null };
   } catch (error) {
-    if (error instanceof InterruptedError) throw error;
+    // Only the engine's answer failing is the check's own problem; Ctrl-C and bugs go on up.
     if (!(error instanceof ExternalError)) throw error;
     input.warnings.push(`the saved-model reload check could not be judged: ${error.message}`);
     return { check: null, problem: error.message };
